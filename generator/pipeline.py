@@ -1,0 +1,127 @@
+"""The build pipeline: load -> validate -> model -> bake -> render, as data, no disk writes.
+
+`prepare()` runs the checking stages and returns the model and the ledger after this build;
+`artifacts()` then yields `(output path, bytes)` one file at a time, in a fixed order, so the
+writer can stream a 100k-award site to disk without holding it in memory.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from . import bake, canonical, content, images, ledger, ob2, render
+from .diagnostics import Diagnostic, Location, Report
+from .model import SiteModel
+from .routes import Routes
+
+
+def now_from_env() -> datetime:
+    """The one clock: SOURCE_DATE_EPOCH when set (reproducible builds), else the wall clock.
+
+    It decides only "is this date in the future?" and never reaches the output.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Options:
+    base_url: str | None = None  # overrides site.yaml (local previews)
+    frozen: bool = False  # CI: the ledger must not change
+    strict: bool = False  # warnings count as errors
+    now: datetime = field(default_factory=now_from_env)
+    minter: ledger.Minter = field(default_factory=ledger.SecretsMinter)
+
+
+@dataclass
+class Prepared:
+    project: Path
+    model: SiteModel | None
+    ledger_before: bytes | None
+    ledger_after: bytes
+    report: Report
+
+    @property
+    def ledger_changed(self) -> bool:
+        return self.ledger_before != self.ledger_after
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.report.sorted()
+
+
+def prepare(project: Path, options: Options) -> Prepared:
+    report = Report()
+    sources = content.read_sources(project)
+    before = sources.files.get(ledger.LEDGER_PATH)
+    old = ledger.parse(before, report)
+    model, entries = content.build_model(sources, old, options.minter, options.now, report)
+    after = ledger.serialise(entries)
+    if options.frozen and before != after and not report.has_errors():
+        added = sorted(set(entries) - set(old))
+        report.error("E304", f"--frozen: this build would add {len(added)} award(s) to the ledger "
+                     f"({', '.join(added[:3])}{', ...' if len(added) > 3 else ''})", Location(ledger.LEDGER_PATH),
+                     "run `python build.py` locally and commit content/ledger.json")
+    if model is not None and options.base_url:
+        model = replace(model, site=replace(model.site, base_url=options.base_url))
+    if report.has_errors(options.strict):
+        model = None
+    return Prepared(project, model, before, after, report)
+
+
+def artifacts(prepared: Prepared) -> Iterator[tuple[str, bytes]]:
+    """Every output file of the site. Template errors go to the report (the writer then aborts)."""
+    model, report = prepared.model, prepared.report
+    assert model is not None
+    routes = Routes(model.site.base_url)
+    env = render.environment(prepared.project)
+    base = {"site": model.site, "routes": routes, "model": model}
+
+    def page(path: str, template: str, **context) -> Iterator[tuple[str, bytes]]:
+        html = render.render(env, template, {**base, "page_path": path, **context}, report)
+        if html is not None:
+            yield path, html
+
+    yield ".nojekyll", b""
+    yield from _static_assets(prepared.project)
+    if model.site.theme.logo:
+        yield f"{routes.site_logo}.{model.site.theme.logo.format}", model.site.theme.logo.data
+    yield from page(routes.index, "index.html")
+    yield from page(routes.not_found, "404.html")
+    for issuer in model.issuers:
+        yield routes.issuer_json(issuer), canonical.json_bytes(ob2.issuer_profile(issuer, routes))
+        if issuer.image:
+            yield routes.issuer_image(issuer), issuer.image.data
+        yield from page(routes.issuer_page(issuer), "issuer.html", issuer=issuer,
+                        badges=[b for b in model.badges if b.issuer == issuer.slug])
+    for badge in model.badges:
+        yield routes.badge_json(badge), canonical.json_bytes(ob2.badge_class(badge, model, routes))
+        yield routes.badge_image(badge), badge.image.data
+        awards = model.awards_of(badge.slug)
+        yield from page(routes.badge_page(badge), "badge.html", badge=badge, issuer=model.issuer(badge.issuer),
+                        awards=awards)
+        png, svg = images.png_for(badge.image), images.svg_for(badge.image)
+        for award in awards:
+            assertion = ob2.assertion(award, badge, routes)
+            payload = canonical.dumps(assertion)
+            yield routes.award_json(award), canonical.json_bytes(assertion)
+            yield routes.award_png(award), bake.bake(png, payload, version="ob2")
+            yield routes.award_svg(award), bake.bake(svg, payload, version="ob2", verify=assertion["id"])
+            yield from page(routes.award_page(award), "award.html", award=award, badge=badge,
+                            issuer=model.issuer(badge.issuer), assertion=assertion)
+
+
+def _static_assets(project: Path) -> Iterator[tuple[str, bytes]]:
+    """templates/assets/* (project copy first), published under /assets/."""
+    seen: dict[str, bytes] = {}
+    for folder in (render.BUILTIN_TEMPLATES / "assets", project / "templates" / "assets"):
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    seen[f"assets/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
+    yield from sorted(seen.items())
