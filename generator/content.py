@@ -62,13 +62,18 @@ def _slug_from_path(path: str, report: Report) -> str | None:
 
 
 def _load_entities(sources: Sources, folder: str, spec: schema.Schema, what: str,
-                   report: Report) -> dict[str, Validated]:
+                   report: Report) -> tuple[dict[str, Validated], set[str]]:
+    """Valid entities by slug, and every slug that has a file (valid or not, to avoid cascades)."""
     found: dict[str, Validated] = {}
+    known: set[str] = set()
     for path, data in sources.under(folder, _YAML):
         slug = _slug_from_path(path, report)
+        known.add(slug or PurePosixPath(path).stem)
+        errors_before = report.error_count()
         doc = load_yaml(data, path, report)
-        if doc is None and slug:
-            report.error("E106", f"{what} file is empty", Location(path, 1))
+        if doc is None:
+            if report.error_count() == errors_before:
+                report.error("E106", f"{what} file is empty", Location(path, 1), "add the fields or delete the file")
             continue
         result = schema.validate(doc, spec, report, Location(path, 1), what)
         if result is None or slug is None:
@@ -78,11 +83,12 @@ def _load_entities(sources: Sources, folder: str, spec: schema.Schema, what: str
                          Location(path, 1), "rename one of the files")
             continue
         found[slug] = result
-    return found
+    return found, known
 
 
-def _load_recipients(sources: Sources, report: Report) -> dict[str, Validated]:
+def _load_recipients(sources: Sources, report: Report) -> tuple[dict[str, Validated], set[str]]:
     people: dict[str, Validated] = {}
+    known: set[str] = set()
     for path, data in sources.under("recipients", _YAML):
         doc = load_yaml(data, path, report)
         if doc is None:
@@ -90,10 +96,13 @@ def _load_recipients(sources: Sources, report: Report) -> dict[str, Validated]:
         if not isinstance(doc, YList):
             report.error("E106", "a recipients file must be a list of people (lines starting with '- ')",
                          Location(path, 1), "start each person with `- id: ...`")
+            known.add("*")  # some ids are unreadable: do not report references to them as unknown
             continue
         for item, loc in zip(doc, doc.item_locs):
+            if isinstance(item, YMap) and isinstance(item.get("id"), str):
+                known.add(item["id"])
             person = schema.validate(item, schema.RECIPIENT, report, loc, "recipient")
-            if person is None or "id" not in person.values:
+            if person is None:
                 continue
             rid = person["id"]
             if rid in people:
@@ -101,7 +110,7 @@ def _load_recipients(sources: Sources, report: Report) -> dict[str, Validated]:
                              person.at("id"), "give each person a different id")
                 continue
             people[rid] = person
-    return people
+    return people, known
 
 
 def _award_docs(sources: Sources, report: Report) -> list[tuple[YMap, Location]]:
@@ -135,7 +144,8 @@ def _award_docs(sources: Sources, report: Report) -> list[tuple[YMap, Location]]
     return docs
 
 
-def _validate_awards(sources: Sources, people: dict[str, Validated], report: Report) -> list[_RawAward]:
+def _validate_awards(sources: Sources, people: dict[str, Validated], known_people: set[str],
+                     report: Report) -> list[_RawAward]:
     awards = []
     for doc, loc in _award_docs(sources, report):
         fields = schema.validate(doc, schema.AWARD, report, loc, "award")
@@ -149,19 +159,18 @@ def _validate_awards(sources: Sources, people: dict[str, Validated], report: Rep
                 continue
             person = people.get(rid)
             if person is None:
+                if rid in known_people or "*" in known_people:  # its own errors are already reported
+                    continue
                 report.error("E301", f"unknown recipient '{rid}'", fields.at("recipient"),
                              did_you_mean(rid, people) or "add the person to content/recipients/")
                 continue
             name, email = person["name"], person["email"]
             show, listed = person["show_name"], person["listed"]
         else:
-            if "recipient" in fields.locs:  # present but invalid: already reported
-                continue
             if not name or not email:
                 missing = "name" if not name else "email"
-                if missing not in fields.locs:
-                    report.error("E202", f"award needs '{missing}' (or 'recipient')", fields.loc,
-                                 "add `name:` and `email:`, or `recipient: ID` from content/recipients/")
+                report.error("E202", f"award needs '{missing}' (or 'recipient')", fields.loc,
+                             "add `name:` and `email:`, or `recipient: ID` from content/recipients/")
                 continue
             show, listed = True, False
         if fields.get("show_name") is not None:
@@ -208,10 +217,10 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
         report.error("E202", "content/site.yaml is missing", Location(site_path),
                      "create it with `python build.py new site` (title and base_url are required)")
         site_fields = None
-    issuers_raw = _load_entities(sources, "issuers", schema.ISSUER, "issuer", report)
-    badges_raw = _load_entities(sources, "badges", schema.BADGE, "badge", report)
-    people = _load_recipients(sources, report)
-    awards_raw = _validate_awards(sources, people, report)
+    issuers_raw, known_issuers = _load_entities(sources, "issuers", schema.ISSUER, "issuer", report)
+    badges_raw, known_badges = _load_entities(sources, "badges", schema.BADGE, "badge", report)
+    people, known_people = _load_recipients(sources, report)
+    awards_raw = _validate_awards(sources, people, known_people, report)
 
     issuers = []
     for slug, f in sorted(issuers_raw.items()):
@@ -224,14 +233,16 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
     for slug, f in sorted(badges_raw.items()):
         issuer = f.get("issuer")
         if issuer is None:
-            if len(issuers_raw) == 1:
-                issuer = next(iter(issuers_raw))
+            if len(known_issuers) == 1:
+                issuer = next(iter(known_issuers))
+                issuer = issuer if issuer in issuers_raw else None
             else:
-                report.error("E202", f"badge '{slug}' needs 'issuer' (there are {len(issuers_raw)} issuers)",
+                report.error("E202", f"badge '{slug}' needs 'issuer' (there are {len(known_issuers)} issuers)",
                              f.loc, f"add `issuer: {next(iter(sorted(issuers_raw)), 'ID')}`")
         elif issuer not in issuers_raw:
-            report.error("E301", f"unknown issuer '{issuer}'", f.at("issuer"),
-                         did_you_mean(issuer, issuers_raw) or "add a file content/issuers/<id>.yaml")
+            if issuer not in known_issuers:
+                    report.error("E301", f"unknown issuer '{issuer}'", f.at("issuer"),
+                             did_you_mean(issuer, issuers_raw) or "add a file content/issuers/<id>.yaml")
             issuer = None
         img = _image(sources, f.get("image"), f.at("image"), report)
         if img is not None and img.width != img.height:
@@ -252,7 +263,7 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
         f = raw.fields
         slug = f.get("badge")
         if slug not in badge_by_slug:
-            if slug not in badges_raw and slug is not None:
+            if slug not in known_badges:
                 report.error("E301", f"unknown badge '{slug}'", f.at("badge"),
                              did_you_mean(slug, badges_raw) or "add a file content/badges/<id>.yaml")
             continue

@@ -43,7 +43,6 @@ CODES: dict[str, str] = {
     "E303": "published award removed from content",
     "E304": "ledger would change in --frozen mode",
     "E305": "ledger file is damaged",
-    "E306": "published award changed in a way that would break its link",
     "E307": "date out of order",
     # E4xx: images
     "E401": "image file missing",
@@ -54,15 +53,10 @@ CODES: dict[str, str] = {
     "E406": "image cannot be baked",
     # E5xx keys and signing (issue 3), E6xx templates
     "E601": "template error",
-    # E7xx output
-    "E701": "output path collision",
-    "E702": "output path escapes the output folder",
-    "E703": "output folder is not ours",
     # warnings
     "W101": "recipient roster in a repository that may be public",
-    "W201": "deprecated key",
     "W202": "image is not square",
-    "W203": "date is in the future",
+    "W203": "published date differs from content",
 }
 
 
@@ -137,6 +131,9 @@ class Report:
 
     def warning(self, code: str, message: str, location: Location, hint: str = "") -> None:
         self.add(warning(code, message, location, hint))
+
+    def error_count(self) -> int:
+        return sum(d.severity is Severity.ERROR for d in self.items)
 
     def has_errors(self, strict: bool = False) -> bool:
         return any(d.severity is Severity.ERROR or strict for d in self.items)

@@ -108,10 +108,6 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
             entry = Entry(want.badge, _unique(minter.slug, used_slugs), minter.salt(), want.issued_on,
                           want.expires, _unique(lambda: minter.index(STATUS_LIST_SIZE), used_indexes))
         else:
-            if entry.badge != want.badge:
-                report.error("E306", f"award '{want.key}' was published for badge '{entry.badge}', "
-                             f"content now says '{want.badge}'", want.location,
-                             "revoke the published award and add a new one instead of editing it")
             if want.expires_explicit and want.expires != entry.expires:
                 entry = replace(entry, expires=want.expires)
             if want.issued_on != entry.issued_on:

@@ -24,7 +24,6 @@ class Field:
     default: Any = None
     schema: tuple["Field", ...] = ()
     choices: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
     doc: str = ""
 
 
@@ -207,35 +206,37 @@ class Validated:
 
 
 def validate(doc: Any, schema: Schema, report: Report, where: Location, what: str) -> Validated | None:
-    """Check `doc` against `schema`; every problem goes to `report`. None if `doc` is not a mapping."""
+    """Check `doc` against `schema`, reporting every problem; None if it has any error."""
     if not isinstance(doc, YMap):
         report.error("E106", f"{what} must be a mapping of keys to values", where,
                      "see the example in the README or run `python build.py new`")
         return None
+    errors_before = report.error_count()
     by_name = {f.name: f for f in schema}
-    aliases = {a: f for f in schema for a in f.aliases}
     out = Validated({}, doc.loc, {})
+    suggested: set[str] = set()
     for key, raw in doc.items():
-        spec = by_name.get(key) or aliases.get(key)
+        spec = by_name.get(key)
         if spec is None:
-            hint = did_you_mean(key, list(by_name)) or f"allowed keys: {', '.join(sorted(by_name))}"
-            report.error("E201", f"unknown key '{key}' in {what}", doc.key_loc(key), hint)
+            hint = did_you_mean(key, list(by_name))
+            if hint:
+                suggested.add(hint.split("'")[1])
+            report.error("E201", f"unknown key '{key}' in {what}", doc.key_loc(key),
+                         hint or f"allowed keys: {', '.join(sorted(by_name))}")
             continue
-        if key in spec.aliases:
-            report.warning("W201", f"'{key}' is deprecated", doc.key_loc(key), f"rename it to '{spec.name}'")
         out.locs[spec.name] = doc.value_loc(key)
         parsed = _field(spec, raw, doc.value_loc(key), report)
         if parsed is not _INVALID:
             out.values[spec.name] = parsed
     for spec in schema:
-        if spec.name in out.values or spec.name in out.locs:
+        if spec.name in out.locs:
             continue
-        if spec.required:
+        if spec.required and spec.name not in suggested:
             report.error("E202", f"{what} needs '{spec.name}'", doc.loc,
                          f"add a line `{spec.name}: ...`" + (f" ({spec.doc})" if spec.doc else ""))
-        else:
+        elif not spec.required:
             out.values[spec.name] = spec.default
-    return out
+    return out if report.error_count() == errors_before else None
 
 
 _INVALID = object()
@@ -282,11 +283,11 @@ def _one(spec: Field, raw: Any, loc: Location, report: Report) -> Any:
     try:
         value = _PARSERS[spec.kind](raw)
     except TypeError:
-        got = type(raw).__name__ if not isinstance(raw, (YMap, YList)) else ("a mapping" if isinstance(raw, YMap) else "a list")
-        report.error("E203", f"'{spec.name}' must be {_TYPE_NAMES.get(spec.kind, spec.kind)}, got {got}", loc)
+        got = "a mapping" if isinstance(raw, YMap) else "a list" if isinstance(raw, YList) else repr(raw)
+        report.error("E203", f"expected {_TYPE_NAMES.get(spec.kind, spec.kind)}, got {got}", loc)
         return _INVALID
     except ValueError as exc:
-        report.error(_KIND_CODES.get(spec.kind, "E207"), f"{spec.name}: {exc}", loc)
+        report.error(_KIND_CODES.get(spec.kind, "E207"), str(exc), loc)
         return _INVALID
     if spec.choices and value not in spec.choices:
         report.error("E207", f"'{value}' is not a valid {spec.name}", loc,

@@ -159,9 +159,12 @@ def load_yaml(data: bytes, path: str, report: Report) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        code = "E107" if "alias" in str(exc.problem) else "E102"
-        report.error(code, f"{exc.problem or exc.context}", Location(path, line, col),
-                     "check indentation and quoting around this line; quote values containing ': ' or '#'")
+        if "alias" in str(exc.problem):
+            report.error("E107", str(exc.problem), Location(path, line, col),
+                         "YAML anchors and aliases are not supported in content")
+        else:
+            report.error("E102", f"{exc.problem or exc.context}", Location(path, line, col),
+                         "check indentation and quoting around this line; quote values containing ': ' or '#'")
         return None
     except yaml.YAMLError as exc:
         report.error("E102", str(exc), Location(path))
