@@ -296,7 +296,7 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
                        "names and emails", site_fields.at("public_repository"),
                        "make the repository private (see README: Deploying without publishing emails)")
 
-    new_ledger = ledger.reconcile(old_ledger, wanted, minter, report)
+    new_ledger = ledger.reconcile(old_ledger, wanted, minter, report, check_removed=not report.has_errors())
     if report.has_errors() or site_fields is None:
         return None, new_ledger
 

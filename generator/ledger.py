@@ -97,8 +97,13 @@ def serialise(entries: dict[str, Entry]) -> bytes:
     return canonical.json_bytes({"format": FORMAT, "awards": {k: entries[k].as_json() for k in sorted(entries)}})
 
 
-def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, report: Report) -> dict[str, Entry]:
-    """The ledger after this build: old entries kept, new awards minted, removals refused."""
+def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, report: Report,
+              check_removed: bool = True) -> dict[str, Entry]:
+    """The ledger after this build: old entries kept, new awards minted, removals refused.
+
+    `check_removed` is off while content has other errors: an award hidden by a broken badge
+    file is not a removal, and reporting it would bury the real error.
+    """
     new: dict[str, Entry] = {}
     used_slugs = {e.slug for e in old.values()}
     used_indexes = {e.status_index for e in old.values()}
@@ -115,7 +120,9 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
                                f"{format_datetime(entry.issued_on)}; the published date is kept", want.location,
                                "to correct a published date, revoke the award and issue a new one")
         new[want.key] = entry
-    for key in sorted(set(old) - set(new)):
+    if not check_removed:  # keep what we could not check, so nothing is lost
+        new.update({k: v for k, v in old.items() if k not in new})
+    for key in sorted(set(old) - set(new)) if check_removed else ():
         report.error("E303", f"published award '{key}' (page a/{old[key].slug}/) is no longer in content",
                      Location(LEDGER_PATH, 1),
                      "put the award back; to withdraw it, keep it and mark it revoked (python build.py revoke)")

@@ -55,10 +55,11 @@ def serve(project: Path, port: int, poll_seconds: float = 1.0) -> int:
         handler = functools.partial(_Quiet, directory=str(out))
         server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         base_url = f"http://127.0.0.1:{server.server_address[1]}/"
+        seen = _fingerprint(project)  # before building, so an edit made meanwhile is not missed
         _rebuild(project, out, base_url)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        print(f"Serving a preview at {base_url} (Ctrl-C to stop); rebuilding when content/ or templates/ change")
-        seen = _fingerprint(project)
+        print(f"Serving a preview at {base_url} (Ctrl-C to stop); rebuilding when content/ or templates/ change",
+              flush=True)
         try:
             while True:
                 time.sleep(poll_seconds)

@@ -1,0 +1,157 @@
+"""End-to-end builds of real fixture projects: the DESIGN.md invariants as tests."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SeededMinter, build, copy_project, tree
+from generator import ledger, pipeline
+from generator.writer import MARKER, WriteError, write_site
+
+
+def _emails_in_content(project: Path) -> set[bytes]:
+    found = set()
+    pattern = re.compile(rb"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+    for path in (project / "content").rglob("*"):
+        if path.suffix in (".yaml", ".csv") and "issuers" not in path.parts and path.name != "site.yaml":
+            found |= {m.strip().lower() for m in pattern.findall(path.read_bytes())}
+    return found
+
+
+def test_example_builds_every_url_family(example: Path):
+    prepared = build(example)
+    assert prepared.model is not None, prepared.diagnostics
+    site = example / "_site"
+    files = tree(site)
+    for award in prepared.model.awards:
+        for suffix in (".json", ".png", ".svg", "/index.html"):
+            assert f"a/{award.slug}{suffix}" in files
+    for badge in prepared.model.badges:
+        assert f"badges/{badge.slug}.json" in files and f"badges/{badge.slug}/index.html" in files
+    assert {"index.html", "404.html", ".nojekyll", MARKER, "issuers/northwind.json"} <= set(files)
+
+
+def test_no_recipient_email_anywhere_in_output(example: Path):
+    emails = _emails_in_content(example)
+    assert len(emails) >= 30  # the example really has a roster to leak
+    build(example)
+    for path, data in tree(example / "_site").items():
+        lowered = data.lower()
+        for email in emails:
+            assert email not in lowered, f"{email!r} leaked into {path}"
+    ledger_text = (example / ledger.LEDGER_PATH).read_bytes().lower()
+    assert not any(e in ledger_text for e in emails), "the ledger must hold no plaintext email"
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path):
+    """Same content and ledger give the same bytes, whatever the process hash seed."""
+    first = copy_project("example", tmp_path / "one")
+    build(first)
+    second = tmp_path / "two" / "example"
+    shutil.copytree(first / "content", second / "content")  # same ledger
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "SOURCE_DATE_EPOCH": "1800000000"}
+    subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(second)], env=env, check=True,
+                   capture_output=True)
+    assert tree(first / "_site") == tree(second / "_site")
+
+
+def test_second_build_changes_nothing(example: Path):
+    build(example)
+    ledger_bytes = (example / ledger.LEDGER_PATH).read_bytes()
+    before = tree(example / "_site")
+    prepared = build(example, minter=SeededMinter(seed=999))  # a different minter must not be asked
+    assert not prepared.ledger_changed
+    assert (example / ledger.LEDGER_PATH).read_bytes() == ledger_bytes
+    assert tree(example / "_site") == before
+
+
+def test_links_survive_new_awards_and_moved_files(example: Path):
+    first = build(example)
+    slugs = {a.key: a.slug for a in first.model.awards}
+    awards_dir = example / "content" / "awards"
+    food = awards_dir / "2026-food-hygiene.yaml"
+    food.write_text(food.read_text() + "  - name: New Person\n    email: New.Person@Example.com \n")
+    food.rename(awards_dir / "renamed-food-hygiene.yaml")
+    second = build(example, minter=SeededMinter(seed=3))
+    after = {a.key: a.slug for a in second.model.awards}
+    assert {k: after[k] for k in slugs} == slugs
+    assert len(after) == len(slugs) + 1
+
+
+def test_removing_a_published_award_is_an_error(example: Path):
+    build(example)
+    before = tree(example / "_site")
+    (example / "content/awards/2026-food-hygiene.yaml").unlink()
+    prepared = build(example)
+    assert prepared.model is None
+    assert [d.code for d in prepared.diagnostics] == ["E303"] * 8
+    assert tree(example / "_site") == before
+
+
+def test_frozen_accepts_an_up_to_date_ledger(example: Path):
+    build(example)
+    prepared = build(example, frozen=True)
+    assert prepared.model is not None and not prepared.diagnostics
+
+
+def test_expiry_policy_change_does_not_touch_issued_awards(example: Path):
+    build(example)
+    award = next(a for a in json.loads((example / ledger.LEDGER_PATH).read_text())["awards"].values()
+                 if a["badge"] == "fire-warden")
+    badge_file = example / "content/badges/fire-warden.yaml"
+    badge_file.write_text(badge_file.read_text().replace("valid_for: 1y", "valid_for: 5y"))
+    build(example)
+    site = example / "_site"
+    assertion = json.loads((site / f"a/{award['slug']}.json").read_text())
+    assert assertion["expires"] == award["expires"]
+
+
+def test_failed_build_leaves_previous_site_untouched(example: Path):
+    build(example)
+    before = tree(example / "_site")
+    (example / "templates").mkdir()
+    (example / "templates/award.html").write_text("{% extends 'base.html' %}{% block main %}{{ nope }}{% endblock %}")
+    prepared = build(example)
+    assert [d.code for d in prepared.diagnostics][:1] == ["E601"]
+    assert tree(example / "_site") == before
+    leftovers = [p.name for p in example.iterdir() if p.name.startswith(".")]
+    assert leftovers == [], "staging folders must be cleaned up"
+
+
+def test_crash_half_way_through_writing_keeps_old_site(example: Path):
+    build(example)
+    before = tree(example / "_site")
+    prepared = pipeline.prepare(example, pipeline.Options(minter=SeededMinter()))
+
+    def exploding():
+        for index, item in enumerate(pipeline.artifacts(prepared)):
+            if index == 25:
+                raise OSError("disk full")
+            yield item
+
+    with pytest.raises(OSError):
+        write_site(example / "_site", exploding(), example)
+    assert tree(example / "_site") == before
+    assert [p.name for p in example.iterdir() if p.name.startswith(".")] == []
+
+
+def test_writer_refuses_folders_it_does_not_own(example: Path, tmp_path: Path):
+    stranger = tmp_path / "important"
+    stranger.mkdir()
+    (stranger / "thesis.tex").write_text("years of work")
+    with pytest.raises(WriteError, match="not made by Badgekiln"):
+        write_site(stranger, iter([("index.html", b"x")]), example)
+    assert (stranger / "thesis.tex").read_text() == "years of work"
+    for bad in (example, example / "content", example.parent):
+        with pytest.raises(WriteError):
+            write_site(bad, iter([("index.html", b"x")]), example)
+    with pytest.raises(ValueError, match="escapes"):
+        write_site(tmp_path / "out", iter([("../evil.html", b"x")]), example)
+    assert not (tmp_path / "evil.html").exists()

@@ -1,0 +1,139 @@
+"""The command line as a user drives it: real subprocesses, real files, real exit codes."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from conftest import REPO, copy_project
+
+BUILD = [sys.executable, str(REPO / "build.py")]
+
+
+def run(project: Path, *args: str, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, **kw.pop("env", {})}
+    return subprocess.run([*BUILD, "--project", str(project), *args], capture_output=True, text=True, env=env,
+                          timeout=120, **kw)
+
+
+def test_build_check_and_exit_codes(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    checked = run(project, "check")
+    assert checked.returncode == 0 and "ok: 0 error(s), 0 warning(s)" in checked.stderr
+    assert not (project / "_site").exists() and not (project / "content/ledger.json").exists()
+    built = run(project)
+    assert built.returncode == 0, built.stderr
+    assert "Built" in built.stdout and (project / "_site/index.html").is_file()
+    assert run(project, "build", "--frozen").returncode == 0
+    assert run(project, "--no-such-flag").returncode == 2
+    assert run(project, "build", "--base-url", "ftp://nope").returncode == 2
+    (project / "content/badges/safety.yaml").write_text("name: [unclosed\n")
+    broken = run(project)
+    assert broken.returncode == 1
+    assert "content/badges/safety.yaml:2:1: error[E102]" in broken.stderr and "Traceback" not in broken.stderr
+    assert "E303" not in broken.stderr, "a broken badge file is not a removed award"
+
+
+def test_check_json_report(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    (project / "content/issuers/acme.yaml").write_text("name: Acme\nurl: https://acme.example/\nemial: x@y.org\n")
+    result = run(project, "check", "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["valid"] is False and report["errorCount"] == 1  # no separate "needs 'email'"
+    unknown = next(m for m in report["messages"] if m["code"] == "E201")
+    assert (unknown["path"], unknown["line"], unknown["column"]) == ("content/issuers/acme.yaml", 3, 1)
+    assert unknown["hint"] == "did you mean 'email'?"
+
+
+def test_import_excel_roster(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    csv_file = tmp_path / "Roster March.csv"
+    csv_file.write_bytes("\ufeffFull Name;E-mail;Date\r\nBob Brown; Bob.Brown@Example.COM ;2026-03-02\r\n"
+                         "Zoë Ångström;zoe@example.com;2026-03-02\r\n;;\r\n".encode("utf-8"))
+    result = run(project, "import", str(csv_file), "--badge", "safety")
+    assert result.returncode == 0, result.stderr
+    written = project / "content/awards/safety-roster-march.yaml"
+    text = written.read_text()
+    assert "bob.brown@example.com" in text and "Zoë Ångström" in text
+    assert run(project, "check").returncode == 0
+    again = run(project, "import", str(csv_file), "--badge", "safety")
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_import_reports_every_bad_row_and_writes_nothing(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    csv_file = tmp_path / "roster.csv"
+    csv_file.write_text("name,email,issued_on\nBob,bob@example,2026-03-02\nAmy,amy@example.com,31/12/2025\n")
+    result = run(project, "import", str(csv_file), "--badge", "safety")
+    assert result.returncode == 1
+    assert f"{csv_file}:2:2: error[E205]: email: 'bob@example' is not a valid email address" in result.stderr
+    assert f"{csv_file}:3:3: error[E204]: issued_on: '31/12/2025' is not an ISO date; write it as 2025-12-31" \
+        in result.stderr
+    assert not list((project / "content/awards").glob("safety-roster*"))
+    typo = run(project, "import", str(csv_file), "--badge", "saftey")
+    assert typo.returncode == 1 and "did you mean 'safety'?" in typo.stderr
+
+
+def test_new_scaffolds_pass_check(tmp_path: Path):
+    project = tmp_path / "fresh"
+    project.mkdir()
+    steps = [("new", "site"), ("new", "issuer", "acme"), ("new", "badge", "welding", "--name", "Safe Welding"),
+             ("new", "award", "--badge", "welding", "--name", "Ann Lee", "--email", " Ann@Example.org",
+              "--issued-on", "2026-01-05")]
+    for step in steps:
+        result = run(project, *step)
+        assert result.returncode == 0, (step, result.stderr)
+    check = run(project, "check")
+    assert check.returncode == 0, check.stderr
+    assert run(project, "new", "badge", "welding").returncode == 1  # never overwrites
+    assert run(project, "new", "badge", "Bad Name").returncode == 1
+
+
+def test_console_script_is_the_same_cli(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    result = subprocess.run(["badgekiln", "check"], cwd=project, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_serve_previews_and_rebuilds_on_change(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([*BUILD, "--project", str(project), "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/badges/safety/"
+        page = _fetch_when_ready(url)
+        assert "Safety Basics" in page
+        badge = project / "content/badges/safety.yaml"
+        badge.write_text(badge.read_text().replace("name: Safety Basics", "name: Safety Essentials"))
+        deadline = time.time() + 20
+        while "Safety Essentials" not in page and time.time() < deadline:
+            time.sleep(0.3)
+            page = _fetch_when_ready(url)
+        assert "Safety Essentials" in page
+        assert not (project / "content/ledger.json").exists(), "a preview must not freeze links"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
+def _fetch_when_ready(url: str) -> str:
+    deadline = time.time() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
