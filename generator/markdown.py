@@ -6,6 +6,8 @@ inert: raw HTML in Markdown is a feature attackers use, not one badge issuers ne
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import markdown as _markdown
 import nh3
 from markupsafe import Markup
@@ -16,6 +18,7 @@ ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a", "cod
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 
 
+@lru_cache(maxsize=4096)  # pure: a badge's criteria render once, not once per award page
 def to_html(text: str | None) -> Markup:
     if not text:
         return Markup("")

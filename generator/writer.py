@@ -44,6 +44,7 @@ def write_site(out: Path, files: Iterable[tuple[str, bytes]], project: Path, sho
     staging.mkdir()
     count = 0
     seen: set[str] = set()
+    folders: set[Path] = {staging}
     try:
         for relpath, data in files:
             _check(relpath)
@@ -51,7 +52,9 @@ def write_site(out: Path, files: Iterable[tuple[str, bytes]], project: Path, sho
                 raise WriteError(f"two files want the output path {relpath}")
             seen.add(relpath)
             target = staging / relpath
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
             target.write_bytes(data)
             count += 1
         if not should_commit():

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Benchmark: build synthetic rosters of 1k / 10k / 100k awards and report throughput.
+
+    python bench/bench.py                 # 1k and 10k
+    python bench/bench.py 1000 10000 100000
+
+For each size it generates a project (5 badges, one CSV roster) in a temporary folder and
+runs, each in a fresh process so peak memory is per build:
+  first    - a full build that mints every award into the ledger,
+  rebuild  - the same content again (no change),
+  add-one  - one more award appended to the roster.
+It prints awards per second, wall time and peak RSS. Timings are measurements, never asserted.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+_RUN = """
+import resource, sys, time
+sys.path.insert(0, {repo!r})
+from generator.cli import main
+start = time.perf_counter()
+code = main(["--project", {project!r}, "build", "--out", {out!r}])
+elapsed = time.perf_counter() - start
+print("BENCH", code, elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def make_project(root: Path, awards: int) -> Path:
+    content = root / "content"
+    for folder in ("issuers", "badges", "awards", "images"):
+        (content / folder).mkdir(parents=True)
+    (content / "site.yaml").write_text("title: Bench Academy\nbase_url: https://bench.example/\n")
+    (content / "issuers/bench.yaml").write_text("name: Bench Academy\nurl: https://bench.example/\n"
+                                                "email: badges@bench.example\n")
+    images = sorted((REPO / "content/images").glob("*"))
+    badges = []
+    for i, image in enumerate([p for p in images if "logo" not in p.name]):
+        slug = f"badge-{i}"
+        shutil.copy(image, content / "images" / image.name)
+        (content / f"badges/{slug}.yaml").write_text(
+            f"name: Badge {i}\ndescription: Synthetic badge {i}.\nimage: images/{image.name}\n"
+            f"criteria: Did the thing number {i}.\nvalid_for: 3y\ncredits: 5\n")
+        badges.append(slug)
+    with open(content / "awards/roster.csv", "w") as fh:
+        fh.write("badge,name,email,issued_on\n")
+        for n in range(awards):
+            fh.write(f"{badges[n % len(badges)]},Learner {n},learner{n}@example.com,2026-0{1 + n % 9}-1{n % 10}\n")
+    return root
+
+
+def run_build(project: Path, out: Path) -> dict:
+    code = _RUN.format(repo=str(REPO), project=str(project), out=str(out))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    line = next((l for l in proc.stderr.splitlines() if l.startswith("BENCH")), None)
+    if line is None or proc.returncode:
+        raise SystemExit(f"build failed:\n{proc.stdout}\n{proc.stderr}")
+    _, status, seconds, maxrss_kb = line.split()
+    if status != "0":
+        raise SystemExit(f"build failed:\n{proc.stderr}")
+    return {"seconds": float(seconds), "peak_mb": int(maxrss_kb) / 1024}
+
+
+def main(sizes: list[int]) -> None:
+    rows = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix=f"badgekiln-bench-{size}-") as tmp:
+            project = make_project(Path(tmp) / "project", size)
+            out = Path(tmp) / "site"
+            for phase in ("first", "rebuild", "add-one"):
+                if phase == "add-one":
+                    with open(project / "content/awards/roster.csv", "a") as fh:
+                        fh.write("badge-0,Late Learner,late@example.com,2026-05-05\n")
+                result = run_build(project, out)
+                files = sum(1 for p in out.rglob("*") if p.is_file())
+                rows.append({"awards": size, "phase": phase, **result,
+                             "awards_per_s": size / result["seconds"], "files": files})
+                print(f"{size:>7} awards  {phase:<8} {result['seconds']:8.2f} s  "
+                      f"{size / result['seconds']:9.0f} awards/s  peak {result['peak_mb']:7.1f} MB  "
+                      f"{files} files", flush=True)
+    print(json.dumps(rows, indent=1), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [1000, 10000])
