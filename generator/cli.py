@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 from . import __version__, ledger, pipeline, scaffold, serve
+from . import due, editing, notify  # issue 5: lifecycle commands
+from . import keycmd, verify  # issue 3: signing keys and the verifier
 from .diagnostics import Report, Severity, format_json, format_text
 from .values import parse_base_url
 from .writer import WriteError, write_file_atomic, write_site
@@ -30,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--base-url", type=_base_url, help="override site.yaml base_url (e.g. for a preview)")
         p.add_argument("--strict", action="store_true", help="treat warnings as errors")
         p.add_argument("--frozen", action="store_true", help="fail if the issuance ledger would change (CI)")
+        p.add_argument("--reissue", action="store_true",
+                       help="sign new versions of issued credentials whose content changed (else an error)")
 
     build = sub.add_parser("build", help="build the site (the default command)")
     common(build)
@@ -45,6 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("csv", type=Path)
     imp.add_argument("--badge", required=True, help="badge id the roster earned")
     imp.add_argument("--issued-on", help="issue date for rows without one (YYYY-MM-DD)")
+    keycmd.add_arguments(sub.add_parser("keys", help="create, rotate or list signing keys (keys/, git-ignored)"))
+    ver = sub.add_parser("verify", help="check a badge: credential JSON, JWT, baked PNG/SVG, or URL")
+    ver.add_argument("thing", help="file, https:// URL or compact JWT")
+    ver.add_argument("--email", help="also check that it was issued to this address")
+    ver.add_argument("--site", type=Path, help="built site folder to read the issuer's documents from")
+    ver.add_argument("--json", action="store_true", help="machine-readable report")
+    editing.add_arguments(sub)  # issue 5: revoke, suspend, reinstate
+    due.add_arguments(sub)
+    notify.add_arguments(sub)
     return parser
 
 
@@ -65,6 +78,8 @@ def main(argv: list[str] | None = None, *, default_project: Path | None = None) 
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    if args.command == "verify":  # works anywhere: an employer has no project
+        return _verify(args)
     if not (project / "content").is_dir() and args.command not in ("new",):
         print(f"error: {project} has no content/ folder; run from a Badgekiln project or pass --project",
               file=sys.stderr)
@@ -79,7 +94,58 @@ def main(argv: list[str] | None = None, *, default_project: Path | None = None) 
         return _report_only(scaffold.run(project, args))
     if args.command == "import":
         return _report_only(scaffold.import_roster(project, args.csv, args.badge, args.issued_on))
+    if args.command == "keys":
+        try:
+            print(keycmd.run(project, args, pipeline.now_from_env()))
+        except keycmd.CommandError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        return EXIT_OK
+    if args.command in editing.ACTIONS:
+        return _report_only(editing.run(project, args.command, args.award, args.reason, args.on))
+    if args.command == "due":
+        report, text = due.run(project, args.within, args.csv)
+        if report.has_errors():
+            return _report_only((report, text))
+        print(text)
+        return EXIT_OK
+    if args.command == "notify":
+        return _notify(project, args)
     return EXIT_USAGE
+
+
+def _verify(args) -> int:
+    """Exit 0 only for a valid badge; 1 for an invalid one; 2 when the input cannot be read."""
+    result = verify.verify(args.thing, site=args.site, email=args.email, now=pipeline.now_from_env())
+    print(verify.format_json(result) if args.json else verify.format_text(result, args.email))
+    if result.valid:
+        return EXIT_OK
+    return EXIT_USAGE if result.error and not result.findings and "no such file" in result.error else EXIT_CONTENT
+
+
+def _print_notices(prepared: pipeline.Prepared) -> None:
+    for notice in (prepared.signing.notices if prepared.signing else []):
+        print(f"note: {notice}", file=sys.stderr)
+
+
+def _notify(project: Path, args) -> int:
+    try:
+        report, summary = notify.run(project, dry_run=args.dry_run, baseline=args.baseline, outbox=args.outbox,
+                                     per_minute=args.per_minute, echo=lambda line: print(line, flush=True))
+    except notify.NotifyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:  # a second Ctrl-C: the register says what may need resending
+        print("notify stopped; run it again to finish (nothing is sent twice)", file=sys.stderr)
+        return 130
+    _print_diagnostics(report.sorted())
+    if summary is None:
+        print(f"nothing was sent: {_summary(report.sorted())}", file=sys.stderr)
+        return EXIT_CONTENT
+    print(summary.text(args.dry_run))
+    if summary.interrupted:
+        return 130
+    return EXIT_CONTENT if summary.failed or summary.uncertain or summary.pending else EXIT_OK
 
 
 def _print_diagnostics(report_items, stream=sys.stderr) -> None:
@@ -94,7 +160,7 @@ def _summary(items) -> str:
 
 
 def _options(args) -> pipeline.Options:
-    return pipeline.Options(base_url=args.base_url, frozen=args.frozen, strict=args.strict)
+    return pipeline.Options(base_url=args.base_url, frozen=args.frozen, strict=args.strict, reissue=args.reissue)
 
 
 def _check(project: Path, args) -> int:
@@ -107,6 +173,7 @@ def _check(project: Path, args) -> int:
         print(format_json(items))
     else:
         _print_diagnostics(items)
+        _print_notices(prepared)
         ok = not prepared.report.has_errors(args.strict)
         print(("ok: " if ok else "failed: ") + _summary(items), file=sys.stderr)
     return EXIT_OK if not prepared.report.has_errors(args.strict) else EXIT_CONTENT
@@ -128,6 +195,7 @@ def _build(project: Path, args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     _print_diagnostics(prepared.diagnostics)
+    _print_notices(prepared)
     if not count:
         print(f"build failed: {_summary(prepared.diagnostics)}; {out} was left as it was", file=sys.stderr)
         return EXIT_CONTENT

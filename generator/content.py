@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from . import images, ledger, schema
+from . import images, ledger, lifecycle, schema
 from .diagnostics import Location, Report, did_you_mean
 from .fsio import walk
 from .model import Alignment, Award, Badge, Evidence, Issuer, Site, SiteModel, Theme
@@ -227,7 +227,8 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
         img = _image(sources, f.get("image"), f.at("image"), report)
         if _has(f, "name", "url", "email"):
             issuers.append(Issuer(slug, f["name"], f["url"], f["email"], f["description"], img,
-                                  f.get("telephone"), f.loc))
+                                  f.get("telephone"), f.loc,
+                                  linkedin_organization_id=f.get("linkedin_organization_id")))
 
     badges = []
     for slug, f in sorted(badges_raw.items()):
@@ -252,13 +253,15 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
             continue
         alignments = tuple(Alignment(a["name"], a["url"], a.get("description"), a.get("framework"), a.get("code"))
                            for a in f["alignments"])
+        renewal = lifecycle.rule_of(f, report)  # issue 5: CPD renewal rule (None if absent or broken)
         badges.append(Badge(slug, f["name"], issuer, f["description"], img, f["criteria"], f.get("criteria_url"),
                             tuple(f["tags"]), alignments, f.get("credits"), f["achievement_type"],
-                            f.get("valid_for"), f.loc))
+                            f.get("valid_for"), f.loc, renewal))
     badge_by_slug = {b.slug: b for b in badges}
 
     wanted: list[ledger.Wanted] = []
     keyed: dict[str, _RawAward] = {}
+    lifecycles: dict[str, lifecycle.Lifecycle] = {}  # issue 5: revocation, suspension, CPD log
     for raw in awards_raw:
         f = raw.fields
         slug = f.get("badge")
@@ -282,13 +285,17 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
             continue
         badge = badge_by_slug[slug]
         explicit = f.get("expires")
-        expires = explicit if explicit is not None else (badge.valid_for.after(issued) if badge.valid_for else None)
+        policy = badge.valid_for or (badge.renewal.every if badge.renewal else None)  # renewal implies expiry
+        expires = explicit if explicit is not None else (policy.after(issued) if policy else None)
         if expires is not None and expires <= issued:
             report.error("E307", "expires is not after issued_on", f.at("expires") if explicit else f.loc,
                          "an award must be valid for some time after it is issued")
             continue
         keyed[key] = raw
         wanted.append(ledger.Wanted(key, slug, issued, expires, explicit is not None, f.loc))
+        lifecycles[key] = lifecycle.parse(f, badge, issued, now, report)
+    plans, renewals = lifecycle.renewal_wants(wanted, lifecycles, badge_by_slug, old_ledger)
+    wanted.extend(renewals)  # each CPD renewal is its own ledger entry (own slug, salt, status index)
 
     if site_fields is not None and site_fields.get("public_repository") and any(
             p.startswith((f"{CONTENT}/recipients/", f"{CONTENT}/awards/")) for p in sources.files):
@@ -306,14 +313,17 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
         _image(sources, theme_f.get("logo"), theme_f.at("logo"), report) if theme_f else None)
     site = Site(site_fields["title"], site_fields["base_url"], site_fields["language"], site_fields["description"],
                 theme, site_fields["footer"], site_fields.get("contact_email"), site_fields.get("privacy_url"),
-                site_fields["public_repository"])
+                site_fields["public_repository"],
+                **{k: bool(site_fields["signing"][k]) for k in ("vc_jwt", "ob2_signed") if site_fields.get("signing")})
     awards = []
     for key, raw in keyed.items():
         entry = new_ledger[key]
         f = raw.fields
         evidence = tuple(Evidence(e.get("url"), e.get("name"), e.get("description")) for e in f["evidence"])
-        awards.append(Award(key, f["badge"], raw.recipient_name, raw.email, raw.show_name, raw.listed, evidence,
-                            f.get("narrative"), f.loc, entry.slug, entry.salt, entry.issued_on, entry.expires))
+        award = Award(key, f["badge"], raw.recipient_name, raw.email, raw.show_name, raw.listed, evidence,
+                      f.get("narrative"), f.loc, entry.slug, entry.salt, entry.issued_on, entry.expires)
+        awards.extend(lifecycle.chain(award, lifecycles.get(key), plans.get(key), badge_by_slug[award.badge],
+                                      new_ledger))
     awards.sort(key=lambda a: (a.issued_on, a.slug))
     if report.has_errors():
         return None, new_ledger

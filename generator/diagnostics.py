@@ -44,6 +44,8 @@ CODES: dict[str, str] = {
     "E304": "ledger would change in --frozen mode",
     "E305": "ledger file is damaged",
     "E307": "date out of order",
+    "E309": "award status change refused (revoke/suspend/reinstate)",
+    "E310": "award reference matches several awards",
     # E4xx: images
     "E401": "image file missing",
     "E402": "image cannot be read",
@@ -52,11 +54,17 @@ CODES: dict[str, str] = {
     "E405": "unsafe SVG content",
     "E406": "image cannot be baked",
     # E5xx keys and signing (issue 3), E6xx templates
+    "E501": "signing key cannot be used",
+    "E502": "an issued credential would change",
+    "E503": "credential cannot be signed",
+    "E504": "retired signing key still supplied",
     "E601": "template error",
     # warnings
     "W101": "recipient roster in a repository that may be public",
     "W202": "image is not square",
     "W203": "published date differs from content",
+    "W501": "signed outputs missing: no usable signing key",
+    "W204": "CPD activity outside every renewal period",
 }
 
 

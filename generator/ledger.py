@@ -51,12 +51,18 @@ class Entry:
     issued_on: datetime
     expires: datetime | None
     status_index: int
+    # issue 3: the signed OB 3.0 credential, frozen at first signing (generator/signing.py owns
+    # the shape: digest of the unsigned credential, proof created/verificationMethod/value)
+    credential: dict | None = None
 
     def as_json(self) -> dict:
-        return {"badge": self.badge, "slug": self.slug, "salt": self.salt,
-                "issued_on": format_datetime(self.issued_on),
-                "expires": format_datetime(self.expires) if self.expires else None,
-                "status_index": self.status_index}
+        doc = {"badge": self.badge, "slug": self.slug, "salt": self.salt,
+               "issued_on": format_datetime(self.issued_on),
+               "expires": format_datetime(self.expires) if self.expires else None,
+               "status_index": self.status_index}
+        if self.credential is not None:
+            doc["credential"] = self.credential
+        return doc
 
 
 @dataclass(frozen=True)
@@ -86,15 +92,29 @@ def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
                 badge=raw["badge"], slug=raw["slug"], salt=raw["salt"],
                 issued_on=parse_datetime(raw["issued_on"]),
                 expires=parse_datetime(raw["expires"]) if raw.get("expires") else None,
-                status_index=int(raw["status_index"]))
+                status_index=int(raw["status_index"]),
+                credential=raw.get("credential"))
         return entries
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         report.error("E305", f"the issuance ledger cannot be read ({exc})", where, hint)
         return {}
 
 
-def serialise(entries: dict[str, Entry]) -> bytes:
-    return canonical.json_bytes({"format": FORMAT, "awards": {k: entries[k].as_json() for k in sorted(entries)}})
+def serialise(entries: dict[str, Entry], keys: list[dict] | None = None) -> bytes:
+    """Ledger bytes; `keys` is the public signing-key registry (generator/keys.py), if any."""
+    doc = {"format": FORMAT, "awards": {k: entries[k].as_json() for k in sorted(entries)}}
+    if keys:
+        doc["keys"] = keys
+    return canonical.json_bytes(doc)
+
+
+def parse_keys(data: bytes | None) -> list | None:
+    """The raw public-key registry (validated by generator/keys.py); None when absent or unreadable."""
+    try:
+        doc = json.loads(data.decode("utf-8")) if data is not None else {}
+        return doc.get("keys") if isinstance(doc, dict) else None
+    except (ValueError, UnicodeDecodeError):
+        return None  # parse() reports the damaged ledger
 
 
 def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, report: Report,

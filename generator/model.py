@@ -41,6 +41,9 @@ class Site:
     contact_email: str | None
     privacy_url: str | None
     public_repository: bool
+    # issue 3: optional signed forms (site.yaml `signing:`); the OB 3.0 credential is always made
+    vc_jwt: bool = False  # also publish each credential as a VC-JWT (RS256)
+    ob2_signed: bool = False  # also publish OB 2.0 SignedBadge assertions (JWS, RS256)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Issuer:
     image: Image | None
     telephone: str | None
     location: Location
+    linkedin_organization_id: int | None = None  # LinkedIn "Add to profile" (social.py)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class Badge:
     achievement_type: str
     valid_for: Duration | None
     location: Location
+    renewal: RenewalRule | None = None  # issue 5: CPD renewal rule ("every 12m, 20 points")
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,86 @@ class Evidence:
     url: str | None
     name: str | None
     description: str | None
+
+
+# --- Lifecycle facts (issue 5: revocation, suspension, CPD renewal) -------------------------
+# All of them come from content (and the ledger), never from a clock, so pages that show them
+# stay byte-identical between builds. Whether an award has *expired* or *lapsed* depends on
+# when it is looked at: pages leave that to the browser (status.expiry_state), `due` and
+# `verify` use the wall clock.
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A dated status change recorded in content: a revocation, suspension or reinstatement."""
+
+    on: datetime
+    reason: str  # may be "" for a reinstatement
+
+
+@dataclass(frozen=True)
+class RenewalRule:
+    """A badge's CPD renewal rule: every `every`, log at least `amount` `unit` to renew."""
+
+    every: Duration
+    amount: float | int
+    unit: str  # "points" or "hours"
+
+
+@dataclass(frozen=True)
+class CpdActivity:
+    """One logged CPD activity (content: an award's `cpd:` list)."""
+
+    date: datetime
+    title: str
+    amount: float | int
+    unit: str  # "points" or "hours"
+    evidence: str | None  # URL
+
+
+@dataclass(frozen=True)
+class CpdPeriod:
+    """One renewal period [start, end) and the CPD logged in it."""
+
+    number: int  # 0 = the period of the original award
+    start: datetime
+    end: datetime
+    required: float | int
+    logged: float | int
+    activities: tuple[CpdActivity, ...]
+    met_on: datetime | None  # date the logged total reached `required` (None: not reached)
+    renewed: bool  # a credential for the next period exists (issued now or earlier)
+
+    @property
+    def needed(self) -> float | int:
+        """Points (or hours) still to log in this period; 0 once met."""
+        return 0 if self.renewed else max(0, self.required - self.logged)
+
+
+@dataclass(frozen=True)
+class CpdProgress:
+    """Where one credential sits in its CPD renewal chain (only for badges with a renewal rule).
+
+    Each period's credential is its own award (own ledger entry, slug, page, status index);
+    `number` 0 is the award in content, 1.. the renewals the generator issued from the CPD log.
+    `period` is *this* credential's period: CPD logged in it earns the next credential.
+    `renewed_by` is None for the newest credential of the chain; if its period falls short,
+    the badge lapses when that credential expires (`lapses_on`).
+    """
+
+    rule: RenewalRule
+    number: int
+    root_key: str  # ledger key of the award in content (number 0)
+    previous: str | None  # slug of the credential this one renews
+    renewed_by: str | None  # slug of the credential that renews this one
+    period: CpdPeriod
+    periods: tuple[CpdPeriod, ...]  # the whole chain, oldest first
+    lapses_on: datetime | None  # expiry of the newest credential while its period is short
+
+    @property
+    def current(self) -> bool:
+        """This is the newest credential of the chain."""
+        return self.renewed_by is None
 
 
 @dataclass(frozen=True)
@@ -106,6 +191,14 @@ class Award:
     salt: str
     issued_on: datetime
     expires: datetime | None
+    # issue 5 lifecycle (see StatusChange, CpdProgress above); status.award_state reads them
+    status_index: int | None = None  # position in the status lists, minted in the ledger
+    revocation: StatusChange | None = None  # revoked (permanent)
+    suspension: StatusChange | None = None  # suspended now (None once reinstated)
+    lifted_suspension: StatusChange | None = None  # a past suspension that was lifted...
+    reinstatement: StatusChange | None = None  # ...and when/why it was lifted
+    cpd_log: tuple[CpdActivity, ...] = ()  # the whole log of the award in content, by date
+    cpd: CpdProgress | None = None  # renewal chain position (badge has a renewal rule)
 
 
 @dataclass(frozen=True)

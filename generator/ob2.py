@@ -5,6 +5,8 @@ served at, which is what hosted verification checks (DIGEST section 2).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .identity import identity_hash
 from .model import Award, Badge, Issuer, SiteModel
 from .routes import Routes
@@ -28,6 +30,7 @@ def issuer_profile(issuer: Issuer, routes: Routes) -> dict:
         "description": issuer.description.strip(),
         "telephone": issuer.telephone,
         "image": routes.url(routes.issuer_image(issuer)) if issuer.image else None,
+        "revocationList": routes.url(routes.ob2_revocation_list(issuer)),  # issue 5 (revocation.py)
     })
 
 
@@ -57,6 +60,11 @@ def assertion(award: Award, badge: Badge, routes: Routes) -> dict:
     evidence = [_drop_empty({
         "type": "Evidence", "id": e.url, "name": e.name, "description": e.description,
     }) for e in award.evidence]
+    if award.cpd is not None and award.cpd.previous:  # issue 5: a CPD renewal links the credential it renews
+        previous = routes.url(routes.award_json(replace(award, slug=award.cpd.previous)))
+        evidence.insert(0, {"type": "Evidence", "id": previous, "name": "Previous credential",
+                            "description": "The credential this one renews through continuing professional "
+                                           "development."})
     return _drop_empty({
         "@context": CONTEXT,
         "type": "Assertion",

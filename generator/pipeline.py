@@ -12,7 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from . import bake, canonical, content, images, ledger, ob2, render
+from . import revocation, statuslist  # issue 5: OB 2.0 revocation, OB 3.0 status lists
+from . import bake, canonical, content, i18n, images, ledger, ob2, pages, render
+from . import keys, signing  # issue 3: signed OB 3.0 credentials, VC-JWT, OB 2.0 signed, did:web
 from .diagnostics import Diagnostic, Location, Report
 from .model import SiteModel
 from .routes import Routes
@@ -21,7 +23,8 @@ from .routes import Routes
 def now_from_env() -> datetime:
     """The one clock: SOURCE_DATE_EPOCH when set (reproducible builds), else the wall clock.
 
-    It decides only "is this date in the future?" and never reaches the output.
+    It decides "is this date in the future?" and dates what is minted once into the ledger
+    (a credential proof's `created`); it reaches the output only through the ledger.
     """
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
@@ -36,6 +39,8 @@ class Options:
     strict: bool = False  # warnings count as errors
     now: datetime = field(default_factory=now_from_env)
     minter: ledger.Minter = field(default_factory=ledger.SecretsMinter)
+    keyring: keys.Keyring | None = None  # None: keys/ and $BADGEKILN_SIGNING_KEYS
+    reissue: bool = False  # re-sign issued credentials whose content changed (else E502)
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Prepared:
     ledger_before: bytes | None
     ledger_after: bytes
     report: Report
+    signing: signing.State | None = None
 
     @property
     def ledger_changed(self) -> bool:
@@ -61,17 +67,20 @@ def prepare(project: Path, options: Options) -> Prepared:
     before = sources.files.get(ledger.LEDGER_PATH)
     old = ledger.parse(before, report)
     model, entries = content.build_model(sources, old, options.minter, options.now, report)
-    after = ledger.serialise(entries)
-    if options.frozen and before != after and not report.has_errors():
-        added = sorted(set(entries) - set(old))
-        report.error("E304", f"--frozen: this build would add {len(added)} award(s) to the ledger "
-                     f"({', '.join(added[:3])}{', ...' if len(added) > 3 else ''})", Location(ledger.LEDGER_PATH),
-                     "run `python build.py` locally and commit content/ledger.json")
+    preview = model is not None and options.base_url not in (None, model.site.base_url)
     if model is not None and options.base_url:
         model = replace(model, site=replace(model.site, base_url=options.base_url))
+    signed = signing.prepare(project, model, entries, before, options, report, preview=preview)
+    after = ledger.serialise(signed.entries, signed.registry)
+    if options.frozen and before != after and not report.has_errors():
+        added = sorted(set(entries) - set(old))
+        what = (f"add {len(added)} award(s) to the ledger ({', '.join(added[:3])}{', ...' if len(added) > 3 else ''})"
+                if added else "record new credential signatures or signing keys in the ledger")
+        report.error("E304", f"--frozen: this build would {what}", Location(ledger.LEDGER_PATH),
+                     "run `python build.py` locally and commit content/ledger.json")
     if report.has_errors(options.strict):
         model = None
-    return Prepared(project, model, before, after, report)
+    return Prepared(project, model, before, after, report, signed.state)
 
 
 def artifacts(prepared: Prepared) -> Iterator[tuple[str, bytes]]:
@@ -79,7 +88,8 @@ def artifacts(prepared: Prepared) -> Iterator[tuple[str, bytes]]:
     model, report = prepared.model, prepared.report
     assert model is not None
     routes = Routes(model.site.base_url)
-    env = render.environment(prepared.project)
+    strings = i18n.for_site(prepared.project, model.site.language, report)
+    env = render.environment(prepared.project, strings)
     base = {"site": model.site, "routes": routes, "model": model}
 
     def page(path: str, template: str, **context) -> Iterator[tuple[str, bytes]]:
@@ -89,31 +99,43 @@ def artifacts(prepared: Prepared) -> Iterator[tuple[str, bytes]]:
 
     yield ".nojekyll", b""
     yield from _static_assets(prepared.project)
+    yield from pages.site_files(model.site, routes)
     if model.site.theme.logo:
         yield f"{routes.site_logo}.{model.site.theme.logo.format}", model.site.theme.logo.data
-    yield from page(routes.index, "index.html")
+    yield from page(routes.index, "index.html", **pages.index_context(model, routes))
     yield from page(routes.not_found, "404.html")
+    yield from page(routes.verify_page, "verify.html", **pages.verify_context(routes))
+    yield from signing.site_files(prepared.signing, model, routes)
     for issuer in model.issuers:
-        yield routes.issuer_json(issuer), canonical.json_bytes(ob2.issuer_profile(issuer, routes))
+        yield routes.issuer_json(issuer), canonical.json_bytes(
+            signing.ob2_issuer_profile(prepared.signing, issuer, ob2.issuer_profile(issuer, routes), routes))
         if issuer.image:
             yield routes.issuer_image(issuer), issuer.image.data
-        yield from page(routes.issuer_page(issuer), "issuer.html", issuer=issuer,
-                        badges=[b for b in model.badges if b.issuer == issuer.slug])
+        yield from page(routes.issuer_page(issuer), "issuer.html", **pages.issuer_context(issuer, model, routes))
+        yield routes.ob2_revocation_list(issuer), canonical.json_bytes(revocation.revocation_list(
+            issuer, [a for a in model.awards if model.badge(a.badge).issuer == issuer.slug], routes))
+    yield from statuslist.status_files(prepared.signing, model, routes)  # issue 5: OB 3.0 status lists
     for badge in model.badges:
         yield routes.badge_json(badge), canonical.json_bytes(ob2.badge_class(badge, model, routes))
         yield routes.badge_image(badge), badge.image.data
         awards = model.awards_of(badge.slug)
-        yield from page(routes.badge_page(badge), "badge.html", badge=badge, issuer=model.issuer(badge.issuer),
-                        awards=awards)
+        yield from page(routes.badge_page(badge), "badge.html", **pages.badge_context(
+            badge, model.issuer(badge.issuer), awards, model.site, routes, strings))
+        yield from pages.badge_files(badge, model.issuer(badge.issuer), model.site, routes, strings)
         png, svg = images.png_for(badge.image), images.svg_for(badge.image)
         for award in awards:
             assertion = ob2.assertion(award, badge, routes)
             payload = canonical.dumps(assertion)
-            yield routes.award_json(award), canonical.json_bytes(assertion)
-            yield routes.award_png(award), bake.bake(png, payload, version="ob2")
+            yield routes.award_json(award), canonical.json_bytes(revocation.hosted_assertion(award, assertion))
+            signed = list(signing.award_files(prepared.signing, award, badge, model, routes,
+                                              bake.bake(png, payload, version="ob2"), svg, assertion))
+            yield from signed
             yield routes.award_svg(award), bake.bake(svg, payload, version="ob2", verify=assertion["id"])
-            yield from page(routes.award_page(award), "award.html", award=award, badge=badge,
-                            issuer=model.issuer(badge.issuer), assertion=assertion)
+            yield from page(routes.award_page(award), "award.html", **pages.award_context(
+                award, badge, model.issuer(badge.issuer), assertion, model.site, routes, strings,
+                published={path for path, _ in signed}))
+            yield from page(routes.award_certificate(award), "certificate.html", **pages.certificate_context(
+                award, badge, model.issuer(badge.issuer), assertion, model.site, routes, strings))
 
 
 def _static_assets(project: Path) -> Iterator[tuple[str, bytes]]:

@@ -7,24 +7,27 @@ variable is an error (never a silently empty string) and is reported as file:lin
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import jinja2
 
-from . import markdown
+from . import i18n, markdown
 from .diagnostics import Location, Report
 from .values import format_datetime
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
-def environment(project: Path) -> jinja2.Environment:
+def environment(project: Path, strings: i18n.Catalogue | None = None) -> jinja2.Environment:
+    """The page environment; `strings` is the site's translation catalogue (English if None)."""
     folders = [project / "templates", BUILTIN_TEMPLATES]
     loader = jinja2.FileSystemLoader([str(f) for f in folders if f.is_dir()])
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["markdown"] = markdown.to_html
-    env.filters["date"] = lambda d: d.strftime("%-d %B %Y") if d else ""
     env.filters["isodate"] = lambda d: format_datetime(d) if d else ""
+    env.filters["quote"] = lambda v: quote(str(v), safe="")
+    i18n.install(env, strings or i18n.load(project, "en"))
     return env
 
 

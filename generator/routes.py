@@ -66,8 +66,63 @@ class Routes:
     def award_svg(self, award: Award) -> str:
         return _check(f"a/{award.slug}.svg")
 
+    def award_certificate(self, award: Award) -> str:
+        return _check(f"a/{award.slug}/certificate.html")
+
+    # signed credentials (issue 3). Frozen once published: recipients and wallets keep them.
+    def award_credential_json(self, award: Award) -> str:
+        """OB 3.0 OpenBadgeCredential with its DataIntegrityProof; its URL is the credential `id`."""
+        return _check(f"a/{award.slug}.credential.json")
+
+    def award_credential_jwt(self, award: Award) -> str:
+        """The same credential as a VC-JWT (compact JWS, RS256); only when site.yaml enables it."""
+        return _check(f"a/{award.slug}.credential.jwt")
+
+    def award_credential_svg(self, award: Award) -> str:
+        """SVG baked with the OB 3.0 credential (the OB 2.0 one is award_svg: one prefix per file)."""
+        return _check(f"a/{award.slug}.credential.svg")
+
+    def award_ob2_jws(self, award: Award) -> str:
+        """OB 2.0 SignedBadge assertion (compact JWS, RS256); only when site.yaml enables it."""
+        return _check(f"a/{award.slug}.ob2.jws")
+
+    def issuer_key(self, issuer: Issuer, key_id: str) -> str:
+        """OB 2.0 CryptographicKey of one signing key, owned by one issuer (SignedBadge `creator`)."""
+        return _check(f"issuers/{issuer.slug}/key-{key_id}.json")
+
+    def did_document(self) -> str:
+        """did:web document: /.well-known/did.json, or <path>/did.json when base_url has a path."""
+        from .didweb import did_document_output_path
+
+        return _check(did_document_output_path(self.base_url))
+
+    def badge_share_image(self, badge: Badge) -> str:
+        """1200x627 link-preview PNG (social.py), one per badge."""
+        return _check(f"badges/{badge.slug}/share.png")
+
+    # status and revocation lists (issue 5), one set per issuer. Their URLs are frozen into
+    # every OB 3.0 credential (credentialStatus) and the OB 2.0 Profile: never rename them.
+    def ob2_revocation_list(self, issuer: Issuer) -> str:
+        """OB 2.0 `RevocationList` named by the issuer Profile's `revocationList`."""
+        return _check(f"status/{issuer.slug}/ob2-revocations.json")
+
+    def status_list(self, issuer: Issuer, purpose: str) -> str:
+        """Signed W3C `BitstringStatusListCredential`; purpose is "revocation" or "suspension"."""
+        assert purpose in ("revocation", "suspension"), purpose
+        return _check(f"status/{issuer.slug}/{purpose}.json")
+
+    def cpd_renewals(self, issuer: Issuer) -> str:
+        """Which CPD credentials were renewed or lapse when (keyed by a hash of the award slug)."""
+        return _check(f"status/{issuer.slug}/renewals.json")
+
+    def revocation_list_1edtech(self, issuer: Issuer) -> str:
+        """1EdTech Revocation List (`1EdTechRevocationList` status method) as JSON."""
+        return _check(f"status/{issuer.slug}/1edtech-revocations.json")
+
     # site-wide
     index = "index.html"
     not_found = "404.html"
     stylesheet = "assets/site.css"
+    theme_stylesheet = "assets/theme.css"  # colours from site.yaml (theme.py)
+    verify_page = "verify/index.html"
     site_logo = "assets/logo"

@@ -47,6 +47,23 @@ THEME: Schema = (
     Field("logo", "path"),
 )
 
+# issue 5: outgoing mail for `python build.py notify` (password: env BADGEKILN_SMTP_PASSWORD)
+SMTP: Schema = (
+    Field("host", "str", required=True, doc="SMTP server name, e.g. smtp.example.org"),
+    Field("port", "int", doc="default 587 (starttls), 465 (ssl) or 25 (none)"),
+    Field("security", "str", default="starttls", choices=("starttls", "ssl", "none")),
+    Field("username", "str", doc="login; the password comes from BADGEKILN_SMTP_PASSWORD"),
+    Field("from", "str", required=True, doc="sender, e.g. Northwind Badges <badges@northwind.example>"),
+    Field("reply_to", "email"),
+    Field("per_minute", "int", default=30, doc="rate limit for notify"),
+)
+
+# issue 3: extra signed forms of each award (both need a signing key: python build.py keys new)
+SIGNING: Schema = (
+    Field("vc_jwt", "bool", default=False, doc="also publish each OB 3.0 credential as a VC-JWT (RS256)"),
+    Field("ob2_signed", "bool", default=False, doc="also publish OB 2.0 signed assertions (JWS, RS256)"),
+)
+
 SITE: Schema = (
     Field("title", "str", required=True, doc="shown in page titles and the index"),
     Field("base_url", "base_url", required=True, doc="public https:// root the site is served from"),
@@ -56,6 +73,8 @@ SITE: Schema = (
     Field("footer", "text", default=""),
     Field("contact_email", "email"),
     Field("privacy_url", "url"),
+    Field("smtp", "object", schema=SMTP, default=None, doc="mail settings for `python build.py notify`"),
+    Field("signing", "object", schema=SIGNING, default=None, doc="extra signed forms: vc_jwt, ob2_signed"),
     Field("public_repository", "bool", default=False,
           doc="set true if the source repository is public: rosters must then live elsewhere"),
 )
@@ -67,6 +86,8 @@ ISSUER: Schema = (
     Field("description", "text", default=""),
     Field("image", "path"),
     Field("telephone", "str"),
+    Field("linkedin_organization_id", "int",
+          doc="number of the issuer's LinkedIn page: 'Add to profile' then shows its logo and links it"),
 )
 
 ALIGNMENT: Schema = (
@@ -75,6 +96,13 @@ ALIGNMENT: Schema = (
     Field("description", "str"),
     Field("framework", "str"),
     Field("code", "str"),
+)
+
+# issue 5: CPD renewal rule of a badge ("every 12 months, 20 points"); see generator/cpd.py
+RENEWAL: Schema = (
+    Field("every", "duration", required=True, doc="length of a renewal period, e.g. 12m or 1y"),
+    Field("points", "number", doc="CPD points to log in each period"),
+    Field("hours", "number", doc="or: CPD hours to log in each period"),
 )
 
 BADGE: Schema = (
@@ -89,6 +117,8 @@ BADGE: Schema = (
     Field("credits", "number", doc="CPD points or credit hours (creditsAvailable)"),
     Field("achievement_type", "str", default="Badge", choices=ACHIEVEMENT_TYPES),
     Field("valid_for", "duration", doc="3y, 18m, 90d or none"),
+    Field("renewal", "object", schema=RENEWAL, default=None,
+          doc="CPD renewal rule, e.g. {every: 12m, points: 20}"),
 )
 
 RECIPIENT: Schema = (
@@ -105,6 +135,25 @@ EVIDENCE: Schema = (
     Field("description", "text"),
 )
 
+# issue 5: lifecycle of an award (generator/lifecycle.py checks the rules between them)
+STATUS_CHANGE: Schema = (
+    Field("on", "date", required=True, doc="the date it took effect, YYYY-MM-DD"),
+    Field("reason", "text", required=True, doc="why; shown on the award page and in the status lists"),
+)
+
+REINSTATEMENT: Schema = (
+    Field("on", "date", required=True, doc="the date the suspension was lifted, YYYY-MM-DD"),
+    Field("reason", "text", default=""),
+)
+
+CPD_ACTIVITY: Schema = (
+    Field("date", "date", required=True),
+    Field("title", "str", required=True),
+    Field("points", "number"),
+    Field("hours", "number"),
+    Field("evidence", "url", doc="optional link to a certificate or record"),
+)
+
 AWARD: Schema = (
     Field("id", "slug", doc="tells two awards of one badge to one person apart"),
     Field("badge", "slug", required=True),
@@ -117,12 +166,16 @@ AWARD: Schema = (
     Field("narrative", "text"),
     Field("show_name", "bool"),
     Field("listed", "bool"),
+    Field("revoked", "object", schema=STATUS_CHANGE, default=None, doc="python build.py revoke AWARD --reason ..."),
+    Field("suspended", "object", schema=STATUS_CHANGE, default=None, doc="python build.py suspend AWARD --reason ..."),
+    Field("reinstated", "object", schema=REINSTATEMENT, default=None, doc="python build.py reinstate AWARD"),
+    Field("cpd", "object", many=True, schema=CPD_ACTIVITY, default=(), doc="logged CPD activities"),
 )
 
 # An awards file: defaults for every award in it, plus the list.
 AWARDS_FILE: Schema = tuple(
     Field(f.name, f.kind, many=f.many, schema=f.schema, choices=f.choices) for f in AWARD
-    if f.name not in ("id", "recipient", "name", "email")
+    if f.name not in ("id", "recipient", "name", "email", "revoked", "suspended", "reinstated", "cpd")
 ) + (Field("awards", "object", required=True, many=True, schema=()),)
 
 

@@ -64,6 +64,12 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.fixture(autouse=True)
+def _no_ambient_signing_keys(monkeypatch):
+    """A signing key in the developer's or CI's environment must not leak into test builds."""
+    monkeypatch.delenv("BADGEKILN_SIGNING_KEYS", raising=False)
+
+
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     return copy_project("example", tmp_path)

@@ -5,11 +5,14 @@
 // from a local file, and the DID v1 context from the `did-context` npm package.
 //
 // usage: node verify-di.mjs --contexts DIR_OR_INDEX --did-doc did.json [--did-doc ...]
-//                           [--allow-examples] [--fragment-keys] CREDENTIAL.json...
+//                           [--allow-examples] [--fragment-keys] [--now ISO|valid-from]
+//                           CREDENTIAL.json...
 // --allow-examples serves the W3C examples context (test vectors only);
 // --fragment-keys accepts verification methods of the form <controller>#z6Mk... (the key is
 // the fragment, as in the OB 3.0 spec examples and did:key) by synthesising the controller
 // document, the way the 1EdTech validator treats them.
+// --now checks validFrom/validUntil at that time instead of the wall clock; `valid-from` uses
+// each credential's own validFrom (so an expired credential's proof can still be checked).
 // Prints one JSON line per credential: {"file", "verified", "error"}; exit 0 iff all verified.
 import {readFileSync, statSync} from 'node:fs';
 import {dirname, join} from 'node:path';
@@ -95,11 +98,13 @@ function errorMessages(error) {
   return [error.message || String(error), ...nested.flatMap(errorMessages)];
 }
 
-async function verifyFile(file, documentLoader, onCredential) {
+async function verifyFile(file, documentLoader, onCredential, now) {
   const credential = readJson(file);
   onCredential(credential);
   const result = await vc.verifyCredential({
     credential,
+    ...(now === undefined ? {} :
+      {now: now === 'valid-from' ? credential.validFrom : now}),
     suite: new DataIntegrityProof({cryptosuite: eddsaRdfc2022}),
     documentLoader,
     // Status is not what this check is about; vc.js insists on a function when present.
@@ -123,7 +128,8 @@ async function main() {
       contexts: {type: 'string'},
       'did-doc': {type: 'string', multiple: true, default: []},
       'allow-examples': {type: 'boolean', default: false},
-      'fragment-keys': {type: 'boolean', default: false}
+      'fragment-keys': {type: 'boolean', default: false},
+      now: {type: 'string'}
     }
   });
   if(!values.contexts || positionals.length === 0) {
@@ -140,7 +146,7 @@ async function main() {
   for(const file of positionals) {
     let line;
     try {
-      line = await verifyFile(file, documentLoader, onCredential);
+      line = await verifyFile(file, documentLoader, onCredential, values.now);
     } catch(e) {
       line = {file, verified: false, error: errorMessages(e).join('; ')};
     }

@@ -1,0 +1,203 @@
+"""Key management: `keys new|rotate|list`, the CI environment variable, and keys that never leak.
+
+The leak test builds with a known private key (the TEST-ONLY key, given the way CI gives it)
+and scans every byte the build writes or prints, the ledger included, for any encoding of it.
+"""
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import testkeys
+from conftest import REPO, build, copy_project, tree
+from generator import cli, keys, ledger, multikey
+from generator.diagnostics import Report
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _patterns_of(path: Path) -> list[bytes]:
+    """Encodings of the private material in a key file (raw seed, hex, multibase, PEM lines)."""
+    doc = json.loads(path.read_text())
+    secret = doc["ed25519"]["secretKeyMultibase"]
+    seed = multikey.private_key_seed(multikey.decode_secret_key(secret))
+    pem_lines = [line.encode() for line in doc["rsa"]["privateKeyPem"].splitlines() if len(line) >= 40]
+    return [secret.encode(), seed, seed.hex().encode(), base64.b64encode(seed).rstrip(b"="), *pem_lines]
+
+
+def _leaks(data: bytes, patterns: list[bytes]) -> list[int]:
+    return [i for i, p in enumerate(patterns) if p in data]
+
+
+def test_keys_new_creates_a_private_file_and_records_the_public_key(example: Path, capsys):
+    code, out, err = _run(capsys, "--project", str(example), "keys", "new")
+    assert code == 0, err
+    [key_file] = sorted((example / "keys").glob("*.key.json"))
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE((example / "keys").stat().st_mode) == 0o700
+    assert (example / "keys/README.md").exists()
+    key_id = key_file.name.split(".")[0]
+    registry = json.loads((example / ledger.LEDGER_PATH).read_text())["keys"]
+    assert [(k["id"], k["issuer"], k["retired"]) for k in registry] == [(key_id, None, None)]
+    assert "secretKeyMultibase" not in json.dumps(registry)
+    for text in ("keys/README.md", f"gh secret set BADGEKILN_SIGNING_KEYS < keys/{key_id}.key.json",
+                 "Back it up now", "commit that file"):
+        assert text in out
+    assert _leaks((out + err).encode(), _patterns_of(key_file)) == []
+    # the next build signs with it, from keys/, with no other setup
+    prepared = build(example)
+    assert prepared.model is not None and not prepared.diagnostics
+    award = prepared.model.awards[0]
+    doc = json.loads((example / f"_site/a/{award.slug}.credential.json").read_text())
+    assert doc["proof"][0]["verificationMethod"].endswith(f"#key-{key_id}")
+
+
+def test_keys_new_refuses_a_second_key_and_unknown_issuers(example: Path, capsys):
+    assert _run(capsys, "--project", str(example), "keys", "new")[0] == 0
+    code, _, err = _run(capsys, "--project", str(example), "keys", "new")
+    assert code == 2 and "already has signing key" in err and "keys rotate" in err
+    code, _, err = _run(capsys, "--project", str(example), "keys", "new", "--issuer", "northwnd")
+    assert code == 2 and "unknown issuer 'northwnd'" in err and "did you mean 'northwind'" in err
+    assert _run(capsys, "--project", str(example), "keys", "new", "--issuer", "northwind")[0] == 0
+    assert len(list((example / "keys").glob("*.key.json"))) == 2
+
+
+def test_issuer_key_wins_over_site_key_and_newest_wins():
+    site_old = keys.parse_key_object(testkeys.key_json(), "a")
+    site_new, _ = keys.generate(None, datetime.datetime(2027, 1, 1))
+    own, _ = keys.generate("northwind", datetime.datetime(2026, 6, 1))
+    ring = keys.Keyring((site_old, site_new, own))
+    assert ring.best_for("northwind") is own
+    assert ring.best_for("other") is site_new
+    assert ring.best_for("other", retired={site_new.id}) is site_old
+
+
+def test_keys_rotate_retires_the_old_key_and_strips_its_private_part(example: Path, capsys):
+    _run(capsys, "--project", str(example), "keys", "new")
+    [old_file] = sorted((example / "keys").glob("*.key.json"))
+    old_id = old_file.name.split(".")[0]
+    build(example)
+    code, out, err = _run(capsys, "--project", str(example), "keys", "rotate")
+    assert code == 0, err
+    old = json.loads(old_file.read_text())
+    assert old["status"] == "retired"
+    assert "secretKeyMultibase" not in old["ed25519"] and "privateKeyPem" not in old["rsa"]
+    assert stat.S_IMODE(old_file.stat().st_mode) == 0o600
+    assert f"Retired {old_id}" in out and "keeps verifying" in out
+    registry = json.loads((example / ledger.LEDGER_PATH).read_text())["keys"]
+    assert {k["id"]: k["retired"] is not None for k in registry} == {old_id: True, registry[-1]["id"]: False}
+    code, out, _ = _run(capsys, "--project", str(example), "keys", "list")
+    assert code == 0
+    assert old_id in out and "retired" in out and "active" in out and "keys/" in out
+    assert _run(capsys, "--project", str(example), "keys", "rotate", "--issuer", "northwind")[0] == 2
+
+
+def test_keys_list_shows_where_private_parts_are(example: Path, capsys, monkeypatch):
+    code, out, _ = _run(capsys, "--project", str(example), "keys", "list")
+    assert code == 0 and "No signing keys yet" in out
+    monkeypatch.setenv(keys.ENV_VAR, testkeys.env_value())
+    build(example)
+    monkeypatch.delenv(keys.ENV_VAR)
+    code, out, _ = _run(capsys, "--project", str(example), "keys", "list")
+    assert testkeys.signing_key().id in out and "not on this machine" in out
+    assert _leaks(out.encode(), testkeys.secret_patterns()) == []
+
+
+@pytest.mark.parametrize("encode", [
+    lambda text: text,
+    lambda text: base64.b64encode(text.encode()).decode(),
+    lambda text: base64.urlsafe_b64encode(text.encode()).decode().rstrip("="),
+    lambda text: json.dumps([json.loads(text)]),
+], ids=["json", "base64", "base64url", "list"])
+def test_environment_variable_forms(encode, tmp_path: Path):
+    report = Report()
+    ring = keys.load_keyring(tmp_path, {keys.ENV_VAR: encode(testkeys.env_value())}, report)
+    assert not report.items
+    assert [k.id for k in ring.keys] == [testkeys.signing_key().id]
+    assert ring.keys[0].source == "$BADGEKILN_SIGNING_KEYS"
+
+
+def test_bad_keys_are_reported_without_echoing_them(tmp_path: Path):
+    good = testkeys.key_json()
+    other, other_doc = keys.generate(None, datetime.datetime(2026, 1, 1))
+    wrong_secret = {**good, "ed25519": {**good["ed25519"],
+                                        "secretKeyMultibase": other_doc["ed25519"]["secretKeyMultibase"]}}
+    broken_secret = {**good, "ed25519": {**good["ed25519"],
+                                         "secretKeyMultibase": good["ed25519"]["secretKeyMultibase"][:-3] + "0OI"}}
+    broken_pem = {**good, "rsa": {**good["rsa"], "privateKeyPem": good["rsa"]["privateKeyPem"][:300]}}
+    cases = {"wrong": wrong_secret, "broken": broken_secret, "pem": broken_pem}
+    patterns = testkeys.secret_patterns() + [other_doc["ed25519"]["secretKeyMultibase"].encode(),
+                                             good["ed25519"]["secretKeyMultibase"][:-3].encode()]
+    for name, doc in cases.items():
+        report = Report()
+        ring = keys.load_keyring(tmp_path, {keys.ENV_VAR: json.dumps(doc)}, report)
+        assert ring.keys == () and [d.code for d in report.items] == ["E501"], name
+        text = "\n".join(d.format() for d in report.items)
+        assert _leaks(text.encode(), patterns) == [], (name, text)
+    report = Report()
+    keys.load_keyring(tmp_path, {keys.ENV_VAR: testkeys.env_value()[:-40]}, report)
+    [problem] = report.items
+    assert problem.code == "E501" and str(problem.location) == "$BADGEKILN_SIGNING_KEYS"
+    assert _leaks(problem.format().encode(), testkeys.secret_patterns()) == []
+
+
+def test_no_private_key_byte_reaches_output_logs_or_the_ledger(tmp_path: Path):
+    """Build, check and verify with a known key given as CI gives it; scan everything they produce."""
+    project = copy_project("example", tmp_path)
+    env = {**os.environ, keys.ENV_VAR: testkeys.env_value(), "SOURCE_DATE_EPOCH": "1795000000"}
+    printed = b""
+    for argv in (["build"], ["check"], ["build", "--strict"], ["keys", "list"]):
+        completed = subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(project), *argv],
+                                   env=env, capture_output=True, check=False)
+        assert completed.returncode == 0, completed.stderr.decode()
+        printed += completed.stdout + completed.stderr
+    site = tree(project / "_site")
+    awards = [p for p in site if p.endswith(".credential.json")]
+    assert len(awards) >= 40 and ".well-known/did.json" in site
+    some = project / "_site" / awards[0]
+    completed = subprocess.run([sys.executable, str(REPO / "build.py"), "verify", str(some), "--site",
+                                str(project / "_site"), "--json"], env=env, capture_output=True, check=False)
+    printed += completed.stdout + completed.stderr
+    bad_env = {**env, keys.ENV_VAR: testkeys.env_value().replace('"id"', '"idx"')}
+    completed = subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(project)],
+                               env=bad_env, capture_output=True, check=False)
+    assert completed.returncode == 1 and b"E501" in completed.stderr
+    printed += completed.stdout + completed.stderr
+    patterns = testkeys.secret_patterns()
+    leaks = {path: _leaks(data, patterns) for path, data in site.items() if _leaks(data, patterns)}
+    assert leaks == {}
+    assert _leaks((project / ledger.LEDGER_PATH).read_bytes(), patterns) == []
+    assert _leaks(printed, patterns) == []
+    assert not (project / "_site" / "keys").exists() and not (project / "keys").exists()
+
+
+def test_keys_folder_is_git_ignored_except_its_readme():
+    lines = (REPO / ".gitignore").read_text().splitlines()
+    assert "keys/*" in lines and "!keys/README.md" in lines
+    if shutil.which("git") and (REPO / ".git").exists():
+        ignored = subprocess.run(["git", "check-ignore", "-q", "keys/abcd1234.key.json"], cwd=REPO)
+        readme = subprocess.run(["git", "check-ignore", "-q", "keys/README.md"], cwd=REPO)
+        test_key = subprocess.run(["git", "check-ignore", "-q", "tests/keys/TEST-ONLY-signing-key.json"], cwd=REPO)
+        assert (ignored.returncode, readme.returncode, test_key.returncode) == (0, 1, 1)
+
+
+def test_the_test_key_is_only_under_tests():
+    for folder in ("keys", "content", "generator", "templates"):
+        for path in (REPO / folder).rglob("*") if (REPO / folder).is_dir() else []:
+            if path.is_file() and path.suffix in (".json", ".yaml", ".md", ".py", ".html", ".js"):
+                data = path.read_bytes()
+                assert testkeys.signing_key().public.ed25519.encode() not in data, path
+                assert _leaks(data, testkeys.secret_patterns()[:6]) == [], path

@@ -1,0 +1,294 @@
+"""Revocation and suspension end to end: content -> OB 2.0 stub and lists -> OB 3.0 status lists.
+
+Revoking changes the status files and the award page, never the signed credential. The status
+lists are checked three ways: our decoder against the W3C example vector, our own Data
+Integrity verifier, and Digital Bazaar's vc-bitstring-status-list (tests/js/check-status.mjs),
+which verifies the list credential and reads the credential's bit like a wallet would.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import testkeys
+from conftest import TESTS, build, copy_project, tree
+from generator import dataintegrity, didweb, jsonld, ledger, statuslist
+from generator.editing import Change, apply
+from generator.diagnostics import Report
+from ob2validator import serve_directory, validate
+from test_independent_verifier import JS_DIR, require_node
+
+BASE = "https://badges.minimal.example/"
+
+AWARDS = """badge: safety
+issued_on: 2026-02-01
+awards:
+  # the first award
+  - recipient: ada
+  - name: Bob Brown
+    email: bob@example.com
+  - name: Cleo Diaz
+    email: cleo@example.com
+"""
+
+
+def _project(tmp_path: Path) -> Path:
+    project = copy_project("minimal", tmp_path)
+    (project / "content/awards/2026.yaml").write_text(AWARDS)
+    return project
+
+
+def _build(project: Path, out: Path | None = None, **options):
+    prepared = build(project, out, keyring=testkeys.keyring(), **options)
+    assert prepared.model is not None and not prepared.report.has_errors(), prepared.diagnostics
+    return prepared
+
+
+def _award(prepared, name: str):
+    return next(a for a in prepared.model.awards if a.recipient_name == name)
+
+
+def _change(project: Path, action: str, ref: str, reason: str = "", on: str = "2026-06-01") -> None:
+    from generator.values import parse_datetime
+
+    report, message = apply(project, Change(action, ref, reason, parse_datetime(on)), Report())
+    assert not report.has_errors(), report.sorted()
+
+
+def _bits(site: Path, purpose: str) -> bytes:
+    doc = json.loads((site / f"status/acme/{purpose}.json").read_text())
+    return statuslist.decode(doc["credentialSubject"]["encodedList"])
+
+
+# --- the bitstring ---------------------------------------------------------------------------
+
+def test_decoder_reads_the_w3c_example_list():
+    vector = json.loads((TESTS / "vectors/misc/bitstring-status-list.json").read_text())
+    bits = statuslist.decode(vector["encodedList"])
+    assert len(bits) == vector["expected"]["decodedByteLength"] and not any(bits)
+
+
+def test_encoding_is_multibase_gzip_with_the_spec_bit_order_and_deterministic():
+    encoded = statuslist.encode([0, 9, ledger.STATUS_LIST_SIZE - 1])
+    assert encoded.startswith("uH4sI") and "=" not in encoded  # "u" + base64url(gzip), no padding
+    assert encoded == statuslist.encode([ledger.STATUS_LIST_SIZE - 1, 9, 0])
+    bits = statuslist.decode(encoded)
+    assert len(bits) * 8 == ledger.STATUS_LIST_SIZE == 131072  # herd privacy: the spec minimum
+    assert bits[0] == 0x80 and bits[1] == 0x40 and bits[-1] == 0x01 and sum(map(bool, bits)) == 3
+    assert [statuslist.bit(bits, i) for i in (0, 1, 9, 131071)] == [True, False, True, True]
+    with pytest.raises(statuslist.StatusListError):
+        statuslist.encode([ledger.STATUS_LIST_SIZE])
+
+
+# --- revoke / suspend / reinstate through the build -------------------------------------------
+
+def test_revoking_changes_status_files_and_page_but_never_the_credential(tmp_path: Path):
+    project = _project(tmp_path)
+    first = _build(project)
+    site = project / "_site"
+    bob = _award(first, "Bob Brown")
+    before = tree(site)
+    credential = json.loads(before[f"a/{bob.slug}.credential.json"])
+    assert [e["type"] for e in credential["credentialStatus"]] == [
+        "BitstringStatusListEntry", "BitstringStatusListEntry", "1EdTechRevocationList"]
+    assert credential["credentialStatus"][0] == {
+        "id": f"{BASE}status/acme/revocation.json#{bob.status_index}", "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation", "statusListIndex": str(bob.status_index),
+        "statusListCredential": f"{BASE}status/acme/revocation.json"}
+    assert "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json" in credential["@context"]
+    assert not any(_bits(site, "revocation"))
+    profile = json.loads(before["issuers/acme.json"])
+    assert profile["revocationList"] == f"{BASE}status/acme/ob2-revocations.json"
+
+    _change(project, "revoke", "safety/bob@example.com", "Issued to the wrong person.")
+    second = _build(project)
+    after = tree(site)
+    changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+    data_files = [p for p in changed if not p.endswith(".html")]  # pages list or show awards in many places
+    assert data_files == sorted([
+        f"a/{bob.slug}.json",
+        "status/acme/1edtech-revocations.json", "status/acme/ob2-revocations.json",
+        "status/acme/revocation.json", "status/acme/suspension.json",  # re-signed with a new validFrom
+    ]), changed
+    assert f"a/{bob.slug}/index.html" in changed
+    for unchanged in (f"a/{bob.slug}.credential.json", f"a/{bob.slug}.png", f"a/{bob.slug}.svg"):
+        assert after[unchanged] == before[unchanged], unchanged  # never re-signed, never re-baked
+    assert json.loads(after[f"a/{bob.slug}.json"]) == {
+        "@context": "https://w3id.org/openbadges/v2", "id": f"{BASE}a/{bob.slug}.json",
+        "revoked": True, "revocationReason": "Issued to the wrong person."}
+    bits = _bits(site, "revocation")
+    assert statuslist.bit(bits, bob.status_index) and sum(map(bool, bits)) == 1
+    assert not any(_bits(site, "suspension"))
+    assert json.loads(after["status/acme/ob2-revocations.json"])["revokedAssertions"] == [
+        {"id": f"{BASE}a/{bob.slug}.json", "revocationReason": "Issued to the wrong person."}]
+    assert json.loads(after["status/acme/1edtech-revocations.json"])["revokedCredentials"] == [
+        {"id": f"{BASE}a/{bob.slug}.credential.json", "revoked": True,
+         "revocationReason": "Issued to the wrong person."}]
+    page = after[f"a/{bob.slug}/index.html"].decode()
+    assert "status--revoked" in page and "Issued to the wrong person." in page
+    assert _award(second, "Bob Brown").revocation.on.date().isoformat() == "2026-06-01"
+
+
+def test_suspension_is_reversible_and_reinstating_restores_every_file(tmp_path: Path):
+    project = _project(tmp_path)
+    first = _build(project)
+    site = project / "_site"
+    cleo = _award(first, "Cleo Diaz")
+    original = tree(site)
+    _change(project, "suspend", "safety/Cleo Diaz", "Under review.", on="2026-05-01")
+    _build(project)
+    assert statuslist.bit(_bits(site, "suspension"), cleo.status_index)
+    assert not any(_bits(site, "revocation"))
+    stub = json.loads((site / f"a/{cleo.slug}.json").read_text())
+    assert stub["revoked"] is True and stub["revocationReason"] == "Suspended: Under review."
+    assert "status--suspended" in (site / f"a/{cleo.slug}/index.html").read_text()
+    _change(project, "reinstate", cleo.slug, "Review complete.", on="2026-05-20")
+    third = _build(project)
+    assert third.model.awards and _award(third, "Cleo Diaz").suspension is None
+    assert _award(third, "Cleo Diaz").reinstatement.reason == "Review complete."
+    restored = tree(site)
+    assert not any(_bits(site, "suspension"))
+    assert restored[f"a/{cleo.slug}.json"] == original[f"a/{cleo.slug}.json"]
+    assert restored[f"a/{cleo.slug}.credential.json"] == original[f"a/{cleo.slug}.credential.json"]
+
+
+def test_status_lists_are_signed_credentials_from_the_credentials_issuer(tmp_path: Path):
+    project = _project(tmp_path)
+    _change_first = _build(project)
+    _change(project, "revoke", "safety/ada", "Withdrawn.")
+    _build(project)
+    site = project / "_site"
+    did_doc = json.loads((site / ".well-known/did.json").read_text())
+    resolve = didweb.did_document_key_resolver(did_doc)
+    ada = _award(_change_first, "Ada Lovelace")
+    credential = json.loads((site / f"a/{ada.slug}.credential.json").read_text())
+    for purpose in statuslist.PURPOSES:
+        doc = json.loads((site / f"status/acme/{purpose}.json").read_text())
+        assert doc["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+        assert doc["@context"] == ["https://www.w3.org/ns/credentials/v2"]
+        assert doc["issuer"] == credential["issuer"]["id"] == did_doc["id"]
+        assert doc["credentialSubject"] == {**doc["credentialSubject"], "type": "BitstringStatusList",
+                                            "statusPurpose": purpose, "id": f"{BASE}status/acme/{purpose}.json#list"}
+        assert doc["validFrom"] == "2026-06-01T00:00:00Z"  # the latest content date, not the clock
+        assert dataintegrity.verify(doc, resolve).ok
+
+
+def test_status_files_are_deterministic(tmp_path: Path):
+    project = _project(tmp_path)
+    _build(project)
+    _change(project, "suspend", "safety/ada", "Paused.")
+    _build(project, tmp_path / "one")
+    _build(project, tmp_path / "two")
+    one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
+    assert one == two
+    assert any(p.startswith("status/") for p in one)
+
+
+def test_independent_verifier_reads_the_status_bits(tmp_path: Path):
+    node = require_node()
+    project = _project(tmp_path)
+    first = _build(project)
+    _change(project, "revoke", "safety/bob@example.com", "Issued to the wrong person.")
+    _change(project, "suspend", "safety/Cleo Diaz", "Under review.")
+    _build(project)
+    site = project / "_site"
+    files = [site / f"a/{_award(first, n).slug}.credential.json" for n in ("Ada Lovelace", "Bob Brown", "Cleo Diaz")]
+    completed = subprocess.run([node, str(JS_DIR / "check-status.mjs"), "--contexts", str(jsonld.CONTEXTS_DIR),
+                                "--site", str(site), "--base-url", BASE, *map(str, files)],
+                               cwd=JS_DIR, capture_output=True, text=True, timeout=120)
+    lines = [json.loads(line) for line in completed.stdout.splitlines()]
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert [(r["verified"], r["statusVerified"], r["status"]) for r in lines] == [
+        (True, True, {"revocation": False, "suspension": False}),
+        (True, True, {"revocation": True, "suspension": False}),
+        (True, True, {"revocation": False, "suspension": True}),
+    ], lines
+
+
+def test_ims_validator_reports_a_revoked_hosted_assertion(tmp_path: Path):
+    project = _project(tmp_path)
+    _build(project)
+    _change(project, "revoke", "safety/bob@example.com", "Issued to the wrong person.")
+    served = tmp_path / "served"
+    served.mkdir()
+    with serve_directory(served) as base:
+        prepared = build(project, served / "site", base_url=base + "site/")
+        assert prepared.model is not None, prepared.diagnostics
+        bob, ada = _award(prepared, "Bob Brown"), _award(prepared, "Ada Lovelace")
+        revoked, valid = validate([f"{base}site/a/{bob.slug}.json", f"{base}site/a/{ada.slug}.json"])
+    assert valid["valid"] is True, valid  # a Profile with revocationList still validates
+    assert revoked["valid"] is False and revoked["errorCount"] == 1, revoked
+    [message] = revoked["messages"]
+    assert "Chosen OBClass None not implemented yet" in message["result"], revoked
+
+
+def test_example_content_shows_every_state(tmp_path: Path):
+    project = copy_project("example", tmp_path)
+    prepared = build(project)
+    assert prepared.model is not None, prepared.diagnostics
+    awards = prepared.model.awards
+    from conftest import FIXED_NOW
+    from generator.status import expiry_state
+
+    current = [a for a in awards if a.revocation is None and a.suspension is None and (a.cpd is None or a.cpd.current)]
+    states = {expiry_state(a.expires, FIXED_NOW) for a in current}
+    assert {"valid", "expiring", "expired"} <= states
+    assert any(a.revocation for a in awards) and any(a.suspension for a in awards)
+    assert any(a.reinstatement for a in awards)
+    assert any(a.cpd and a.cpd.number >= 1 for a in awards)  # renewed through CPD
+    lapsed = [a for a in awards if a.cpd and a.cpd.current and a.cpd.lapses_on and a.cpd.lapses_on < FIXED_NOW]
+    assert lapsed, "a CPD badge that lapsed"
+    assert not prepared.ledger_changed, "the example's ledger is committed up to date"
+
+
+def test_verify_reports_revoked_suspended_expired_lapsed_and_renewed(tmp_path: Path):
+    from conftest import FIXED_NOW
+    from generator import verify
+
+    project = copy_project("example", tmp_path)
+    prepared = _build(project)
+    site = project / "_site"
+
+    def pick(test):
+        return next(a for a in prepared.model.awards if test(a))
+
+    cases = {
+        "revoked": pick(lambda a: a.revocation is not None),
+        "suspended": pick(lambda a: a.suspension is not None),
+        "expired": pick(lambda a: a.cpd is None and a.expires and a.expires < FIXED_NOW),
+        "lapsed": pick(lambda a: a.cpd and a.cpd.current and a.cpd.lapses_on < FIXED_NOW),
+        "renewed": pick(lambda a: a.cpd and a.cpd.renewed_by and a.expires < FIXED_NOW),
+        "valid": pick(lambda a: a.revocation is None and a.suspension is None and a.cpd is None
+                      and a.expires and a.expires.year >= 2028),
+    }
+
+    def checks(award, json_name):
+        result = verify.verify(str(site / f"a/{award.slug}{json_name}"), site=site, now=FIXED_NOW, network=False)
+        [finding] = result.findings
+        return finding.valid, {c.name: (c.ok, c.message) for c in finding.checks}
+
+    for suffix in (".credential.json", ".json"):  # OB 3.0 credential, OB 2.0 hosted assertion
+        valid, found = checks(cases["valid"], suffix)
+        assert valid, found
+        valid, found = checks(cases["lapsed"], suffix)
+        assert not valid and found["renewal"][0] is False, found
+        assert found["renewal"][1].startswith(f"lapsed on {cases['lapsed'].expires.date()}: the 20 CPD points "
+                                              "every 12 months needed to renew it were not logged")
+        valid, found = checks(cases["renewed"], suffix)
+        assert not valid and found["dates"][1].startswith("expired on")
+        assert found["renewal"][0] is None and "renewed through CPD; the current credential is" in found["renewal"][1]
+        valid, found = checks(cases["expired"], suffix)
+        assert not valid and found["dates"] == (False, f"expired on {cases['expired'].expires.date()}")
+        assert "renewal" not in found
+    valid, found = checks(cases["revoked"], ".credential.json")
+    assert not valid and found["status"] == (
+        False, f"revoked by the issuer: {cases['revoked'].revocation.reason}"), found
+    valid, found = checks(cases["suspended"], ".credential.json")
+    assert not valid and found["status"] == (
+        False, f"suspended by the issuer: {cases['suspended'].suspension.reason}"), found
+    valid, found = checks(cases["valid"], ".credential.json")
+    assert found["status"] == (True, "not revoked or suspended (revocation list, suspension list, "
+                                     "1EdTech revocation list)")

@@ -1,0 +1,435 @@
+"""Signed Open Badges 3.0 credentials on the real example site, checked by tools we did not write.
+
+The example is built with the TEST-ONLY key (tests/keys/). Each credential must match both
+1EdTech JSON schemas, verify with Digital Bazaar's Data Integrity stack (node) against the
+DID document the build published, and its VC-JWT must verify with WebCrypto. Issued
+credentials are frozen in the ledger: key rotation, a missing key, or a rebuild in another
+process never change them; content that would change them is refused until `--reissue`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft201909Validator
+
+import testkeys
+from conftest import FIXED_NOW, REPO, SeededMinter, build, copy_project, tree
+from generator import bake, canonical, dataintegrity, didweb, jws, keys, ledger, ob3, signing
+from generator.diagnostics import format_text
+from test_independent_verifier import JS_DIR, require_node, run_verifier
+
+SCHEMAS = REPO / "generator" / "data" / "schemas"
+DID = "did:web:badges.northwind-academy.example"
+KEY_ID = testkeys.signing_key().id
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory):
+    """The example site built once with the test key: (project, prepared)."""
+    project = copy_project("example", tmp_path_factory.mktemp("signed"))
+    prepared = build(project, keyring=testkeys.keyring())
+    assert prepared.model is not None and not prepared.report.has_errors(), format_text(prepared.diagnostics)
+    return project, prepared
+
+
+def _credentials(project: Path) -> list[Path]:
+    return sorted((project / "_site" / "a").glob("*.credential.json"))
+
+
+def _did_doc(project: Path) -> dict:
+    return json.loads((project / "_site/.well-known/did.json").read_text())
+
+
+def test_every_award_gets_every_signed_form(signed):
+    project, prepared = signed
+    site = project / "_site"
+    files = tree(site)
+    assert prepared.model.site.vc_jwt and prepared.model.site.ob2_signed  # the example exercises every form
+    for award in prepared.model.awards:
+        stem = f"a/{award.slug}"
+        credential = json.loads(files[f"{stem}.credential.json"])
+        assert files[f"{stem}.credential.json"] == canonical.json_bytes(credential)
+        # one PNG carries both: the hosted OB 2.0 assertion and the signed OB 3.0 credential
+        baked = {b.version: b.payload for b in bake.unbake(files[f"{stem}.png"])}
+        assert set(baked) == {"ob2", "ob3"}
+        assert json.loads(baked["ob3"]) == credential
+        assert json.loads(baked["ob2"])["id"] == f"https://badges.northwind-academy.example/{stem}.json"
+        # one prefix per SVG: OB 2.0 in .svg, OB 3.0 in .credential.svg, directly after <svg ...>
+        assert [b.version for b in bake.unbake(files[f"{stem}.svg"])] == ["ob2"]
+        svg3 = files[f"{stem}.credential.svg"]
+        [found] = bake.unbake(svg3)
+        assert found.version == "ob3" and found.verify is None and json.loads(found.payload) == credential
+        root_end = svg3.index(b">", svg3.index(b"<svg")) + 1
+        assert svg3[root_end:].startswith(b"<openbadges:credential><![CDATA[{")
+        assert b'xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"' in svg3[:root_end]
+        assert files[f"{stem}.credential.jwt"].count(b".") == 2
+        assert files[f"{stem}.ob2.jws"].count(b".") == 2
+    did_doc = json.loads(files[".well-known/did.json"])
+    assert did_doc["id"] == DID
+    assert did_doc["assertionMethod"] == [f"{DID}#key-{KEY_ID}", f"{DID}#rsa-{KEY_ID}"]
+    key_doc = json.loads(files[f"issuers/northwind/key-{KEY_ID}.json"])
+    assert key_doc["type"] == "CryptographicKey" and key_doc["publicKeyPem"].startswith("-----BEGIN PUBLIC KEY-----")
+    profile = json.loads(files["issuers/northwind.json"])
+    assert profile["publicKey"] == [key_doc["id"]]
+
+
+def test_credential_shape_follows_the_digest(signed):
+    project, prepared = signed
+    award = next(a for a in prepared.model.awards if a.evidence)
+    doc = json.loads((project / f"_site/a/{award.slug}.credential.json").read_text())
+    assert doc["@context"] == ["https://www.w3.org/ns/credentials/v2",
+                               "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+                               "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"]
+    assert doc["id"] == f"https://badges.northwind-academy.example/a/{award.slug}.credential.json"
+    assert doc["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert doc["issuer"]["id"] == DID and doc["issuer"]["type"] == ["Profile"]
+    assert doc["issuer"]["image"] == {"id": "https://badges.northwind-academy.example/issuers/northwind.png",
+                                      "type": "Image"}
+    [identifier] = doc["credentialSubject"]["identifier"]
+    assert identifier["identityType"] == "emailAddress" and identifier["hashed"] is True
+    assert identifier["salt"] == award.salt and identifier["identityHash"].startswith("sha256$")
+    achievement = doc["credentialSubject"]["achievement"]
+    assert {"criteria", "image", "alignment", "creditsAvailable", "achievementType"} <= set(achievement)
+    assert achievement["alignment"][0]["type"] == ["Alignment"]
+    assert doc["validFrom"] == "2026-03-13T00:00:00Z" and doc["validUntil"] == "2029-03-13T00:00:00Z"
+    assert doc["evidence"] == [{"type": ["Evidence"], "id": award.evidence[0].url, "name": award.evidence[0].name}]
+    assert doc["credentialSchema"] == [{"id": ob3.SCHEMA_ID, "type": "1EdTechJsonSchemaValidator2019"}]
+    [proof] = doc["proof"]
+    assert proof == {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                     "created": "2026-11-28T12:00:00Z", "verificationMethod": f"{DID}#key-{KEY_ID}",
+                     "proofPurpose": "assertionMethod", "proofValue": proof["proofValue"]}
+    # the extensions context only when a 1EdTech type is used
+    assert ob3.contexts_for({"type": ["VerifiableCredential"]}) == doc["@context"][:2]
+    assert ob3.contexts_for({"credentialStatus": {"type": "1EdTechRevocationList"}}) == doc["@context"]
+
+
+@pytest.mark.parametrize("name", ["formal/ob_v3p0_achievementcredential_schema.formal.json",
+                                  "ob_v3p0_achievementcredential_schema.json"])
+def test_every_credential_matches_the_1edtech_schema(signed, name):
+    project, _ = signed
+    schema = json.loads((SCHEMAS / name).read_text())
+    validator = Draft201909Validator(schema, format_checker=Draft201909Validator.FORMAT_CHECKER)
+    problems = {}
+    for path in _credentials(project):
+        doc = json.loads(path.read_text())
+        # Known, deliberate deviation (issue 5): credentialStatus is a list (W3C bitstring revocation
+        # + suspension, 1EdTech list), as VC 2.0 allows, while the OB 3.0 schemas describe a single
+        # object. Every entry must match the schema on its own; nothing else may differ.
+        status = doc.get("credentialStatus")
+        variants = [{**doc, "credentialStatus": entry} for entry in status] if isinstance(status, list) else [doc]
+        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+                  for variant in variants for e in validator.iter_errors(variant)]
+        if errors:
+            problems[path.name] = errors
+    assert len(_credentials(project)) >= 40
+    assert problems == {}
+
+
+def test_every_credential_verifies_with_digital_bazaar_and_one_changed_character_fails(signed, tmp_path):
+    project, _ = signed
+    files = _credentials(project)
+    tampered = json.loads(files[0].read_text())
+    tampered["credentialSubject"]["achievement"]["name"] += "!"
+    tampered_file = tmp_path / "tampered.json"
+    tampered_file.write_text(json.dumps(tampered))
+    did_doc = project / "_site/.well-known/did.json"
+    results = run_verifier(files + [tampered_file], "--now", "valid-from", did_doc=did_doc)
+    assert [r["verified"] for r in results.values()].count(True) == len(files)
+    assert results["tampered.json"]["verified"] is False
+    assert "signature" in results["tampered.json"]["error"].lower()
+
+
+def _run_webcrypto(tokens: list[Path], did_doc: Path) -> list[dict]:
+    completed = subprocess.run([require_node(), str(JS_DIR / "verify-jwt.mjs"), "--did-doc", str(did_doc),
+                                *map(str, tokens)], capture_output=True, text=True, timeout=120, check=False)
+    return [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
+
+
+def test_vc_jwt_shape_and_webcrypto_verification(signed, tmp_path):
+    project, prepared = signed
+    site = project / "_site"
+    tokens = sorted(site.glob("a/*.credential.jwt"))
+    assert len(tokens) == len(prepared.model.awards)
+    award = prepared.model.awards[0]
+    token = (site / f"a/{award.slug}.credential.jwt").read_text()
+    header, payload, _, _ = jws.decode(token)
+    assert header == {"alg": "RS256", "typ": "JWT", "kid": f"{DID}#rsa-{KEY_ID}"}
+    credential = json.loads((site / f"a/{award.slug}.credential.json").read_text())
+    unsigned = {k: v for k, v in credential.items() if k != "proof"}
+    claims = {"iss": DID, "jti": credential["id"], "nbf": int(award.issued_on.timestamp())}
+    if award.expires:
+        claims["exp"] = int(award.expires.timestamp())
+    assert payload == {**unsigned, **claims}
+    method = next(m for m in _did_doc(project)["verificationMethod"] if m["id"] == header["kid"])
+    assert method["type"] == "JsonWebKey" and "d" not in method["publicKeyJwk"]
+    jws.verify_rs256(token, keys.rsa_key_from_jwk({k: method["publicKeyJwk"][k] for k in ("kty", "n", "e")}))
+    forged = tmp_path / "forged.jwt"
+    head, body, sig = token.split(".")
+    forged.write_text(".".join([head, jws.b64url(json.dumps({**payload, "name": "Forged"}).encode()), sig]))
+    results = _run_webcrypto(tokens + [forged], site / ".well-known/did.json")
+    assert [r["verified"] for r in results] == [True] * len(tokens) + [False], results
+
+
+def test_ledger_freezes_each_signed_credential(signed):
+    project, prepared = signed
+    doc = json.loads((project / ledger.LEDGER_PATH).read_text())
+    assert [k["id"] for k in doc["keys"]] == [KEY_ID]
+    assert "secretKeyMultibase" not in json.dumps(doc) and "privateKeyPem" not in json.dumps(doc)
+    for award in prepared.model.awards:
+        record = doc["awards"][award.key]["credential"]
+        credential = json.loads((project / f"_site/a/{award.slug}.credential.json").read_text())
+        assert record["proofValue"] == credential["proof"][0]["proofValue"]
+        assert record["verificationMethod"] == f"{DID}#key-{KEY_ID}"
+        assert record["digest"] == signing.digest({k: v for k, v in credential.items() if k != "proof"})
+
+
+def test_signed_build_is_byte_identical_across_processes_and_key_sources(signed, tmp_path):
+    project, _ = signed
+    second = tmp_path / "example"
+    shutil.copytree(project / "content", second / "content")  # same ledger, records included
+    env = {**os.environ, "PYTHONHASHSEED": "999", "SOURCE_DATE_EPOCH": "1800000000",
+           "BADGEKILN_SIGNING_KEYS": testkeys.env_value()}
+    subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(second), "--frozen"], env=env,
+                   check=True, capture_output=True)
+    assert tree(second / "_site") == tree(project / "_site")
+    assert (second / ledger.LEDGER_PATH).read_bytes() == (project / ledger.LEDGER_PATH).read_bytes()
+
+
+def test_fresh_signing_is_deterministic(tmp_path):
+    one = copy_project("example", tmp_path / "one")
+    two = copy_project("example", tmp_path / "two")
+    build(one, keyring=testkeys.keyring())
+    build(two, keyring=testkeys.keyring())
+    assert tree(one / "_site") == tree(two / "_site")
+    assert (one / ledger.LEDGER_PATH).read_bytes() == (two / ledger.LEDGER_PATH).read_bytes()
+    again = build(one, keyring=testkeys.keyring(), minter=SeededMinter(seed=99))
+    assert not again.ledger_changed
+
+
+def test_parallel_signing_gives_the_same_records_as_serial(monkeypatch):
+    signer = signing.Signer(testkeys.signing_key(), DID)
+    docs = [{**ob3_doc(), "name": f"Badge {i}"} for i in range(12)]
+    work = [(str(i), signer, doc) for i, doc in enumerate(docs)]
+    serial = signing._run(work, "2026-01-01T00:00:00Z")
+    monkeypatch.setattr(signing, "_PARALLEL_MIN", 2)
+    monkeypatch.setattr(signing.os, "cpu_count", lambda: 2)
+    assert signing._run(work, "2026-01-01T00:00:00Z") == serial
+
+
+def ob3_doc() -> dict:
+    from test_independent_verifier import build_credential
+
+    doc = build_credential()
+    return {**doc, "issuer": {**doc["issuer"], "id": DID}}
+
+
+def test_signer_matches_the_reference_signer_and_signs_status_lists():
+    signer = signing.Signer(testkeys.signing_key(), DID)
+    doc = ob3_doc()
+    reference = dataintegrity.sign(doc, testkeys.signing_key().ed25519, verification_method=signer.ed25519_method,
+                                   created="2026-01-01T00:00:00Z")
+    assert signer.sign_document(doc, created="2026-01-01T00:00:00Z") == reference
+    resolver = didweb.did_document_key_resolver(signing.did_document(DID, (testkeys.signing_key().public,)))
+    status_list = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "id": "https://badges.example/status/1.json",
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"], "issuer": DID,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "https://badges.example/status/1.json#list", "type": "BitstringStatusList",
+                              "statusPurpose": "revocation",
+                              "encodedList": "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"}}
+    signed = signer.sign_document(status_list)
+    assert signed["proof"][0]["created"] == "2026-01-01T00:00:00Z"  # from validFrom: re-signing is stable
+    assert signer.sign_document(status_list) == signed
+    assert dataintegrity.verify(signed, resolver).ok
+
+
+def test_key_rotation_republishes_issued_credentials_unchanged(signed, tmp_path):
+    project, _ = signed
+    rotated = tmp_path / "example"
+    shutil.copytree(project / "content", rotated / "content")
+    before = tree(project / "_site")
+    old_jwt_files = {p: d for p, d in before.items() if p.endswith(".credential.jwt")}
+    from generator import cli
+
+    assert cli.main(["--project", str(rotated), "keys", "rotate"]) == 0
+    [new_file] = sorted((rotated / "keys").glob("*.key.json"))
+    new_id = new_file.name.split(".")[0]
+    # the old private key is nowhere near this project: only the new one is in keys/
+    content = rotated / "content/awards/2026-food-hygiene.yaml"
+    content.write_text(content.read_text() + "  - name: New Starter\n    email: new.starter@example.com\n")
+    prepared = build(rotated, minter=SeededMinter(seed=5), now=FIXED_NOW + timedelta(hours=1))
+    assert prepared.model is not None and not prepared.diagnostics, format_text(prepared.diagnostics)
+    after = tree(rotated / "_site")
+    for path, data in before.items():
+        if path.endswith(".credential.json"):
+            assert after[path] == data, f"{path} changed after rotation"
+    new_award = next(a for a in prepared.model.awards if a.recipient_name == "New Starter")
+    new_doc = json.loads(after[f"a/{new_award.slug}.credential.json"])
+    assert new_doc["proof"][0]["verificationMethod"] == f"{DID}#key-{new_id}"
+    did_doc = json.loads(after[".well-known/did.json"])
+    assert did_doc["assertionMethod"] == [f"{DID}#key-{KEY_ID}", f"{DID}#key-{new_id}",
+                                          f"{DID}#rsa-{KEY_ID}", f"{DID}#rsa-{new_id}"]
+    registry = json.loads((rotated / ledger.LEDGER_PATH).read_text())["keys"]
+    assert [(k["id"], bool(k["retired"])) for k in registry] == [(KEY_ID, True), (new_id, False)]
+    # old and new credentials verify against the new DID document; so do JWTs made before rotation
+    old_jwts = []
+    for index, (path, data) in enumerate(sorted(old_jwt_files.items())[:3]):
+        old_jwts.append(tmp_path / f"old-{index}.jwt")
+        old_jwts[-1].write_bytes(data)
+    results = run_verifier(_credentials(rotated), "--now", "valid-from",
+                           did_doc=rotated / "_site/.well-known/did.json")
+    assert all(r["verified"] for r in results.values())
+    new_jwts = sorted((rotated / "_site/a").glob("*.credential.jwt"))
+    assert all(r["verified"] for r in _run_webcrypto(old_jwts + new_jwts, rotated / "_site/.well-known/did.json"))
+    assert jws.decode(new_jwts[0].read_text())[0]["kid"] == f"{DID}#rsa-{new_id}"
+    # the retired key, if someone still supplies it, is refused
+    refused = build(rotated, keyring=testkeys.keyring())
+    assert "E504" in {d.code for d in refused.diagnostics}
+
+
+def test_changed_content_is_refused_until_reissued(signed, tmp_path):
+    project, prepared = signed
+    changed = tmp_path / "example"
+    shutil.copytree(project / "content", changed / "content")
+    badge_file = changed / "content/badges/food-hygiene.yaml"
+    text = badge_file.read_text()
+    badge_file.write_text(text.replace("name: ", "name: Level 2 ", 1))
+    count = len(prepared.model.awards_of("food-hygiene"))
+    refused = build(changed, keyring=testkeys.keyring())
+    assert refused.model is None
+    [problem] = refused.diagnostics
+    assert problem.code == "E502" and problem.location.path == "content/badges/food-hygiene.yaml"
+    assert f"would change {count} credential(s) already issued" in problem.message
+    assert not (changed / "_site").exists()
+
+    later = FIXED_NOW + timedelta(days=1)
+    reissued = build(changed, keyring=testkeys.keyring(), reissue=True, now=later)
+    assert reissued.model is not None and not reissued.diagnostics
+    assert any(f"re-issued {count} changed credential(s)" in n for n in reissued.signing.notices)
+    site = changed / "_site"
+    for award in reissued.model.awards:
+        doc = json.loads((site / f"a/{award.slug}.credential.json").read_text())
+        old = json.loads((project / f"_site/a/{award.slug}.credential.json").read_text())
+        if award.badge == "food-hygiene":
+            assert doc["proof"][0]["created"] == "2026-11-29T12:00:00Z" and doc["name"].startswith("Level 2")
+        else:
+            assert doc == old
+    assert all(r["verified"] for r in run_verifier(_credentials(changed), "--now", "valid-from",
+                                                    did_doc=site / ".well-known/did.json").values())
+
+
+def test_without_a_key_the_site_is_built_unsigned_and_says_so(example, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    prepared = build(example, keyring=keys.Keyring())
+    assert prepared.model is not None and not prepared.diagnostics
+    [notice] = prepared.signing.notices
+    assert "no signing key yet" in notice and "python build.py keys new" in notice
+    files = tree(example / "_site")
+    assert not [p for p in files if ".credential." in p or p.endswith(".jws") or "did.json" in p]
+    award = prepared.model.awards[0]
+    assert [b.version for b in bake.unbake(files[f"a/{award.slug}.png"])] == ["ob2"]
+    completed = subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(example)],
+                               capture_output=True, text=True, check=True, env={**os.environ, "CI": "true"})
+    assert "note: no signing key: built the Open Badges 2.0 site" in completed.stderr
+    assert "store it in the BADGEKILN_SIGNING_KEYS secret" in completed.stderr
+
+
+def test_frozen_ci_build_without_a_key_republishes_frozen_credentials(signed, tmp_path):
+    project, _ = signed
+    ci = tmp_path / "example"
+    shutil.copytree(project / "content", ci / "content")
+    prepared = build(ci, frozen=True, keyring=keys.Keyring())
+    assert prepared.model is not None
+    assert [d.code for d in prepared.diagnostics] == ["W501"]  # the RS256 forms need the key
+    assert "no VC-JWT or OB 2.0 signed files were made" in prepared.diagnostics[0].message
+    for path in _credentials(project):
+        assert (ci / "_site/a" / path.name).read_bytes() == path.read_bytes()
+    assert (ci / "_site/.well-known/did.json").read_bytes() == (project / "_site/.well-known/did.json").read_bytes()
+
+
+def test_frozen_refuses_to_record_new_signatures(example):
+    build(example)  # unsigned: the ledger has no signatures yet
+    prepared = build(example, frozen=True, keyring=testkeys.keyring())
+    assert prepared.model is None
+    [problem] = prepared.diagnostics
+    assert problem.code == "E304" and "record new credential signatures or signing keys" in problem.message
+
+
+def test_preview_signs_with_its_own_did_and_leaves_the_ledger_alone(signed, tmp_path):
+    project, _ = signed
+    preview = tmp_path / "example"
+    shutil.copytree(project / "content", preview / "content")
+    ledger_before = (preview / ledger.LEDGER_PATH).read_bytes()
+    prepared = build(preview, base_url="http://127.0.0.1:8123/", keyring=testkeys.keyring())
+    assert not prepared.ledger_changed and (preview / ledger.LEDGER_PATH).read_bytes() == ledger_before
+    did_doc = preview / "_site/.well-known/did.json"
+    assert json.loads(did_doc.read_text())["id"] == "did:web:127.0.0.1%3A8123"
+    results = run_verifier(_credentials(preview)[:5], "--now", "valid-from", did_doc=did_doc)
+    assert all(r["verified"] for r in results.values())
+
+
+def test_credential_extra_members_are_signed_and_pull_in_contexts(signed, monkeypatch):
+    project, prepared = signed
+    award = prepared.model.awards[0]
+    routes = signing.Routes(prepared.model.site.base_url)
+    monkeypatch.setattr(signing, "credential_extra", lambda a, i, r: {"refreshService": {
+        "id": f"{r.url(r.award_credential_json(a))}", "type": "1EdTechCredentialRefresh"}})
+    doc = signing.unsigned_credential(award, prepared.model, routes, DID)
+    assert doc["refreshService"]["type"] == "1EdTechCredentialRefresh"
+    assert doc["@context"][-1] == ob3.EXTENSIONS_CONTEXT
+    monkeypatch.setattr(signing, "credential_extra", lambda a, i, r: {"nickname": "undefined term"})
+    undefined = signing.unsigned_credential(award, prepared.model, routes, DID)
+    result = signing._sign_one(signing.Signer(testkeys.signing_key(), DID), undefined, "2026-01-01T00:00:00Z")
+    assert result[1] == "/nickname" and "not defined" in result[0]  # a build error (E503), never dropped
+
+
+def test_ob2_signed_assertions_pass_the_ims_validator(tmp_path):
+    from ob2validator import error_messages, serve_directory, validate
+
+    project = copy_project("example", tmp_path)
+    out = tmp_path / "site"
+    out.mkdir()
+    with serve_directory(out) as base:
+        prepared = build(project, out, base_url=base, keyring=testkeys.keyring())
+        model = prepared.model
+        current = [a for a in model.awards if (a.expires is None or a.expires > FIXED_NOW)
+                   and a.revocation is None and a.suspension is None][:3]
+        revoked = next(a for a in model.awards if a.revocation is not None)
+        tokens = [(out / f"a/{a.slug}.ob2.jws").read_text() for a in [*current, revoked]]
+        results = [validate([t], recipient=a.email)[0] for t, a in zip(tokens, [*current, revoked])]
+        head, body, sig = tokens[0].split(".")
+        claims = json.loads(jws.b64url_decode(body))
+        forged_body = jws.b64url(canonical.dumps({**claims, "issuedOn": "2026-01-01T00:00:00Z"}).encode())
+        [forged] = validate([f"{head}.{forged_body}.{sig}"])
+    for result in results[:-1]:
+        assert result["valid"], error_messages(result)
+        assert result["blockedUrls"] == []
+    assert not results[-1]["valid"]
+    assert any("has been revoked" in e for e in error_messages(results[-1]))
+    assert not forged["valid"]  # the validator really checks our RS256 signature against the key
+    assert any("failed verification" in e for e in error_messages(forged)), error_messages(forged)
+
+
+def test_json_ld_undefined_terms_are_build_errors_not_dropped(signed):
+    _, prepared = signed
+    routes = signing.Routes(prepared.model.site.base_url)
+    doc = signing.unsigned_credential(prepared.model.awards[0], prepared.model, routes, DID)
+    doc["credentialSubject"]["achievement"]["fieldOfStudyy"] = "typo"
+    reason, pointer = signing._sign_one(signing.Signer(testkeys.signing_key(), DID), doc, "2026-01-01T00:00:00Z")
+    assert pointer == "/credentialSubject/achievement/fieldOfStudyy" and "fieldOfStudyy" in reason
+
+
+def test_an_undefined_term_in_a_credential_fails_the_build(tmp_path, monkeypatch):
+    project = copy_project("minimal", tmp_path)
+    monkeypatch.setattr(signing, "credential_extra", lambda award, issuer, routes: {"nickname": "Ada"})
+    prepared = build(project, tmp_path / "out", keyring=testkeys.keyring())
+    assert prepared.model is None and not (tmp_path / "out").exists()
+    [problem] = prepared.diagnostics
+    assert problem.code == "E503" and "'nickname' is not defined by the @context" in problem.message
