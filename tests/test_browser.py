@@ -281,7 +281,7 @@ def test_verify_page_rejects_a_tampered_png(visit, served):
     assert kind == "invalid" and checks["match"] == ["fail"]
 
 
-@pytest.mark.parametrize("how", ["svg", "jwt", "url", "json"])
+@pytest.mark.parametrize("how", ["svg", "jwt", "url", "json", "ob2-jws"])
 def test_verify_page_other_inputs(visit, served, how):
     award = award_of(served.model, "Eilidh MacLeod", "first-aid-at-work")
     page = visit().open("verify/", "#verify-form:not([hidden])")
@@ -289,6 +289,9 @@ def test_verify_page_other_inputs(visit, served, how):
         page.set_input_files("#badge-file", str(served.out / f"a/{award.slug}.svg"))
     elif how == "jwt":
         page.fill("#badge-text", (served.out / f"a/{award.slug}.credential.jwt").read_text())
+        page.click("#verify-form button[type=submit]")
+    elif how == "ob2-jws":
+        page.fill("#badge-text", (served.out / f"a/{award.slug}.ob2.jws").read_text())
         page.click("#verify-form button[type=submit]")
     elif how == "json":
         page.fill("#badge-text", (served.out / f"a/{award.slug}.json").read_text())
@@ -299,7 +302,7 @@ def test_verify_page_other_inputs(visit, served, how):
     kind, checks = verdict(page)
     assert kind == "valid", (banner(page), checks)
     assert all(outcome == "pass" for outcomes in checks.values() for outcome in outcomes), checks
-    if how == "jwt":
+    if how in ("jwt", "ob2-jws"):
         assert checks["signature"] == ["pass"]
 
 

@@ -92,12 +92,15 @@ function hostOf(url) {
 
 function showVerdict(banner, report) {
   const { verdict, title, detail } = verdictText(report);
+  // A revocation or suspension the page already states (with its date and reason, from
+  // content) keeps that wording once the issuer's records confirm it.
+  const keep = page.state && page.state.kind === verdict && banner.dataset.stated === verdict;
   banner.dataset.verdict = verdict;
   banner.className = `status status--${verdict}`;
   const icon = banner.querySelector('.status__icon use');
   if (icon) icon.setAttribute('href', `#${ICONS[verdict]}`);
   setText(banner.querySelector('.status__title'), title);
-  setText(banner.querySelector('.status__detail'), detail);
+  setText(banner.querySelector('.status__detail'), keep ? banner.dataset.statedDetail : detail);
 }
 
 function showChecks(list, report) {
@@ -168,6 +171,8 @@ async function awardPage() {
     const state = expiryState(page.expires ? new Date(page.expires) : null, new Date(), Number(page.soonDays || 60));
     banner.dataset.expiry = state;
   }
+  banner.dataset.stated = banner.dataset.verdict;
+  banner.dataset.statedDetail = banner.querySelector('.status__detail').textContent.trim();
   banner.dataset.verdict = 'checking';
   banner.className = 'status status--checking';
   setText(banner.querySelector('.status__title'), tr('verdict.checking.title'));
