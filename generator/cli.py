@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from . import __version__, ledger, pipeline, scaffold, serve
-from . import due, editing, notify  # issue 5: lifecycle commands
-from . import keycmd, verify  # issue 3: signing keys and the verifier
+from . import due, editing, notify  # lifecycle commands
+from . import keycmd, verify  # signing keys and the verifier
 from .diagnostics import Report, Severity, format_json, format_text
 from .values import parse_base_url
 from .writer import WriteError, write_file_atomic, write_site
@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--email", help="also check that it was issued to this address")
     ver.add_argument("--site", type=Path, help="built site folder to read the issuer's documents from")
     ver.add_argument("--json", action="store_true", help="machine-readable report")
-    editing.add_arguments(sub)  # issue 5: revoke, suspend, reinstate
+    editing.add_arguments(sub)  # revoke, suspend, reinstate
     due.add_arguments(sub)
     notify.add_arguments(sub)
     return parser

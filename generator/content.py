@@ -253,7 +253,7 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
             continue
         alignments = tuple(Alignment(a["name"], a["url"], a.get("description"), a.get("framework"), a.get("code"))
                            for a in f["alignments"])
-        renewal = lifecycle.rule_of(f, report)  # issue 5: CPD renewal rule (None if absent or broken)
+        renewal = lifecycle.rule_of(f, report)  # CPD renewal rule (None if absent or broken)
         badges.append(Badge(slug, f["name"], issuer, f["description"], img, f["criteria"], f.get("criteria_url"),
                             tuple(f["tags"]), alignments, f.get("credits"), f["achievement_type"],
                             f.get("valid_for"), f.loc, renewal))
@@ -261,7 +261,7 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
 
     wanted: list[ledger.Wanted] = []
     keyed: dict[str, _RawAward] = {}
-    lifecycles: dict[str, lifecycle.Lifecycle] = {}  # issue 5: revocation, suspension, CPD log
+    lifecycles: dict[str, lifecycle.Lifecycle] = {}  # revocation, suspension, CPD log
     for raw in awards_raw:
         f = raw.fields
         slug = f.get("badge")

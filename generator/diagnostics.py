@@ -53,7 +53,7 @@ CODES: dict[str, str] = {
     "E404": "image too large",
     "E405": "unsafe SVG content",
     "E406": "image cannot be baked",
-    # E5xx keys and signing (issue 3), E6xx templates
+    # E5xx keys and signing, E6xx templates
     "E501": "signing key cannot be used",
     "E502": "an issued credential would change",
     "E503": "credential cannot be signed",

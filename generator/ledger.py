@@ -51,7 +51,7 @@ class Entry:
     issued_on: datetime
     expires: datetime | None
     status_index: int
-    # issue 3: the signed OB 3.0 credential, frozen at first signing (generator/signing.py owns
+    # the signed OB 3.0 credential, frozen at first signing (generator/signing.py owns
     # the shape: digest of the unsigned credential, proof created/verificationMethod/value)
     credential: dict | None = None
 

@@ -41,7 +41,7 @@ class Site:
     contact_email: str | None
     privacy_url: str | None
     public_repository: bool
-    # issue 3: optional signed forms (site.yaml `signing:`); the OB 3.0 credential is always made
+    # optional signed forms (site.yaml `signing:`); the OB 3.0 credential is always made
     vc_jwt: bool = False  # also publish each credential as a VC-JWT (RS256)
     ob2_signed: bool = False  # also publish OB 2.0 SignedBadge assertions (JWS, RS256)
 
@@ -83,7 +83,7 @@ class Badge:
     achievement_type: str
     valid_for: Duration | None
     location: Location
-    renewal: RenewalRule | None = None  # issue 5: CPD renewal rule ("every 12m, 20 points")
+    renewal: RenewalRule | None = None  # CPD renewal rule ("every 12m, 20 points")
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class Evidence:
     description: str | None
 
 
-# --- Lifecycle facts (issue 5: revocation, suspension, CPD renewal) -------------------------
+# --- Lifecycle facts (revocation, suspension, CPD renewal) -------------------------
 # All of them come from content (and the ledger), never from a clock, so pages that show them
 # stay byte-identical between builds. Whether an award has *expired* or *lapsed* depends on
 # when it is looked at: pages leave that to the browser (status.expiry_state), `due` and
@@ -191,7 +191,7 @@ class Award:
     salt: str
     issued_on: datetime
     expires: datetime | None
-    # issue 5 lifecycle (see StatusChange, CpdProgress above); status.award_state reads them
+    # lifecycle (see StatusChange, CpdProgress above); status.award_state reads them
     status_index: int | None = None  # position in the status lists, minted in the ledger
     revocation: StatusChange | None = None  # revoked (permanent)
     suspension: StatusChange | None = None  # suspended now (None once reinstated)

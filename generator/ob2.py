@@ -30,7 +30,7 @@ def issuer_profile(issuer: Issuer, routes: Routes) -> dict:
         "description": issuer.description.strip(),
         "telephone": issuer.telephone,
         "image": routes.url(routes.issuer_image(issuer)) if issuer.image else None,
-        "revocationList": routes.url(routes.ob2_revocation_list(issuer)),  # issue 5 (revocation.py)
+        "revocationList": routes.url(routes.ob2_revocation_list(issuer)),  # see revocation.py
     })
 
 
@@ -60,7 +60,7 @@ def assertion(award: Award, badge: Badge, routes: Routes) -> dict:
     evidence = [_drop_empty({
         "type": "Evidence", "id": e.url, "name": e.name, "description": e.description,
     }) for e in award.evidence]
-    if award.cpd is not None and award.cpd.previous:  # issue 5: a CPD renewal links the credential it renews
+    if award.cpd is not None and award.cpd.previous:  # a CPD renewal links the credential it renews
         previous = routes.url(routes.award_json(replace(award, slug=award.cpd.previous)))
         evidence.insert(0, {"type": "Evidence", "id": previous, "name": "Previous credential",
                             "description": "The credential this one renews through continuing professional "

@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from . import revocation, statuslist  # issue 5: OB 2.0 revocation, OB 3.0 status lists
+from . import revocation, statuslist
 from . import bake, canonical, content, i18n, images, ledger, ob2, pages, render
-from . import keys, signing  # issue 3: signed OB 3.0 credentials, VC-JWT, OB 2.0 signed, did:web
+from . import keys, signing
 from .diagnostics import Diagnostic, Location, Report
 from .model import SiteModel
 from .routes import Routes
@@ -114,7 +114,7 @@ def artifacts(prepared: Prepared) -> Iterator[tuple[str, bytes]]:
         yield from page(routes.issuer_page(issuer), "issuer.html", **pages.issuer_context(issuer, model, routes))
         yield routes.ob2_revocation_list(issuer), canonical.json_bytes(revocation.revocation_list(
             issuer, [a for a in model.awards if model.badge(a.badge).issuer == issuer.slug], routes))
-    yield from statuslist.status_files(prepared.signing, model, routes)  # issue 5: OB 3.0 status lists
+    yield from statuslist.status_files(prepared.signing, model, routes)
     for badge in model.badges:
         yield routes.badge_json(badge), canonical.json_bytes(ob2.badge_class(badge, model, routes))
         yield routes.badge_image(badge), badge.image.data

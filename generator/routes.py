@@ -69,7 +69,7 @@ class Routes:
     def award_certificate(self, award: Award) -> str:
         return _check(f"a/{award.slug}/certificate.html")
 
-    # signed credentials (issue 3). Frozen once published: recipients and wallets keep them.
+    # signed credentials. Frozen once published: recipients and wallets keep them.
     def award_credential_json(self, award: Award) -> str:
         """OB 3.0 OpenBadgeCredential with its DataIntegrityProof; its URL is the credential `id`."""
         return _check(f"a/{award.slug}.credential.json")
@@ -100,7 +100,7 @@ class Routes:
         """1200x627 link-preview PNG (social.py), one per badge."""
         return _check(f"badges/{badge.slug}/share.png")
 
-    # status and revocation lists (issue 5), one set per issuer. Their URLs are frozen into
+    # status and revocation lists, one set per issuer. Their URLs are frozen into
     # every OB 3.0 credential (credentialStatus) and the OB 2.0 Profile: never rename them.
     def ob2_revocation_list(self, issuer: Issuer) -> str:
         """OB 2.0 `RevocationList` named by the issuer Profile's `revocationList`."""

@@ -47,7 +47,7 @@ THEME: Schema = (
     Field("logo", "path"),
 )
 
-# issue 5: outgoing mail for `python build.py notify` (password: env BADGEKILN_SMTP_PASSWORD)
+# outgoing mail for `python build.py notify` (password: env BADGEKILN_SMTP_PASSWORD)
 SMTP: Schema = (
     Field("host", "str", required=True, doc="SMTP server name, e.g. smtp.example.org"),
     Field("port", "int", doc="default 587 (starttls), 465 (ssl) or 25 (none)"),
@@ -58,7 +58,7 @@ SMTP: Schema = (
     Field("per_minute", "int", default=30, doc="rate limit for notify"),
 )
 
-# issue 3: extra signed forms of each award (both need a signing key: python build.py keys new)
+# extra signed forms of each award (both need a signing key: python build.py keys new)
 SIGNING: Schema = (
     Field("vc_jwt", "bool", default=False, doc="also publish each OB 3.0 credential as a VC-JWT (RS256)"),
     Field("ob2_signed", "bool", default=False, doc="also publish OB 2.0 signed assertions (JWS, RS256)"),
@@ -98,7 +98,7 @@ ALIGNMENT: Schema = (
     Field("code", "str"),
 )
 
-# issue 5: CPD renewal rule of a badge ("every 12 months, 20 points"); see generator/cpd.py
+# CPD renewal rule of a badge ("every 12 months, 20 points"); see generator/cpd.py
 RENEWAL: Schema = (
     Field("every", "duration", required=True, doc="length of a renewal period, e.g. 12m or 1y"),
     Field("points", "number", doc="CPD points to log in each period"),
@@ -135,7 +135,7 @@ EVIDENCE: Schema = (
     Field("description", "text"),
 )
 
-# issue 5: lifecycle of an award (generator/lifecycle.py checks the rules between them)
+# lifecycle of an award (generator/lifecycle.py checks the rules between them)
 STATUS_CHANGE: Schema = (
     Field("on", "date", required=True, doc="the date it took effect, YYYY-MM-DD"),
     Field("reason", "text", required=True, doc="why; shown on the award page and in the status lists"),

@@ -44,7 +44,7 @@ def credential_extra(award: Award, issuer: Issuer, routes: Routes) -> dict:
     1EdTech JSON schemas require `credentialStatus` to be ONE object, not an array (DIGEST
     §4.2); every term must be defined by the @context (else E503 at signing).
     """
-    # issue 5: status entries pointing at the static status lists (statuslist.py)
+    # status entries pointing at the static status lists (statuslist.py)
     from . import statuslist
 
     extra: dict = {}

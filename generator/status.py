@@ -7,7 +7,7 @@ host. So the page carries the dates, and the browser decides valid / expiring so
 against the visitor's clock with the same rule as `expiry_state` (shipped to it as
 `EXPIRING_SOON_DAYS`).
 
-Hook for revocation/suspension/CPD (issue 5): `award_state` reads the lifecycle attributes
+Hook for revocation/suspension/CPD: `award_state` reads the lifecycle attributes
 that `model.Award` carries; extend it there, and every page picks the change up.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Status checks for `verify` (issue 5): revoked, suspended, and lapsed versus expired.
+"""Status checks for `verify`: revoked, suspended, and lapsed versus expired.
 
 - OB 3.0: every `BitstringStatusListEntry` is followed to its status list credential, whose
   proof must verify with the issuer's published key and whose issuer and purpose must match;

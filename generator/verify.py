@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import bake, dataintegrity, didweb, identity, jsonld, jws, keys, multikey
-from . import statuscheck  # issue 5
+from . import statuscheck
 from .values import parse_datetime
 
 MAX_FETCH = 8 * 1024 * 1024
@@ -362,7 +362,7 @@ def _verify_ob3(doc: dict, fetcher: Fetcher, email: str | None, now: datetime, f
     _check_dates(doc.get("validFrom") or doc.get("issuanceDate"), doc.get("validUntil") or doc.get("expirationDate"),
                  now, finding)
     _check_ob3_recipient(doc, email, finding)
-    # issue 5: revocation / suspension status lists, and lapsed-versus-expired for CPD badges
+    # revocation / suspension status lists, and lapsed-versus-expired for CPD badges
     statuscheck.check_ob3(doc, fetcher, finding)
     statuscheck.check_renewal(doc.get("id"), statuscheck.status_url_of(doc), now, fetcher, finding)
     return finding
@@ -572,7 +572,7 @@ def _verify_ob2_hosted(given: dict, fetcher: Fetcher, email: str | None, now: da
     finding.add("structure", same, "assertion, badge class and issuer are published together" if same else
                 f"the assertion is not on the issuer's host {issuer_host}")
     _check_dates(hosted.get("issuedOn"), hosted.get("expires"), now, finding)
-    statuscheck.check_renewal(url, issuer.get("revocationList"), now, fetcher, finding)  # issue 5: lapsed CPD
+    statuscheck.check_renewal(url, issuer.get("revocationList"), now, fetcher, finding)  # lapsed CPD
     _ob2_recipient(hosted, email, finding)
     return finding
 
