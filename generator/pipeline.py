@@ -12,8 +12,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+import jinja2
+
 from . import revocation, statuslist
-from . import bake, canonical, content, i18n, images, ledger, ob2, pages, render
+from . import bake, canonical, content, i18n, images, ledger, ob2, pages, parallel, render
 from . import keys, signing
 from .diagnostics import Diagnostic, Location, Report
 from .model import SiteModel
@@ -83,59 +85,82 @@ def prepare(project: Path, options: Options) -> Prepared:
     return Prepared(project, model, before, after, report, signed.state)
 
 
-def artifacts(prepared: Prepared) -> Iterator[tuple[str, bytes]]:
+@dataclass
+class _Context:
+    """What every page and file of one build needs; built once, shared with worker processes."""
+
+    prepared: Prepared
+    routes: Routes
+    strings: i18n.Catalogue
+    env: jinja2.Environment
+    badge_images: dict[str, tuple[bytes, bytes]]  # badge slug -> (PNG, SVG) to bake
+
+    def page(self, path: str, template: str, report: Report, **context) -> Iterator[tuple[str, bytes]]:
+        model = self.prepared.model
+        base = {"site": model.site, "routes": self.routes, "model": model, "page_path": path}
+        html = render.render(self.env, template, {**base, **context}, report)
+        if html is not None:
+            yield path, html
+
+
+def artifacts(prepared: Prepared, jobs: int | None = None) -> Iterator[tuple[str, bytes]]:
     """Every output file of the site. Template errors go to the report (the writer then aborts)."""
     model, report = prepared.model, prepared.report
     assert model is not None
     routes = Routes(model.site.base_url)
     strings = i18n.for_site(prepared.project, model.site.language, report)
-    env = render.environment(prepared.project, strings)
-    base = {"site": model.site, "routes": routes, "model": model}
-
-    def page(path: str, template: str, **context) -> Iterator[tuple[str, bytes]]:
-        html = render.render(env, template, {**base, "page_path": path, **context}, report)
-        if html is not None:
-            yield path, html
+    ctx = _Context(prepared, routes, strings, render.environment(prepared.project, strings),
+                   {b.slug: (images.png_for(b.image), images.svg_for(b.image)) for b in model.badges})
 
     yield ".nojekyll", b""
     yield from _static_assets(prepared.project)
     yield from pages.site_files(model.site, routes)
     if model.site.theme.logo:
         yield f"{routes.site_logo}.{model.site.theme.logo.format}", model.site.theme.logo.data
-    yield from page(routes.index, "index.html", **pages.index_context(model, routes))
-    yield from page(routes.not_found, "404.html")
-    yield from page(routes.verify_page, "verify.html", **pages.verify_context(routes))
+    yield from ctx.page(routes.index, "index.html", report, **pages.index_context(model, routes))
+    yield from ctx.page(routes.not_found, "404.html", report)
+    yield from ctx.page(routes.verify_page, "verify.html", report, **pages.verify_context(routes))
     yield from signing.site_files(prepared.signing, model, routes)
     for issuer in model.issuers:
         yield routes.issuer_json(issuer), canonical.json_bytes(
             signing.ob2_issuer_profile(prepared.signing, issuer, ob2.issuer_profile(issuer, routes), routes))
         if issuer.image:
             yield routes.issuer_image(issuer), issuer.image.data
-        yield from page(routes.issuer_page(issuer), "issuer.html", **pages.issuer_context(issuer, model, routes))
+        yield from ctx.page(routes.issuer_page(issuer), "issuer.html", report,
+                            **pages.issuer_context(issuer, model, routes))
         yield routes.ob2_revocation_list(issuer), canonical.json_bytes(revocation.revocation_list(
             issuer, [a for a in model.awards if model.badge(a.badge).issuer == issuer.slug], routes))
     yield from statuslist.status_files(prepared.signing, model, routes)
     for badge in model.badges:
         yield routes.badge_json(badge), canonical.json_bytes(ob2.badge_class(badge, model, routes))
         yield routes.badge_image(badge), badge.image.data
-        awards = model.awards_of(badge.slug)
-        yield from page(routes.badge_page(badge), "badge.html", **pages.badge_context(
-            badge, model.issuer(badge.issuer), awards, model.site, routes, strings))
+        yield from ctx.page(routes.badge_page(badge), "badge.html", report, **pages.badge_context(
+            badge, model.issuer(badge.issuer), model.awards_of(badge.slug), model.site, routes, strings))
         yield from pages.badge_files(badge, model.issuer(badge.issuer), model.site, routes, strings)
-        png, svg = images.png_for(badge.image), images.svg_for(badge.image)
-        for award in awards:
-            assertion = ob2.assertion(award, badge, routes)
-            payload = canonical.dumps(assertion)
-            yield routes.award_json(award), canonical.json_bytes(revocation.hosted_assertion(award, assertion))
-            signed = list(signing.award_files(prepared.signing, award, badge, model, routes,
-                                              bake.bake(png, payload, version="ob2"), svg, assertion))
-            yield from signed
-            yield routes.award_svg(award), bake.bake(svg, payload, version="ob2", verify=assertion["id"])
-            yield from page(routes.award_page(award), "award.html", **pages.award_context(
-                award, badge, model.issuer(badge.issuer), assertion, model.site, routes, strings,
-                published={path for path, _ in signed}))
-            yield from page(routes.award_certificate(award), "certificate.html", **pages.certificate_context(
-                award, badge, model.issuer(badge.issuer), assertion, model.site, routes, strings))
+    for files, diagnostics in parallel.map_ordered(_award_outputs, ctx, range(len(model.awards)), jobs):
+        report.extend(diagnostics)
+        yield from files
+
+
+def _award_outputs(ctx: _Context, index: int) -> tuple[list[tuple[str, bytes]], list[Diagnostic]]:
+    """All files of one award: independent of every other award, so it runs in any process."""
+    model, routes, report = ctx.prepared.model, ctx.routes, Report()
+    award = model.awards[index]
+    badge = model.badge(award.badge)
+    issuer = model.issuer(badge.issuer)
+    png, svg = ctx.badge_images[badge.slug]
+    assertion = ob2.assertion(award, badge, routes)
+    payload = canonical.dumps(assertion)
+    files = [(routes.award_json(award), canonical.json_bytes(revocation.hosted_assertion(award, assertion)))]
+    signed = list(signing.award_files(ctx.prepared.signing, award, badge, model, routes,
+                                      bake.bake(png, payload, version="ob2"), svg, assertion))
+    files += signed
+    files.append((routes.award_svg(award), bake.bake(svg, payload, version="ob2", verify=assertion["id"])))
+    files += ctx.page(routes.award_page(award), "award.html", report, **pages.award_context(
+        award, badge, issuer, assertion, model.site, routes, ctx.strings, published={p for p, _ in signed}))
+    files += ctx.page(routes.award_certificate(award), "certificate.html", report, **pages.certificate_context(
+        award, badge, issuer, assertion, model.site, routes, ctx.strings))
+    return files, report.items
 
 
 def _static_assets(project: Path) -> Iterator[tuple[str, bytes]]:

@@ -11,8 +11,7 @@ from .model import Award, Badge, Issuer
 
 
 def _check(path: str) -> str:
-    p = PurePosixPath(path)
-    if p.is_absolute() or ".." in p.parts or not path or "\\" in path:
+    if not path or path.startswith("/") or "\\" in path or ".." in PurePosixPath(path).parts:
         raise ValueError(f"output path {path!r} escapes the output folder")
     return path
 

@@ -155,3 +155,22 @@ def test_writer_refuses_folders_it_does_not_own(example: Path, tmp_path: Path):
     with pytest.raises(ValueError, match="escapes"):
         write_site(tmp_path / "out", iter([("../evil.html", b"x")]), example)
     assert not (tmp_path / "evil.html").exists()
+
+
+def test_parallel_build_gives_the_same_bytes_as_serial(tmp_path: Path):
+    """Per-award work in forked workers must not change a byte or the order of anything."""
+    from generator import parallel
+
+    project = copy_project("minimal", tmp_path)
+    rows = "".join(f"safety,Learner {n},learner{n}@example.com,2026-01-{1 + n % 28:02d}\n"
+                   for n in range(parallel.SERIAL_BELOW + 50))
+    (project / "content/awards/roster.csv").write_text("badge,name,email,issued_on\n" + rows)
+    prepared = build(project, tmp_path / "setup")  # mint the ledger once
+    assert prepared.model is not None and len(prepared.model.awards) > parallel.SERIAL_BELOW
+    outputs = {}
+    for jobs in (1, 2):
+        prepared = pipeline.prepare(project, pipeline.Options(minter=SeededMinter()))
+        out = tmp_path / f"jobs{jobs}"
+        write_site(out, pipeline.artifacts(prepared, jobs=jobs), project)
+        outputs[jobs] = tree(out)
+    assert outputs[1] == outputs[2]
