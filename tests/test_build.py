@@ -1,6 +1,7 @@
 """End-to-end builds of real fixture projects: the DESIGN.md invariants as tests."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import testkeys
 from conftest import REPO, SeededMinter, build, copy_project, tree
 from generator import ledger, pipeline
 from generator.writer import MARKER, WriteError, write_site
@@ -38,14 +40,29 @@ def test_example_builds_every_url_family(example: Path):
     assert {"index.html", "404.html", ".nojekyll", MARKER, "issuers/northwind.json"} <= set(files)
 
 
-def test_no_recipient_email_anywhere_in_output(example: Path):
+def _readable_forms(path: str, data: bytes) -> list[bytes]:
+    """The bytes plus anything encoded inside them that a consumer would decode (JWS payloads)."""
+    forms = [data]
+    if path.endswith((".jwt", ".jws")):
+        for segment in data.split(b".")[:2]:
+            forms.append(base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4)))
+    return forms
+
+
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
+def test_no_recipient_email_anywhere_in_output(example: Path, signed: bool):
     emails = _emails_in_content(example)
     assert len(emails) >= 30  # the example really has a roster to leak
-    build(example)
-    for path, data in tree(example / "_site").items():
-        lowered = data.lower()
-        for email in emails:
-            assert email not in lowered, f"{email!r} leaked into {path}"
+    prepared = build(example, keyring=testkeys.keyring() if signed else None)
+    files = tree(example / "_site")
+    if signed:
+        assert any(p.endswith(".credential.jwt") for p in files), "the signed example must carry every form"
+        assert prepared.model is not None
+    for path, data in files.items():
+        for form in _readable_forms(path, data):
+            lowered = form.lower()
+            for email in emails:
+                assert email not in lowered, f"{email!r} leaked into {path}"
     ledger_text = (example / ledger.LEDGER_PATH).read_bytes().lower()
     assert not any(e in ledger_text for e in emails), "the ledger must hold no plaintext email"
 
