@@ -314,7 +314,7 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
     site = Site(site_fields["title"], site_fields["base_url"], site_fields["language"], site_fields["description"],
                 theme, site_fields["footer"], site_fields.get("contact_email"), site_fields.get("privacy_url"),
                 site_fields["public_repository"],
-                **{k: bool(site_fields["signing"][k]) for k in ("vc_jwt", "ob2_signed") if site_fields.get("signing")})
+                **_signing_options(site_fields.get("signing")))
     awards = []
     for key, raw in keyed.items():
         entry = new_ledger[key]
@@ -328,6 +328,13 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
     if report.has_errors():
         return None, new_ledger
     return SiteModel(site, tuple(issuers), tuple(badges), tuple(awards)), new_ledger
+
+
+def _signing_options(signing: Validated | None) -> dict:
+    if not signing:
+        return {}
+    return {"vc_jwt": bool(signing["vc_jwt"]), "ob2_signed": bool(signing["ob2_signed"]),
+            "credential_status": signing["credential_status"]}
 
 
 def _has(fields: Validated, *names: str) -> bool:

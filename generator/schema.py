@@ -62,6 +62,9 @@ SMTP: Schema = (
 SIGNING: Schema = (
     Field("vc_jwt", "bool", default=False, doc="also publish each OB 3.0 credential as a VC-JWT (RS256)"),
     Field("ob2_signed", "bool", default=False, doc="also publish OB 2.0 signed assertions (JWS, RS256)"),
+    Field("credential_status", "str", default="single", choices=("single", "list"),
+          doc="single: one W3C revocation entry (OB 3.0 and its JSON schema allow one); list: also "
+              "suspension and 1EdTechRevocationList entries (VC 2.0; outside the OB 3.0 schema)"),
 )
 
 SITE: Schema = (
@@ -74,7 +77,7 @@ SITE: Schema = (
     Field("contact_email", "email"),
     Field("privacy_url", "url"),
     Field("smtp", "object", schema=SMTP, default=None, doc="mail settings for `python build.py notify`"),
-    Field("signing", "object", schema=SIGNING, default=None, doc="extra signed forms: vc_jwt, ob2_signed"),
+    Field("signing", "object", schema=SIGNING, default=None, doc="extra signed forms (vc_jwt, ob2_signed) and credential_status"),
     Field("public_repository", "bool", default=False,
           doc="set true if the source repository is public: rosters must then live elsewhere"),
 )

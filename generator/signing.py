@@ -37,30 +37,43 @@ from .values import format_datetime, parse_datetime
 RECORD_FIELDS = ("created", "digest", "parts", "proofValue", "verificationMethod")
 
 
-def credential_extra(award: Award, issuer: Issuer, routes: Routes) -> dict:
+def credential_extra(award: Award, issuer: Issuer, routes: Routes, status_form: str) -> dict:
     """Extra top-level members of an award's credential (the place for `credentialStatus`).
 
-    Whatever is returned here is signed and frozen with the credential at first issue. Both
-    1EdTech JSON schemas require `credentialStatus` to be ONE object, not an array (DIGEST
-    §4.2); every term must be defined by the @context (else E503 at signing).
+    Whatever is returned here is signed and frozen with the credential at first issue; every
+    term must be defined by the @context (else E503 at signing).
     """
     # status entries pointing at the static status lists (statuslist.py)
     from . import statuslist
 
     extra: dict = {}
     if award.status_index is not None:
-        extra["credentialStatus"] = statuslist.entries_for(award, issuer, routes)
+        extra["credentialStatus"] = statuslist.credential_status(award, issuer, routes, status_form)
     if award.cpd is not None and award.cpd.previous:  # a CPD renewal links the credential it renews
         extra["evidence"] = [statuslist.previous_credential_evidence(award, routes)]
     return extra
 
 
-def unsigned_credential(award: Award, model: SiteModel, routes: Routes, did: str) -> dict:
-    """The one builder of an award's unsigned credential (prepare and output both use it)."""
+def unsigned_credential(award: Award, model: SiteModel, routes: Routes, did: str,
+                        status_form: str | None = None) -> dict:
+    """The one builder of an award's unsigned credential (prepare and output both use it).
+
+    `status_form` is the frozen record's (see `record_status_form`); a new credential takes
+    the site's `credential_status` setting.
+    """
     badge = model.badge(award.badge)
     issuer = model.issuer(badge.issuer)
+    form = status_form or model.site.credential_status
     return ob3.credential(award, badge, issuer, model.site, routes, did,
-                          extra=credential_extra(award, issuer, routes))
+                          extra=credential_extra(award, issuer, routes, form))
+
+
+def record_status_form(record: Mapping) -> str:
+    """The credentialStatus form a frozen credential was signed with (older records: the list)."""
+    from . import statuslist
+
+    form = record.get("status")
+    return form if form in statuslist.FORMS else statuslist.LEGACY_FORM
 
 
 def digest(doc: Any) -> str:
@@ -162,7 +175,7 @@ class State:
         record = self.records.get(award.key)
         if record is None:
             return None
-        unsigned = unsigned_credential(award, model, routes, self.did)
+        unsigned = unsigned_credential(award, model, routes, self.did, record_status_form(record))
         if digest(unsigned) != record["digest"]:  # prepare() checked this; content is immutable since
             raise AssertionError(f"credential of {award.key} changed between prepare and output")
         return {**unsigned, "proof": [_proof_from_record(record)]}
@@ -175,8 +188,11 @@ def _proof_from_record(record: Mapping) -> dict:
 
 
 def _record(unsigned: dict, proof: dict) -> dict:
+    from . import statuslist
+
     return {"digest": digest(unsigned), "parts": _parts(unsigned), "created": proof["created"],
-            "verificationMethod": proof["verificationMethod"], "proofValue": proof["proofValue"]}
+            "verificationMethod": proof["verificationMethod"], "proofValue": proof["proofValue"],
+            "status": statuslist.form_of(unsigned)}
 
 
 def _valid_record(record: Any) -> bool:
@@ -237,7 +253,14 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     for award in model.awards:
         badge = badges[award.badge]
         issuer = issuers[badge.issuer]
-        unsigned = unsigned_credential(award, model, routes, did)
+        entry = entries.get(award.key)
+        record = entry.credential if entry is not None and not preview else None
+        if record is not None and not _valid_record(record):
+            report.error("E305", f"the issuance ledger's credential record of award '{award.key}' cannot be read",
+                         where, "restore it from git (`git checkout content/ledger.json`); never edit it by hand")
+            continue
+        # a frozen credential is rebuilt in the status form it was signed with; new ones take the site's
+        unsigned = unsigned_credential(award, model, routes, did, record and record_status_form(record))
         try:
             jsonld.check_strings(unsigned)
         except jsonld.JsonLdError as exc:
@@ -246,12 +269,6 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
             report.error("E503", f"{what}: '{_field_name(exc.path)}' contains {character}, which a signed "
                          f"credential cannot carry (credential field {exc.path})", loc,
                          "delete that invisible character (look for \\b, \\f or \\x escapes in quoted YAML text)")
-            continue
-        entry = entries.get(award.key)
-        record = entry.credential if entry is not None and not preview else None
-        if record is not None and not _valid_record(record):
-            report.error("E305", f"the issuance ledger's credential record of award '{award.key}' cannot be read",
-                         where, "restore it from git (`git checkout content/ledger.json`); never edit it by hand")
             continue
         if record is not None:
             key_id = record["verificationMethod"].rpartition("#key-")[2]
@@ -263,8 +280,8 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
             if record["digest"] == digest(unsigned):
                 state.records[award.key] = record
                 continue
-            if options.reissue and badge.issuer in signers:
-                to_sign.append((award, unsigned))
+            if options.reissue and badge.issuer in signers:  # a new version takes today's settings
+                to_sign.append((award, unsigned_credential(award, model, routes, did)))
                 continue
             loc, cause = _change_of(record, unsigned, did, award, badge, issuer)
             changed.setdefault((loc, cause), []).append(record["created"][:10])

@@ -29,7 +29,11 @@ def _entries(doc: dict) -> list[dict]:
 
 
 def check_ob3(doc: dict, fetcher, finding) -> None:
-    """Add a "status" check: revoked / suspended / not, from every status entry of `doc`."""
+    """Add a "status" check: revoked / suspended / not, from every status entry of `doc`.
+
+    The Badgekiln companions of a lone revocation entry (statuslist.companion_entries) are
+    read too when they exist; one that cannot be fetched is skipped, not reported.
+    """
     from . import verify
 
     entries = _entries(doc)
@@ -39,7 +43,8 @@ def check_ob3(doc: dict, fetcher, finding) -> None:
     flags: set[str] = set()
     reason: str | None = None
     unchecked, checked = [], []
-    for entry in entries:
+    optional = statuslist.companion_entries(entries)
+    for entry in entries + optional:
         kind = entry.get("type")
         try:
             if kind == statuslist.ENTRY_TYPE:
@@ -55,7 +60,10 @@ def check_ob3(doc: dict, fetcher, finding) -> None:
                     flags.add("suspension" if listed_reason.startswith("Suspended: ") else "revocation")
             else:
                 unchecked.append(f"unknown status type {kind!r}")
-        except (verify.FetchError, ValueError, KeyError, TypeError, statuslist.StatusListError) as exc:
+        except verify.FetchError as exc:
+            if entry not in optional:
+                unchecked.append(f"{kind}: {exc}")
+        except (ValueError, KeyError, TypeError, statuslist.StatusListError) as exc:
             unchecked.append(f"{kind}: {exc}")
     if flags:
         kind = "revoked" if "revocation" in flags else "suspended" if "suspension" in flags else "flagged"
@@ -93,7 +101,7 @@ def _bitstring(entry: dict, issuer_id: str | None, fetcher) -> tuple[str, bool]:
 def _oneedtech(entry: dict, credential_id: Any, fetcher) -> str | None:
     """The revocation reason ("" without one) if the list names the credential, else None."""
     listed = fetcher.json(entry["id"])
-    items = listed.get("revokedCredentials", listed.get("revokedCredential", [])) if isinstance(listed, dict) else []
+    items = listed.get("revokedCredential", listed.get("revokedCredentials", [])) if isinstance(listed, dict) else []
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and item.get("id") == credential_id and item.get("revoked", True) is not False:
             return str(item.get("revocationReason") or "")

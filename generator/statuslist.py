@@ -1,7 +1,7 @@
 """Open Badges 3.0 status on a static host: W3C Bitstring Status Lists and the 1EdTech list.
 
-Every OB 3.0 credential carries, from the day it is issued, `credentialStatus` entries that
-point at static files under /status/<issuer>/ (routes.py):
+Every OB 3.0 credential carries, from the day it is issued, a `credentialStatus` that points
+at static files under /status/<issuer>/ (routes.py), all published on every build:
 
 - `revocation.json` and `suspension.json`: signed `BitstringStatusListCredential`s (W3C
   Bitstring Status List v1.0). Each credential owns one random position in them, minted once
@@ -17,10 +17,16 @@ credential: its bytes and signature stay as issued. The lists are derived from c
 every build, so they are deterministic: gzip with mtime 0, a `validFrom` taken from content
 dates (the latest issue or status-change date of the issuer's awards), never the clock.
 
-Spec tension, on purpose: the OB 3.0 data model gives `credentialStatus` a cardinality of
-[0..1] and its JSON schema wants one object, while VC 2.0 allows a list and a suspension
-needs its own entry. We emit the list (VC 2.0; verifiers built on the W3C libraries read
-it); `entries_for()` is the one place to change if a single entry is ever preferred.
+Which entries a credential carries (site.yaml `signing: credential_status`, frozen per
+credential in its ledger record, so changing the setting only affects new credentials):
+
+- `single` (default): one `BitstringStatusListEntry` for revocation. The OB 3.0 data model
+  gives `credentialStatus` a cardinality of [0..1] and both 1EdTech JSON schemas want one
+  object; this entry is the one the 1EdTech validator, Digital Bazaar and the DCC verifiers all
+  read. A suspension then shows on the award page and in OB 2.0, not to OB 3.0 verifiers.
+- `list`: revocation and suspension entries plus a `1EdTechRevocationList` (VC 2.0 allows a
+  list; the current 1EdTech validator walks it), for ecosystems that need suspension in the
+  credential. Such credentials fail the OB 3.0 JSON schemas on `credentialStatus` alone.
 """
 from __future__ import annotations
 
@@ -84,16 +90,48 @@ def bit(bits: bytes, index: int) -> bool:
 
 # --- documents -----------------------------------------------------------------------------
 
-def entries_for(award: Award, issuer: Issuer, routes: Routes) -> list[dict]:
-    """The `credentialStatus` entries frozen into an award's OB 3.0 credential."""
+FORMS = ("single", "list")
+LEGACY_FORM = "list"  # credentials frozen before the setting existed carry the list
+
+
+def credential_status(award: Award, issuer: Issuer, routes: Routes, form: str) -> dict | list[dict]:
+    """The `credentialStatus` frozen into an award's OB 3.0 credential (see the module docstring)."""
     assert award.status_index is not None, award.key
+    if form not in FORMS:
+        raise ValueError(f"unknown credential_status form {form!r}")
     entries = []
-    for purpose in PURPOSES:
+    for purpose in PURPOSES if form == "list" else ("revocation",):
         url = routes.url(routes.status_list(issuer, purpose))
         entries.append({"id": f"{url}#{award.status_index}", "type": ENTRY_TYPE, "statusPurpose": purpose,
                         "statusListIndex": str(award.status_index), "statusListCredential": url})
+    if form == "single":
+        return entries[0]
     entries.append({"id": routes.url(routes.revocation_list_1edtech(issuer)), "type": ONEEDTECH_TYPE})
     return entries
+
+
+def form_of(credential: dict) -> str:
+    """Which form a credential's `credentialStatus` has (a list, or one object)."""
+    return "list" if isinstance(credential.get("credentialStatus"), list) else "single"
+
+
+def companion_entries(entries: list[dict]) -> list[dict]:
+    """The lists a Badgekiln site publishes next to a lone revocation entry, for our verifiers.
+
+    A `single` credential names only the revocation list, but the suspension list (same
+    index) and the 1EdTech list (with the reason) sit beside it. `verify` and the browser
+    verifier read them when present, so a suspension and a reason still show; other issuers'
+    sites simply don't have them, and the credential's own entry stays the authority.
+    """
+    if len(entries) != 1 or entries[0].get("type") != ENTRY_TYPE or entries[0].get("statusPurpose") != "revocation":
+        return []
+    url = entries[0].get("statusListCredential")
+    if not isinstance(url, str) or not url.endswith("/revocation.json"):
+        return []
+    folder = url.removesuffix("revocation.json")
+    return [{"type": ENTRY_TYPE, "statusPurpose": "suspension", "statusListIndex": entries[0].get("statusListIndex"),
+             "statusListCredential": folder + "suspension.json"},
+            {"type": ONEEDTECH_TYPE, "id": folder + "1edtech-revocations.json"}]
 
 
 def previous_credential_evidence(award: Award, routes: Routes) -> dict:
@@ -146,13 +184,15 @@ def revocation_list_1edtech(issuer: Issuer, issuer_id: str, awards: list[Award],
                             credential_id: Callable[[Award], str]) -> dict:
     """The 1EdTech Revocation List: withdrawn credentials by id (suspended ones until reinstated).
 
-    The 1EdTech validator reads `revokedCredentials[].id|revoked|revocationReason`.
+    Entries are `{id, revoked, revocationReason}`. The list goes under both names the 1EdTech
+    validator has read: `revokedCredential` (current releases, DIGEST §4.7) and
+    `revokedCredentials` (releases before the W3C status support), so either finds it.
     """
     revoked = [{"id": credential_id(a), "revoked": True, "revocationReason": reason_text(a)}
                for a in awards if reason_text(a) is not None]
     revoked.sort(key=lambda item: item["id"])
     return {"id": routes.url(routes.revocation_list_1edtech(issuer)), "issuer": issuer_id,
-            "revokedCredentials": revoked}
+            "revokedCredential": revoked, "revokedCredentials": revoked}
 
 
 def slug_key(slug: str) -> str:

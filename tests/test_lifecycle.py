@@ -35,10 +35,18 @@ awards:
 """
 
 
-def _project(tmp_path: Path) -> Path:
+def _project(tmp_path: Path, credential_status: str | None = None) -> Path:
     project = copy_project("minimal", tmp_path)
     (project / "content/awards/2026.yaml").write_text(AWARDS)
+    if credential_status:
+        _set_credential_status(project, credential_status)
     return project
+
+
+def _set_credential_status(project: Path, form: str) -> None:
+    site_yaml = project / "content/site.yaml"
+    text = site_yaml.read_text().split("signing:")[0]
+    site_yaml.write_text(text + f"signing:\n  credential_status: {form}\n")
 
 
 def _build(project: Path, out: Path | None = None, **options):
@@ -92,13 +100,11 @@ def test_revoking_changes_status_files_and_page_but_never_the_credential(tmp_pat
     bob = _award(first, "Bob Brown")
     before = tree(site)
     credential = json.loads(before[f"a/{bob.slug}.credential.json"])
-    assert [e["type"] for e in credential["credentialStatus"]] == [
-        "BitstringStatusListEntry", "BitstringStatusListEntry", "1EdTechRevocationList"]
-    assert credential["credentialStatus"][0] == {
+    # the default: one entry, as OB 3.0 ([0..1]) and its JSON schemas require
+    assert credential["credentialStatus"] == {
         "id": f"{BASE}status/acme/revocation.json#{bob.status_index}", "type": "BitstringStatusListEntry",
         "statusPurpose": "revocation", "statusListIndex": str(bob.status_index),
         "statusListCredential": f"{BASE}status/acme/revocation.json"}
-    assert "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json" in credential["@context"]
     assert not any(_bits(site, "revocation"))
     profile = json.loads(before["issuers/acme.json"])
     assert profile["revocationList"] == f"{BASE}status/acme/ob2-revocations.json"
@@ -124,7 +130,8 @@ def test_revoking_changes_status_files_and_page_but_never_the_credential(tmp_pat
     assert not any(_bits(site, "suspension"))
     assert json.loads(after["status/acme/ob2-revocations.json"])["revokedAssertions"] == [
         {"id": f"{BASE}a/{bob.slug}.json", "revocationReason": "Issued to the wrong person."}]
-    assert json.loads(after["status/acme/1edtech-revocations.json"])["revokedCredentials"] == [
+    oneedtech = json.loads(after["status/acme/1edtech-revocations.json"])
+    assert oneedtech["revokedCredential"] == oneedtech["revokedCredentials"] == [
         {"id": f"{BASE}a/{bob.slug}.credential.json", "revoked": True,
          "revocationReason": "Issued to the wrong person."}]
     page = after[f"a/{bob.slug}/index.html"].decode()
@@ -187,9 +194,10 @@ def test_status_files_are_deterministic(tmp_path: Path):
     assert any(p.startswith("status/") for p in one)
 
 
-def test_independent_verifier_reads_the_status_bits(tmp_path: Path):
+@pytest.mark.parametrize("form", ["single", "list"])
+def test_independent_verifier_reads_the_status_bits(tmp_path: Path, form: str):
     node = require_node()
-    project = _project(tmp_path)
+    project = _project(tmp_path, form)
     first = _build(project)
     _change(project, "revoke", "safety/bob@example.com", "Issued to the wrong person.")
     _change(project, "suspend", "safety/Cleo Diaz", "Under review.")
@@ -201,11 +209,43 @@ def test_independent_verifier_reads_the_status_bits(tmp_path: Path):
                                cwd=JS_DIR, capture_output=True, text=True, timeout=120)
     lines = [json.loads(line) for line in completed.stdout.splitlines()]
     assert completed.returncode == 0, completed.stdout + completed.stderr
+    expected = [{"revocation": False, "suspension": False}, {"revocation": True, "suspension": False},
+                {"revocation": False, "suspension": True}]
+    if form == "single":  # the credential names the revocation list only
+        expected = [{"revocation": bits["revocation"]} for bits in expected]
     assert [(r["verified"], r["statusVerified"], r["status"]) for r in lines] == [
-        (True, True, {"revocation": False, "suspension": False}),
-        (True, True, {"revocation": True, "suspension": False}),
-        (True, True, {"revocation": False, "suspension": True}),
-    ], lines
+        (True, True, bits) for bits in expected], lines
+
+
+def test_credential_status_form_is_frozen_per_credential(tmp_path: Path):
+    """Changing `credential_status` shapes new credentials only; issued ones keep theirs."""
+    project = _project(tmp_path)
+    first = _build(project)
+    site = project / "_site"
+    before = tree(site)
+    records = json.loads((project / ledger.LEDGER_PATH).read_text())["awards"]
+    assert {r["credential"]["status"] for r in records.values()} == {"single"}
+    _set_credential_status(project, "list")
+    (project / "content/awards/2026.yaml").write_text(AWARDS + "  - name: Dee Evans\n    email: dee@example.com\n")
+    second = _build(project)
+    assert not second.diagnostics, second.diagnostics
+    after = tree(site)
+    for award in first.model.awards:
+        path = f"a/{award.slug}.credential.json"
+        assert after[path] == before[path], path
+    dee = json.loads(after[f"a/{_award(second, 'Dee Evans').slug}.credential.json"])
+    assert [(e["type"], e.get("statusPurpose")) for e in dee["credentialStatus"]] == [
+        ("BitstringStatusListEntry", "revocation"), ("BitstringStatusListEntry", "suspension"),
+        ("1EdTechRevocationList", None)]
+    assert "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json" in dee["@context"]
+    # a record from before the setting existed (no "status") was signed with the list
+    ledger_doc = json.loads((project / ledger.LEDGER_PATH).read_text())
+    for record in ledger_doc["awards"].values():
+        record["credential"].pop("status")
+    (project / ledger.LEDGER_PATH).write_text(json.dumps(ledger_doc))
+    legacy = build(project, keyring=testkeys.keyring())
+    # Dee's list-form credential still matches; the three single-form ones now read as lists
+    assert [d.code for d in legacy.diagnostics] == ["E502"] * 3, legacy.diagnostics
 
 
 def test_ims_validator_reports_a_revoked_hosted_assertion(tmp_path: Path):

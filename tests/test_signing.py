@@ -110,26 +110,46 @@ def test_credential_shape_follows_the_digest(signed):
     assert ob3.contexts_for({"credentialStatus": {"type": "1EdTechRevocationList"}}) == doc["@context"]
 
 
-@pytest.mark.parametrize("name", ["formal/ob_v3p0_achievementcredential_schema.formal.json",
-                                  "ob_v3p0_achievementcredential_schema.json"])
-def test_every_credential_matches_the_1edtech_schema(signed, name):
-    project, _ = signed
+SCHEMA_NAMES = ["formal/ob_v3p0_achievementcredential_schema.formal.json", "ob_v3p0_achievementcredential_schema.json"]
+
+
+def _schema_errors(name: str, doc: dict) -> list[str]:
     schema = json.loads((SCHEMAS / name).read_text())
     validator = Draft201909Validator(schema, format_checker=Draft201909Validator.FORMAT_CHECKER)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in validator.iter_errors(doc)]
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_every_credential_matches_the_1edtech_schema(signed, name):
+    project, _ = signed
     problems = {}
     for path in _credentials(project):
-        doc = json.loads(path.read_text())
-        # Known, deliberate deviation (issue 5): credentialStatus is a list (W3C bitstring revocation
-        # + suspension, 1EdTech list), as VC 2.0 allows, while the OB 3.0 schemas describe a single
-        # object. Every entry must match the schema on its own; nothing else may differ.
-        status = doc.get("credentialStatus")
-        variants = [{**doc, "credentialStatus": entry} for entry in status] if isinstance(status, list) else [doc]
-        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
-                  for variant in variants for e in validator.iter_errors(variant)]
+        errors = _schema_errors(name, json.loads(path.read_text()))
         if errors:
             problems[path.name] = errors
     assert len(_credentials(project)) >= 40
     assert problems == {}
+
+
+def test_list_form_credential_status_is_the_only_schema_deviation_and_verifies(tmp_path):
+    """`credential_status: list` (opt-in): three entries, VC 2.0-valid, outside OB 3.0's [0..1]."""
+    project = copy_project("example", tmp_path)
+    site_yaml = project / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("signing:\n", "signing:\n  credential_status: list\n"))
+    prepared = build(project, keyring=testkeys.keyring())
+    assert prepared.model is not None and not prepared.report.has_errors(), format_text(prepared.diagnostics)
+    for path in _credentials(project):
+        doc = json.loads(path.read_text())
+        status = doc["credentialStatus"]
+        assert [e.get("statusPurpose", e["type"]) for e in status] == ["revocation", "suspension",
+                                                                        "1EdTechRevocationList"]
+        for name in SCHEMA_NAMES:
+            assert {e.split(":")[0] for e in _schema_errors(name, doc)} == {"credentialStatus"}, path.name
+            for entry in status:
+                assert _schema_errors(name, {**doc, "credentialStatus": entry}) == [], (path.name, entry)
+    results = run_verifier(_credentials(project), "--now", "valid-from",
+                           did_doc=project / "_site/.well-known/did.json")
+    assert results and all(r["verified"] for r in results.values())
 
 
 def test_every_credential_verifies_with_digital_bazaar_and_one_changed_character_fails(signed, tmp_path):
@@ -379,12 +399,12 @@ def test_credential_extra_members_are_signed_and_pull_in_contexts(signed, monkey
     project, prepared = signed
     award = prepared.model.awards[0]
     routes = signing.Routes(prepared.model.site.base_url)
-    monkeypatch.setattr(signing, "credential_extra", lambda a, i, r: {"refreshService": {
+    monkeypatch.setattr(signing, "credential_extra", lambda a, i, r, f: {"refreshService": {
         "id": f"{r.url(r.award_credential_json(a))}", "type": "1EdTechCredentialRefresh"}})
     doc = signing.unsigned_credential(award, prepared.model, routes, DID)
     assert doc["refreshService"]["type"] == "1EdTechCredentialRefresh"
     assert doc["@context"][-1] == ob3.EXTENSIONS_CONTEXT
-    monkeypatch.setattr(signing, "credential_extra", lambda a, i, r: {"nickname": "undefined term"})
+    monkeypatch.setattr(signing, "credential_extra", lambda a, i, r, f: {"nickname": "undefined term"})
     undefined = signing.unsigned_credential(award, prepared.model, routes, DID)
     result = signing._sign_one(signing.Signer(testkeys.signing_key(), DID), undefined, "2026-01-01T00:00:00Z")
     assert result[1] == "/nickname" and "not defined" in result[0]  # a build error (E503), never dropped
@@ -428,7 +448,7 @@ def test_json_ld_undefined_terms_are_build_errors_not_dropped(signed):
 
 def test_an_undefined_term_in_a_credential_fails_the_build(tmp_path, monkeypatch):
     project = copy_project("minimal", tmp_path)
-    monkeypatch.setattr(signing, "credential_extra", lambda award, issuer, routes: {"nickname": "Ada"})
+    monkeypatch.setattr(signing, "credential_extra", lambda award, issuer, routes, form: {"nickname": "Ada"})
     prepared = build(project, tmp_path / "out", keyring=testkeys.keyring())
     assert prepared.model is None and not (tmp_path / "out").exists()
     [problem] = prepared.diagnostics

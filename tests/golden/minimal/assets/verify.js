@@ -519,20 +519,45 @@ export function bitAt(bits, index) {
 }
 
 async function statusChecks(report, env, credential) {
-  for (const entry of asList(credential.credentialStatus)) {
-    if (hasType(entry, 'BitstringStatusListEntry', 'StatusList2021Entry')) {
-      await bitstringEntry(report, env, credential, entry);
-    } else if (hasType(entry, '1EdTechRevocationList')) {
-      const got = await getDoc(env, entry.id, report, 'status');
-      if (!got) continue;
-      const hit = asList(got.doc.revokedCredential || got.doc.revokedCredentials).find((e) => e && e.id === credential.id && e.revoked !== false);
-      if (hit) {
-        report.facts.revocationReason = hit.revocationReason || '';
-        report.add('status', 'fail', hit.revocationReason ? 'check.revoked_reason' : 'check.revoked', { reason: hit.revocationReason || '' }, 'revoked');
-      } else report.add('status', 'pass', 'check.list_clear_1edtech');
-    } else {
-      report.add('status', 'warn', 'check.status_unknown', { type: String(asList(entry && entry.type).join(' ')) });
-    }
+  const entries = asList(credential.credentialStatus);
+  for (const entry of entries) await statusEntry(report, env, credential, entry);
+  // Badgekiln companions of a lone revocation entry (generator/statuslist.py): read when present.
+  for (const entry of companionEntries(entries)) {
+    const scratch = new Report();
+    await statusEntry(scratch, env, credential, entry);
+    if (scratch.checks.some((c) => c.msg === 'check.fetch_failed' || c.msg === 'check.fetch_status')) continue;
+    report.checks.push(...scratch.checks);
+    Object.assign(report.facts, scratch.facts);
+  }
+}
+
+/** The suspension and 1EdTech lists a Badgekiln site publishes next to its revocation list. */
+export function companionEntries(entries) {
+  const [entry] = entries;
+  const url = String((entry && entry.statusListCredential) || '');
+  if (entries.length !== 1 || !hasType(entry, 'BitstringStatusListEntry') || entry.statusPurpose !== 'revocation'
+    || !url.endsWith('/revocation.json')) return [];
+  const folder = url.slice(0, -'revocation.json'.length);
+  return [
+    { type: 'BitstringStatusListEntry', statusPurpose: 'suspension', statusListIndex: entry.statusListIndex,
+      statusListCredential: `${folder}suspension.json` },
+    { type: '1EdTechRevocationList', id: `${folder}1edtech-revocations.json` },
+  ];
+}
+
+async function statusEntry(report, env, credential, entry) {
+  if (hasType(entry, 'BitstringStatusListEntry', 'StatusList2021Entry')) {
+    await bitstringEntry(report, env, credential, entry);
+  } else if (hasType(entry, '1EdTechRevocationList')) {
+    const got = await getDoc(env, entry.id, report, 'status');
+    if (!got) return;
+    const hit = asList(got.doc.revokedCredential || got.doc.revokedCredentials).find((e) => e && e.id === credential.id && e.revoked !== false);
+    if (hit) {
+      report.facts.revocationReason = hit.revocationReason || '';
+      report.add('status', 'fail', hit.revocationReason ? 'check.revoked_reason' : 'check.revoked', { reason: hit.revocationReason || '' }, 'revoked');
+    } else report.add('status', 'pass', 'check.list_clear_1edtech');
+  } else {
+    report.add('status', 'warn', 'check.status_unknown', { type: String(asList(entry && entry.type).join(' ')) });
   }
 }
 
