@@ -179,9 +179,38 @@ def _check(project: Path, args) -> int:
     return EXIT_OK if not prepared.report.has_errors(args.strict) else EXIT_CONTENT
 
 
+def _offer_key(project: Path, prepared: pipeline.Prepared, args) -> bool:
+    """On a developer's terminal (never in CI), offer to create the site's first signing key.
+
+    Only when no key was ever used: a site that has signed before needs its own key back,
+    not a new one. Returns True when a key was created (the caller prepares again).
+    """
+    state = prepared.signing
+    if (state is None or state.published_keys or prepared.model is None or not prepared.model.awards
+            or args.frozen or args.base_url or pipeline.in_ci()
+            or not (sys.stdin.isatty() and sys.stderr.isatty())):
+        return False
+    print(f"No signing key yet, so the {len(prepared.model.awards)} award(s) get no signed Open Badges 3.0 "
+          "credential.", file=sys.stderr)
+    try:
+        answer = input("Create a signing key now (in keys/, git-ignored)? [y/N] ")
+    except EOFError:
+        return False
+    if answer.strip().lower() not in ("y", "yes"):
+        return False
+    try:
+        print(keycmd.run(project, argparse.Namespace(keys_command="new", issuer=None), pipeline.now_from_env()))
+    except keycmd.CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def _build(project: Path, args) -> int:
     out = (args.out or project / "_site").resolve()
     prepared = pipeline.prepare(project, _options(args))
+    if _offer_key(project, prepared, args):
+        prepared = pipeline.prepare(project, _options(args))
     if prepared.model is None:
         _print_diagnostics(prepared.diagnostics)
         print(f"build failed: {_summary(prepared.diagnostics)}; nothing was written", file=sys.stderr)

@@ -137,3 +137,56 @@ def _fetch_when_ready(url: str) -> str:
             if time.time() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def _build_on_a_terminal(project: Path, answer: bytes) -> tuple[int, str]:
+    """Run the build with stdin/stdout/stderr on a pseudo-terminal, answering its question."""
+    import pty
+    import select
+
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    proc = subprocess.Popen([*BUILD, "--project", str(project)], stdin=follower, stdout=follower, stderr=follower,
+                            env=env, close_fds=True)
+    os.close(follower)
+    seen, answered, deadline = b"", False, time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if not answered and b"[y/N]" in seen:
+            os.write(leader, answer)
+            answered = True
+        if proc.poll() is not None and not ready:
+            break
+    os.close(leader)
+    return proc.wait(timeout=60), seen.decode("utf-8", "replace")
+
+
+def test_build_on_a_terminal_offers_to_create_the_first_key(tmp_path: Path):
+    declined = copy_project("minimal", tmp_path / "declined")
+    code, output = _build_on_a_terminal(declined, b"n\n")
+    assert code == 0 and "Create a signing key now" in output, output
+    assert not list(declined.glob("keys/*.key.json"))
+    assert not list((declined / "_site/a").glob("*.credential.json"))
+
+    accepted = copy_project("minimal", tmp_path / "accepted")
+    code, output = _build_on_a_terminal(accepted, b"y\n")
+    assert code == 0, output
+    [key_file] = (accepted / "keys").glob("*.key.json")
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert "Created signing key" in output and "secretKeyMultibase" not in output
+    hosted = [p for p in (accepted / "_site/a").glob("*.json") if not p.name.endswith(".credential.json")]
+    assert hosted and len(list((accepted / "_site/a").glob("*.credential.json"))) == len(hosted)  # same run
+    # asked once: the next build signs without a question; a pipe (or CI) is never asked
+    again = run(accepted)
+    assert again.returncode == 0 and "[y/N]" not in again.stderr + again.stdout
+    piped = copy_project("minimal", tmp_path / "piped")
+    quiet = run(piped, env={"CI": ""})
+    assert quiet.returncode == 0 and "[y/N]" not in quiet.stderr + quiet.stdout
