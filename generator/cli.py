@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__, ledger, pipeline, scaffold, serve
+from . import __version__, buildcache, ledger, pipeline, scaffold, serve
 from . import due, editing, notify  # lifecycle commands
 from . import keycmd, verify  # signing keys and the verifier
 from .diagnostics import Report, Severity, format_json, format_text
@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("csv", type=Path)
     imp.add_argument("--badge", required=True, help="badge id the roster earned")
     imp.add_argument("--issued-on", help="issue date for rows without one (YYYY-MM-DD)")
-    keycmd.add_arguments(sub.add_parser("keys", help="create, rotate or list signing keys (keys/, git-ignored)"))
+    keycmd.add_arguments(sub.add_parser("keys", help="create, rotate, revoke or list signing keys (keys/)"))
     ver = sub.add_parser("verify", help="check a badge: credential JSON, JWT, baked PNG/SVG, or URL")
     ver.add_argument("thing", help="file, https:// URL or compact JWT")
     ver.add_argument("--email", help="also check that it was issued to this address")
@@ -215,11 +215,14 @@ def _build(project: Path, args) -> int:
         _print_diagnostics(prepared.diagnostics)
         print(f"build failed: {_summary(prepared.diagnostics)}; nothing was written", file=sys.stderr)
         return EXIT_CONTENT
+    cache = buildcache.Cache.load(project, out)
     try:
         if prepared.ledger_changed:  # first, so a site never shows slugs the ledger forgot
             write_file_atomic(project / ledger.LEDGER_PATH, prepared.ledger_after)
-        count = write_site(out, pipeline.artifacts(prepared), project,
+        count = write_site(out, pipeline.artifacts(prepared, cache=cache), project,
                            should_commit=lambda: not prepared.report.has_errors(args.strict))
+        if count:
+            cache.save()
     except WriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -229,7 +232,8 @@ def _build(project: Path, args) -> int:
         print(f"build failed: {_summary(prepared.diagnostics)}; {out} was left as it was", file=sys.stderr)
         return EXIT_CONTENT
     model = prepared.model
-    print(f"Built {count} files into {out}: {len(model.badges)} badges, {len(model.awards)} awards"
+    reused = f", {cache.hits} unchanged award(s) reused" if cache.hits else ""
+    print(f"Built {count} files into {out}: {len(model.badges)} badges, {len(model.awards)} awards{reused}"
           + (" (ledger updated: commit content/ledger.json)" if prepared.ledger_changed else ""))
     print("Preview it with: python build.py serve   (then open http://127.0.0.1:8000/)")
     return EXIT_OK

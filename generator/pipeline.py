@@ -16,10 +16,11 @@ import jinja2
 
 from . import revocation, statuslist
 from . import bake, canonical, content, i18n, images, ledger, ob2, pages, parallel, render
-from . import keys, signing
+from . import buildcache, keys, signing
 from .diagnostics import Diagnostic, Location, Report
 from .model import SiteModel
 from .routes import Routes
+from .writer import Reused
 
 
 def in_ci(environ=os.environ) -> bool:
@@ -101,15 +102,19 @@ class _Context:
     badge_images: dict[str, tuple[bytes, bytes]]  # badge slug -> (PNG, SVG) to bake
 
     def page(self, path: str, template: str, report: Report, **context) -> Iterator[tuple[str, bytes]]:
-        model = self.prepared.model
-        base = {"site": model.site, "routes": self.routes, "model": model, "page_path": path}
+        # no `model` here: an award's pages may depend on that award's inputs only (buildcache.py)
+        base = {"site": self.prepared.model.site, "routes": self.routes, "page_path": path}
         html = render.render(self.env, template, {**base, **context}, report)
         if html is not None:
             yield path, html
 
 
-def artifacts(prepared: Prepared, jobs: int | None = None) -> Iterator[tuple[str, bytes]]:
-    """Every output file of the site. Template errors go to the report (the writer then aborts)."""
+def artifacts(prepared: Prepared, jobs: int | None = None,
+              cache: buildcache.Cache | None = None) -> Iterator[tuple[str, bytes | Reused]]:
+    """Every output file of the site. Template errors go to the report (the writer then aborts).
+
+    With a `cache`, an award whose inputs are unchanged yields its previous files as `Reused`.
+    """
     model, report = prepared.model, prepared.report
     assert model is not None
     routes = Routes(model.site.base_url)
@@ -122,7 +127,7 @@ def artifacts(prepared: Prepared, jobs: int | None = None) -> Iterator[tuple[str
     yield from pages.site_files(model.site, routes)
     if model.site.theme.logo:
         yield f"{routes.site_logo}.{model.site.theme.logo.format}", model.site.theme.logo.data
-    yield from ctx.page(routes.index, "index.html", report, **pages.index_context(model, routes))
+    yield from ctx.page(routes.index, "index.html", report, model=model, **pages.index_context(model, routes))
     yield from ctx.page(routes.not_found, "404.html", report)
     yield from ctx.page(routes.verify_page, "verify.html", report, **pages.verify_context(routes))
     yield from signing.site_files(prepared.signing, model, routes)
@@ -142,9 +147,47 @@ def artifacts(prepared: Prepared, jobs: int | None = None) -> Iterator[tuple[str
         yield from ctx.page(routes.badge_page(badge), "badge.html", report, **pages.badge_context(
             badge, model.issuer(badge.issuer), model.awards_of(badge.slug), model.site, routes, strings))
         yield from pages.badge_files(badge, model.issuer(badge.issuer), model.site, routes, strings)
-    for files, diagnostics in parallel.map_ordered(_award_outputs, ctx, range(len(model.awards)), jobs):
+    yield from _all_award_outputs(ctx, jobs, cache)
+
+
+def _all_award_outputs(ctx: _Context, jobs: int | None, cache: buildcache.Cache | None):
+    """Every award's files in model order: reused from the cache, or rendered (in parallel)."""
+    model, report = ctx.prepared.model, ctx.prepared.report
+    indexes = range(len(model.awards))
+    if cache is None:
+        for files, diagnostics in parallel.map_ordered(_award_outputs, ctx, indexes, jobs):
+            report.extend(diagnostics)
+            yield from files
+        return
+    inputs = _AwardInputs(ctx)
+    keys = [inputs.digest(model.awards[i]) for i in indexes]
+    reused = [cache.reusable(key) for key in keys]
+    rendered = parallel.map_ordered(_award_outputs, ctx, [i for i in indexes if reused[i] is None], jobs)
+    for index, key in enumerate(keys):
+        files, diagnostics = (reused[index], []) if reused[index] is not None else next(rendered)
         report.extend(diagnostics)
+        if not diagnostics:
+            cache.record(key, [path for path, _ in files])
         yield from files
+
+
+class _AwardInputs:
+    """The digest of everything one award's files depend on (see buildcache.py)."""
+
+    def __init__(self, ctx: _Context):
+        model, self.state = ctx.prepared.model, ctx.prepared.signing
+        self.shared = buildcache.digest([model.site, self.state and [self.state.did, self.state.preview,
+                                                                     self.state.vc_jwt, self.state.ob2_signed]])
+        self.badges = {b.slug: buildcache.digest(b) for b in model.badges}
+        self.issuers = {i.slug: buildcache.digest(i) for i in model.issuers}
+        self.badge_issuer = {b.slug: b.issuer for b in model.badges}
+
+    def digest(self, award) -> str:
+        issuer = self.badge_issuer[award.badge]
+        signer = self.state.signer_for(issuer) if self.state else None
+        record = self.state.records.get(award.key) if self.state else None
+        return buildcache.digest([self.shared, self.badges[award.badge], self.issuers[issuer], award, record,
+                                  signer.key_id if signer else None])
 
 
 def _award_outputs(ctx: _Context, index: int) -> tuple[list[tuple[str, bytes]], list[Diagnostic]]:

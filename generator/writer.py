@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -19,6 +20,22 @@ MARKER = ".badgekiln-site"
 
 class WriteError(Exception):
     """The output folder cannot be used; message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Reused:
+    """An output file taken unchanged from the previous site (buildcache.py): linked, not rewritten."""
+
+    source: Path
+
+
+def _reuse(source: Path, target: Path) -> None:
+    # A hard link keeps size and mtime (what the cache checks next time); a copy with copy2 too,
+    # where links are not possible (another filesystem, or no link support).
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def check_output_dir(out: Path, project: Path) -> None:
@@ -33,7 +50,8 @@ def check_output_dir(out: Path, project: Path) -> None:
                          "choose another --out folder or empty it yourself")
 
 
-def write_site(out: Path, files: Iterable[tuple[str, bytes]], project: Path, should_commit=lambda: True) -> int:
+def write_site(out: Path, files: Iterable[tuple[str, bytes | Reused]], project: Path,
+               should_commit=lambda: True) -> int:
     """Write `files` as the new content of `out`; returns the file count. Atomic on failure."""
     check_output_dir(out, project)
     out = out.resolve()
@@ -55,7 +73,10 @@ def write_site(out: Path, files: Iterable[tuple[str, bytes]], project: Path, sho
             if target.parent not in folders:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(target.parent)
-            target.write_bytes(data)
+            if isinstance(data, Reused):
+                _reuse(data.source, target)
+            else:
+                target.write_bytes(data)
             count += 1
         if not should_commit():
             shutil.rmtree(staging, ignore_errors=True)
