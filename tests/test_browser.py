@@ -306,6 +306,25 @@ def test_verify_page_other_inputs(visit, served, how):
         assert checks["signature"] == ["pass"]
 
 
+@pytest.mark.parametrize("state", ["suspended", "revoked"])
+def test_verify_page_reads_the_lists_beside_a_lone_revocation_entry(visit, served, state):
+    """The credential names only the revocation list; the suspension and 1EdTech lists beside it
+    still tell a suspension (and the reason) to our verifier."""
+    award = next(a for a in served.model.awards
+                 if (a.suspension is not None and a.revocation is None) == (state == "suspended")
+                 and (a.revocation is not None) == (state == "revoked"))
+    credential = (served.out / f"a/{award.slug}.credential.json").read_text()
+    assert json.loads(credential)["credentialStatus"]["statusPurpose"] == "revocation"
+    page = visit().open("verify/", "#verify-form:not([hidden])")
+    page.fill("#badge-text", credential)
+    page.click("#verify-form button[type=submit]")
+    kind, checks = verdict(page)
+    assert kind == state, (banner(page), checks)
+    reason = (award.suspension or award.revocation).reason
+    assert reason in banner(page)
+    assert "fail" in checks["status"] and "pass" in checks["status"], checks  # one list clear, one flagged
+
+
 def test_verify_page_explains_bad_input(visit, served):
     page = visit().open("verify/", "#verify-form:not([hidden])")
     page.fill("#badge-text", "{not json")
