@@ -58,6 +58,8 @@ CODES: dict[str, str] = {
     "E502": "an issued credential would change",
     "E503": "credential cannot be signed",
     "E504": "retired signing key still supplied",
+    "E505": "revoked signing key still supplied",
+    "E506": "credentials signed with a revoked key need a new key",
     "E601": "template error",
     # warnings
     "W101": "recipient roster in a repository that may be public",

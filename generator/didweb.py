@@ -79,21 +79,36 @@ def resolve_did_web_url(did: str, *, overrides: Mapping[str, str] | None = None)
     return f"https://{host}{path}"
 
 
-def did_document(did: str, public_keys: Sequence[tuple[str, str]]) -> dict:
+def did_document(did: str, public_keys: Sequence[tuple[str, str]],
+                 revoked: Mapping[str, str] | None = None) -> dict:
     """DID document listing Multikey verification methods ``(fragment, publicKeyMultibase)``.
 
-    Each key is usable for issuing (``assertionMethod``) and ``authentication``.
+    Each key is usable for issuing (``assertionMethod``) and ``authentication``, except a key
+    whose fragment is in ``revoked`` (fragment -> xsd:dateTime): it stays listed with
+    ``revoked`` (defined by the multikey/v1 context) so verifiers can say it was revoked and
+    when, but is authorised for nothing.
     """
     if not did.startswith("did:") or "#" in did:
         raise DidWebError(f"{did!r} is not a DID without fragment")
+    revoked = revoked or {}
     methods = []
     for fragment, public_key_multibase in public_keys:
         multikey.decode_public_key(public_key_multibase)  # refuse anything but Ed25519 Multikey
         methods.append({"id": f"{did}#{fragment}", "type": "Multikey", "controller": did,
-                        "publicKeyMultibase": public_key_multibase})
-    ids = [method["id"] for method in methods]
+                        "publicKeyMultibase": public_key_multibase,
+                        **({"revoked": revoked[fragment]} if fragment in revoked else {})})
+    ids = [method["id"] for method in methods if "revoked" not in method]
     return {"@context": list(DID_CONTEXTS), "id": did, "verificationMethod": methods,
             "assertionMethod": ids, "authentication": list(ids)}
+
+
+def revoked_on(document: Mapping, method_id: str) -> str | None:
+    """When ``document`` says the verification method was revoked (its ``revoked`` value), else None."""
+    for method in document.get("verificationMethod") or []:
+        if isinstance(method, Mapping) and method.get("id") == method_id and method.get("revoked"):
+            value = method["revoked"]
+            return value if isinstance(value, str) else "an unreadable date"
+    return None
 
 
 def did_document_key_resolver(
@@ -106,6 +121,9 @@ def did_document_key_resolver(
     """
 
     def resolve(verification_method: str) -> Ed25519PublicKey:
+        when = revoked_on(document, verification_method)
+        if when is not None:  # refused even if a document also lists it under the relationship
+            raise DidWebError(f"{verification_method!r} was revoked on {when}")
         if verification_method not in document.get(relationship, []):
             raise DidWebError(f"{verification_method!r} is not listed under {relationship}")
         for method in document.get("verificationMethod", []):

@@ -1,10 +1,13 @@
-"""`python build.py keys new|rotate|list`: key management a small provider can live with.
+"""`python build.py keys new|rotate|revoke|list`: key management a small provider can live with.
 
 `new` and `rotate` write the private key to keys/<id>.key.json (mode 0600, git-ignored) and
 record its public half in content/ledger.json straight away, so the key is published (and
 stays published) from the next build on, wherever that build runs. `rotate` retires the old
 key: its private parts are deleted from its file, its public key stays in the ledger and the
-DID document, so every credential it signed keeps verifying. Messages never show key material.
+DID document, so every credential it signed keeps verifying. `revoke` is for a key that leaked:
+the ledger marks it revoked, its private parts are deleted, and the next build re-signs what it
+signed with a current key and publishes it as revoked, so nothing it signed verifies any more.
+Messages never show key material.
 """
 from __future__ import annotations
 
@@ -46,6 +49,10 @@ issue badges in your name.
 - **Rotation**: `python build.py keys rotate` makes a new key and retires the old one (its
   private part is deleted; its public key stays published so old credentials verify). Commit
   content/ledger.json afterwards and update the CI secret.
+- **Leaked key**: `python build.py keys revoke <id> --reason "..."` marks it revoked. The next
+  build re-signs everything it signed with the current key (make one first with `keys rotate`
+  if it was the current key) and the DID document marks it revoked, so copies signed with it
+  stop verifying. Build, commit content/ledger.json and put only the current key in the CI secret.
 - **Listing**: `python build.py keys list` shows every key, where its private part is, and how
   many credentials it signed.
 """
@@ -61,6 +68,9 @@ def add_arguments(parser) -> None:
                        ("rotate", "create a new key and retire the current one (old public key stays published)")):
         p = sub.add_parser(name, help=text)
         p.add_argument("--issuer", help="issuer id the key signs for (default: every issuer without its own key)")
+    p = sub.add_parser("revoke", help="revoke a leaked key: what it signed is re-signed and stops verifying")
+    p.add_argument("key_id", metavar="KEY_ID", help="the key's id (see `keys list`)")
+    p.add_argument("--reason", required=True, help="why, e.g. \"laptop stolen\" (kept in the ledger)")
     sub.add_parser("list", help="show the keys, their status and where their private parts are")
 
 
@@ -134,6 +144,8 @@ def run(project: Path, args, now: datetime) -> str:
     """Run `keys new|rotate|list`; returns the text to print, raises CommandError."""
     if args.keys_command == "list":
         return list_keys(project)
+    if args.keys_command == "revoke":
+        return revoke(project, args.key_id, args.reason, now)
     _check_issuer(project, args.issuer)
     doc = _ledger_doc(project)
     registry = _registry(doc)
@@ -149,10 +161,18 @@ def run(project: Path, args, now: datetime) -> str:
                 "(readable only by you).\n"
                 f"Its public key was recorded in {ledger.LEDGER_PATH}: commit that file.\n"
                 + _instructions(key) + "\nNext: python build.py   (signs a credential for every award)")
-    if not current:
+    revoked = [k for k in registry if k.issuer == args.issuer and k.revoked]
+    if not current and not revoked:
         raise CommandError(f"{_scope(args.issuer)} has no signing key to rotate; create one with "
                            f"`python build.py keys new{' --issuer ' + args.issuer if args.issuer else ''}`")
     key = _create(project, args.issuer, now, {k.id for k in registry})
+    if not current:  # the current key was revoked (and so retired): this is its replacement
+        _save(project, doc, keys.merge_registry(registry, [key.public]))
+        return (f"Created signing key {key.id} for {_scope(args.issuer)} in place of revoked key "
+                f"{revoked[-1].id}; the next build signs new credentials with it and re-signs what the "
+                "revoked key signed.\n"
+                f"Build now (python build.py), commit {ledger.LEDGER_PATH}, and replace the {keys.ENV_VAR} "
+                "secret in CI with the new key.\n" + _instructions(key))
     stamp = format_datetime(now)
     retired_ids = {k.id for k in current}
     registry = tuple(replace(k, retired=stamp) if k.id in retired_ids else k for k in registry)
@@ -168,6 +188,75 @@ def run(project: Path, args, now: datetime) -> str:
             "document so everything it signed keeps verifying.\n"
             f"Commit {ledger.LEDGER_PATH}, and replace the {keys.ENV_VAR} secret in CI with the new key.\n"
             + _instructions(key))
+
+
+def _unknown_key(key_id: str, registry: tuple[keys.PublicKey, ...]) -> CommandError:
+    known = [k.id for k in registry]
+    if not known:
+        return CommandError(f"unknown key '{key_id}': {ledger.LEDGER_PATH} records no signing keys")
+    hint = did_you_mean(key_id, known)
+    return CommandError(f"unknown key '{key_id}' ({hint + ' ' if hint else ''}known keys: {', '.join(known)}; "
+                        "see `python build.py keys list`)")
+
+
+def _replacements(revoked: keys.PublicKey, registry: tuple[keys.PublicKey, ...]) -> list[keys.PublicKey]:
+    """Active keys that will re-sign what `revoked` signed (same scope, or site-wide)."""
+    return [k for k in registry if k.id != revoked.id and not k.retired and not k.revoked
+            and (k.issuer in (None, revoked.issuer))]
+
+
+def revoke(project: Path, key_id: str, reason: str, now: datetime) -> str:
+    """Mark a leaked key revoked in the ledger and strip its key file; the build does the rest."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise CommandError("--reason must say why the key is revoked, e.g. --reason \"laptop stolen\"")
+    doc = _ledger_doc(project)
+    registry = _registry(doc)
+    old = next((k for k in registry if k.id == key_id), None)
+    if old is None:
+        raise _unknown_key(key_id, registry)
+    if old.revoked:
+        raise CommandError(f"key {key_id} was already revoked on {old.revoked[:10]} "
+                           f"({old.revocation_reason or 'no reason given'}); nothing to do")
+    stamp = format_datetime(now)
+    was_current = not old.retired
+    new = replace(old, retired=old.retired or stamp, revoked=stamp, revocation_reason=reason)
+    _save(project, doc, tuple(new if k.id == key_id else k for k in registry))
+    path = project / keys.KEYS_DIR / f"{key_id}{keys.KEY_SUFFIX}"
+    stripped = path.exists() and "secretKeyMultibase" in path.read_text(encoding="utf-8", errors="replace")
+    if path.exists():
+        keys.write_private_file(path, keys.key_file_json(new, None, None))
+    count = _signed_counts(doc).get(key_id, 0)
+    return "\n".join(_revoke_message(new, count, was_current, stripped, _replacements(old, registry)))
+
+
+def _revoke_message(key: keys.PublicKey, count: int, was_current: bool, stripped: bool,
+                    replacements: list[keys.PublicKey]) -> list[str]:
+    """What was done, then the steps that finish the job, in order (a leak is no time to guess)."""
+    path = f"{keys.KEYS_DIR}/{key.id}{keys.KEY_SUFFIX}"
+    deleted = f"; its private part was deleted from {path}." if stripped else "."
+    lines = [f"Revoked signing key {key.id} ({_scope(key.issuer)}): {key.revocation_reason}",
+             f"Recorded in {ledger.LEDGER_PATH}{deleted}"]
+    if was_current:
+        lines.append("It was the current key, so it is retired too: nothing new will be signed with it.")
+    lines.append("What happens next:")
+    steps = []
+    if not replacements:
+        flag = f" --issuer {key.issuer}" if key.issuer else ""
+        steps.append([f"No other key signs for {_scope(key.issuer)}: make one first with",
+                      f"  python build.py keys rotate{flag}",
+                      "(until then the build stops with E506 and publishes nothing)."])
+    using = f"the current key {replacements[-1].id}" if replacements else "the new key"
+    steps += [[f"Build on this machine (python build.py). It re-signs the {count} credential(s) {key.id} signed",
+               f"with {using} and publishes {key.id} as revoked in the DID document: the copies",
+               "recipients already hold (downloads, baked images, wallets) stop verifying. Award pages keep",
+               "their links and offer the new copies; ask recipients who use a wallet to add it again."],
+              [f"Commit {ledger.LEDGER_PATH}, then deploy (a --frozen CI build cannot record new signatures)."],
+              [f"Update the {keys.ENV_VAR} secret in CI to hold only the current key: a build that is",
+               f"given {key.id} stops with E505. Delete {key.id} from your backups too."]]
+    for number, step in enumerate(steps, 1):
+        lines += [f"  {number}. {step[0]}", *(f"     {line}" for line in step[1:])]
+    return lines
 
 
 def _signed_counts(doc: dict) -> dict[str, int]:
@@ -190,13 +279,19 @@ def list_keys(project: Path) -> str:
     rows = [("id", "signs for", "created", "status", "private key", "signed")]
     signed = _signed_counts(doc)
     for key in list(registry) + [k.public for k in keyring.keys if k.id not in known]:
-        status = f"retired {key.retired[:10]}" if key.retired else "active" if key.id in known else "not yet recorded"
+        status = (f"REVOKED {key.revoked[:10]}" if key.revoked else f"retired {key.retired[:10]}" if key.retired
+                  else "active" if key.id in known else "not yet recorded")
         rows.append((key.id, key.issuer or "every issuer", key.created[:10], status,
                      private.get(key.id, "not on this machine"), str(signed.get(key.id, 0))))
     if len(rows) == 1:
         return "No signing keys yet. Create one with: python build.py keys new"
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    for key in (k for k in registry if k.revoked):
+        lines.append(f"{key.id} was revoked on {key.revoked[:10]}: {key.revocation_reason or 'no reason given'}")
+        if key.id in private:
+            lines.append(f"warning: the revoked key {key.id} is still in {private[key.id]}; delete it "
+                         "(builds refuse it: E505)")
     for key in keyring.keys:
         path = project / key.source
         if key.source.startswith(keys.KEYS_DIR + "/") and path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:

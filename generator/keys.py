@@ -15,6 +15,10 @@ Why it is shaped like this (DESIGN.md invariant 6, "keys stay private"):
 One key is an Ed25519 key (eddsa-rdfc-2022 Data Integrity proofs, published as Multikey) plus
 an RSA-2048 key (RS256 for VC-JWT and OB 2.0 signed assertions, published as a JWK and as an
 OB 2.0 CryptographicKey). They are created, rotated and retired together under one short id.
+
+A *retired* key signs nothing new but everything it signed keeps verifying. A *revoked* key
+leaked: it signs nothing, the DID document marks it revoked (so nothing it signed verifies),
+and the build re-signs its credentials with a current key (signing.py).
 """
 from __future__ import annotations
 
@@ -110,6 +114,8 @@ class PublicKey:
     retired: str | None
     ed25519: str  # publicKeyMultibase, z6Mk...
     rsa_jwk: dict | None
+    revoked: str | None = None  # when `keys revoke` was run (the key leaked); a revoked key is also retired
+    revocation_reason: str | None = None
 
     @property
     def ed25519_fragment(self) -> str:
@@ -123,8 +129,11 @@ class PublicKey:
         return self.issuer is None or self.issuer == issuer_slug
 
     def as_json(self) -> dict:
-        return {"id": self.id, "issuer": self.issuer, "created": self.created, "retired": self.retired,
-                "publicKeyMultibase": self.ed25519, "publicKeyJwk": self.rsa_jwk}
+        doc = {"id": self.id, "issuer": self.issuer, "created": self.created, "retired": self.retired,
+               "publicKeyMultibase": self.ed25519, "publicKeyJwk": self.rsa_jwk}
+        if self.revoked:  # only when set, so ledgers without revocations keep their exact bytes
+            doc.update(revoked=self.revoked, revocationReason=self.revocation_reason)
+        return doc
 
     @staticmethod
     def from_json(raw: Any) -> "PublicKey":
@@ -133,12 +142,16 @@ class PublicKey:
         try:
             key = PublicKey(id=raw["id"], issuer=raw.get("issuer"), created=raw["created"],
                             retired=raw.get("retired"), ed25519=raw["publicKeyMultibase"],
-                            rsa_jwk=raw.get("publicKeyJwk"))
+                            rsa_jwk=raw.get("publicKeyJwk"), revoked=raw.get("revoked"),
+                            revocation_reason=raw.get("revocationReason"))
         except KeyError as exc:
             raise KeyProblem(f"key record lacks {exc.args[0]!r}") from None
         for name in ("id", "created", "ed25519"):
             if not isinstance(getattr(key, name), str):
                 raise KeyProblem(f"key record field {name!r} must be text")
+        for name, value in (("revoked", key.revoked), ("revocationReason", key.revocation_reason)):
+            if value is not None and not isinstance(value, str):
+                raise KeyProblem(f"key record field {name!r} must be text or null")
         try:
             multikey.decode_public_key(key.ed25519)
         except multikey.MultikeyError:
@@ -174,16 +187,28 @@ def generate(issuer: str | None, created: datetime) -> tuple[SigningKey, dict]:
     return SigningKey(public, ed, rsa_key, f"{KEYS_DIR}/{public.id}{KEY_SUFFIX}"), key_file_json(public, ed, rsa_key)
 
 
+def key_status(public: PublicKey) -> str:
+    return "revoked" if public.revoked else "retired" if public.retired else "active"
+
+
+_PUBLIC_ONLY = {"retired": "Retired key: public part only, kept for reference.",
+                "revoked": "Revoked key (it leaked): public part only, kept for reference. Never sign with it.",
+                "active": "Public part only."}
+
+
 def key_file_json(public: PublicKey, ed: Ed25519PrivateKey | None, rsa_key: rsa.RSAPrivateKey | None) -> dict:
-    """The key file object; private parts are omitted for a retired key (public record only)."""
+    """The key file object; private parts are omitted for a retired or revoked key (public record only)."""
+    status = key_status(public)
     doc: dict[str, Any] = {
-        "WARNING": WARNING if ed is not None else "Retired key: public part only, kept for reference.",
+        "WARNING": WARNING if ed is not None else _PUBLIC_ONLY[status],
         "format": FORMAT, "id": public.id, "issuer": public.issuer, "created": public.created,
-        "status": "retired" if public.retired else "active",
+        "status": status,
         "ed25519": {"publicKeyMultibase": public.ed25519},
     }
     if public.retired:
         doc["retired"] = public.retired
+    if public.revoked:
+        doc.update(revoked=public.revoked, revocationReason=public.revocation_reason)
     if ed is not None:
         doc["ed25519"]["secretKeyMultibase"] = multikey.encode_secret_key(ed)
     if public.rsa_jwk is not None:
@@ -210,11 +235,15 @@ def parse_key_object(raw: Any, source: str) -> SigningKey | PublicKey:
     issuer = raw.get("issuer")
     if issuer is not None and not isinstance(issuer, str):
         raise KeyProblem("'issuer' must be an issuer id or null")
-    retired = raw.get("retired") if raw.get("status") == "retired" else None
+    retired = raw.get("retired") if raw.get("status") in ("retired", "revoked") else None
+    revoked = raw.get("revoked") if raw.get("status") == "revoked" else None
+    revoked = revoked if isinstance(revoked, str) else None
+    reason = raw.get("revocationReason") if revoked and isinstance(raw.get("revocationReason"), str) else None
     try:
         public = PublicKey.from_json({
             "id": raw.get("id"), "issuer": issuer, "created": raw.get("created"),
             "retired": retired if isinstance(retired, str) else None,
+            "revoked": revoked, "revocationReason": reason,
             "publicKeyMultibase": ed_part["publicKeyMultibase"],
             "publicKeyJwk": (raw.get("rsa") or {}).get("publicKeyJwk") if isinstance(raw.get("rsa"), Mapping)
             else None})
@@ -268,8 +297,11 @@ class Keyring:
     keys: tuple[SigningKey, ...] = ()
 
     def best_for(self, issuer_slug: str, retired: set[str] = frozenset()) -> SigningKey | None:
-        """Newest usable key for an issuer: its own key first, else a site-wide one."""
-        usable = [k for k in self.keys if k.id not in retired and not k.public.retired
+        """Newest usable key for an issuer: its own key first, else a site-wide one.
+
+        `retired` holds the ids the ledger says are retired or revoked (a key file may not know).
+        """
+        usable = [k for k in self.keys if k.id not in retired and not k.public.retired and not k.public.revoked
                   and k.public.applies_to(issuer_slug)]
         if not usable:
             return None
@@ -343,7 +375,7 @@ def registry_json(keys: tuple[PublicKey, ...]) -> list[dict]:
 def merge_registry(registry: tuple[PublicKey, ...], additions: list[PublicKey]) -> tuple[PublicKey, ...]:
     by_id = {k.id: k for k in registry}
     for key in additions:
-        by_id.setdefault(key.id, replace(key, retired=None))
+        by_id.setdefault(key.id, replace(key, retired=None, revoked=None, revocation_reason=None))
     return tuple(sorted(by_id.values(), key=lambda k: (k.created, k.id)))
 
 

@@ -9,7 +9,10 @@ and then either
   republished without the private key, so key rotation and a lost old key change nothing;
 * reports E502 when content changed something inside an issued credential (pointing at the
   badge, issuer or award that changed), unless `--reissue` asks for a new signature;
-* signs it with the issuer's current key and records it, when the award has no record yet.
+* signs it with the issuer's current key and records it, when the award has no record yet;
+* re-signs it with the issuer's current key when the key that signed it was revoked (it
+  leaked: the DID document marks it revoked, so nothing it signed verifies any more), or
+  reports E506 when the issuer has no usable key to re-sign with.
 
 The functions below `prepare` turn that state into output files (credential JSON, VC-JWT,
 baked images, DID document, OB 2.0 keys). Private keys never leave `Signer`; nothing here
@@ -220,7 +223,8 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
         return Result(None, entries, keys.registry_json(registry))
     keyring = options.keyring if options.keyring is not None else keys.load_keyring(project, os.environ, report)
     by_id = {k.id: k for k in registry}
-    retired = {k.id for k in registry if k.retired}
+    revoked = {k.id: k for k in registry if k.revoked}
+    retired = {k.id for k in registry if k.retired} | set(revoked)
     for key in keyring.keys:
         known = by_id.get(key.id)
         loc = Location(key.source)
@@ -228,6 +232,11 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
                 key.public.ed25519, key.public.rsa_jwk, key.public.issuer):
             report.error("E501", f"signing key {key.id} does not match the key recorded under that id in "
                          f"{ledger.LEDGER_PATH}", loc, "restore the right key file from your backup")
+        elif known is not None and known.revoked:
+            report.error("E505", f"signing key {key.id} was revoked on {known.revoked[:10]} "
+                         f"({known.revocation_reason or 'no reason given'}) but its private key is still supplied",
+                         loc, f"delete it everywhere (keys/, backups, the {keys.ENV_VAR} secret; put the "
+                         "current key in the secret instead: python build.py keys list)")
         elif known is not None and known.retired:
             report.error("E504", f"signing key {key.id} was retired on {known.retired[:10]} but its private key "
                          "is still supplied", loc,
@@ -249,6 +258,8 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     badges = {b.slug: b for b in model.badges}
     changed: dict[tuple[Location, str], list[str]] = {}
     to_sign: list[tuple[Award, dict]] = []
+    resigned: dict[str, int] = {}  # revoked key id -> credentials re-signed
+    stranded: dict[tuple[str, str], int] = {}  # (issuer, revoked key id) -> credentials with no key to re-sign
     unsigned_awards: list[Award] = []
     for award in model.awards:
         badge = badges[award.badge]
@@ -277,8 +288,16 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
                              "missing from the ledger's key list", where,
                              "restore content/ledger.json from git; never edit it by hand")
                 continue
-            if record["digest"] == digest(unsigned):
+            same = record["digest"] == digest(unsigned)
+            if same and key_id not in revoked:
                 state.records[award.key] = record
+                continue
+            if key_id in revoked and (same or options.reissue):  # re-sign: the old proof must not verify
+                if badge.issuer in signers:
+                    to_sign.append((award, unsigned_credential(award, model, routes, did)))
+                    resigned[key_id] = resigned.get(key_id, 0) + 1
+                else:
+                    stranded[(badge.issuer, key_id)] = stranded.get((badge.issuer, key_id), 0) + 1
                 continue
             if options.reissue and badge.issuer in signers:  # a new version takes today's settings
                 to_sign.append((award, unsigned_credential(award, model, routes, did)))
@@ -297,6 +316,7 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
                      "issued credentials are frozen: undo the change, or sign new versions with "
                      "`python build.py build --reissue` (copies recipients already hold stay valid; if you "
                      "changed nothing, a Badgekiln upgrade changed the credential format)")
+    _report_stranded(stranded, registry, report)
     # a build that already failed signs nothing (slow, and its records would not be kept)
     started = time.perf_counter()
     records = {} if report.has_errors() else _sign_all(to_sign, signers, created, report, badges, issuers)
@@ -305,15 +325,38 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
         state.notices.append(f"signed {len(records)} credential(s) in {seconds:.1f} s "
                              f"({len(records) / seconds:.0f} credentials/s)")
     reissued = sum(1 for award, _ in to_sign if entries.get(award.key) is not None
-                   and entries[award.key].credential is not None)
+                   and entries[award.key].credential is not None) - sum(resigned.values())
     state.records.update(records)
     if reissued:
         state.notices.append(f"re-issued {reissued} changed credential(s) with a new signature; "
                              "the versions recipients already hold stay valid")
+    if records:
+        for key_id, count in sorted(resigned.items()):
+            state.notices.append(f"re-signed {count} credential(s) signed with revoked key {key_id}; the copies "
+                                 f"recipients already hold no longer verify: commit {ledger.LEDGER_PATH}")
     _missing_key_notices(state, model, unsigned_awards, registry, report)
     if not preview:
         entries = {k: (replace(e, credential=records[k]) if k in records else e) for k, e in entries.items()}
     return Result(state, entries, keys.registry_json(registry_after))
+
+
+def _report_stranded(stranded: dict[tuple[str, str], int], registry: tuple[PublicKey, ...],
+                     report: Report) -> None:
+    """E506: credentials signed with a revoked key, and no key of their issuer to re-sign them."""
+    by_id = {k.id: k for k in registry}
+    for (issuer, key_id), count in sorted(stranded.items()):
+        current = [k for k in registry if k.applies_to(issuer) and not k.retired and not k.revoked]
+        if current:
+            key = max(current, key=lambda k: (k.issuer is not None, k.created, k.id))
+            fix = (f"supply the private key of the current key {key.id} (keys/{key.id}{keys.KEY_SUFFIX}, or the "
+                   f"{keys.ENV_VAR} secret in CI) and build again")
+        else:
+            scope = by_id[key_id].issuer
+            fix = (f"make a new key with `python build.py keys rotate{' --issuer ' + scope if scope else ''}` "
+                   f"(it replaces the revoked one), then build again and commit {ledger.LEDGER_PATH}")
+        report.error("E506", f"{count} credential(s) of issuer '{issuer}' were signed with revoked key {key_id} "
+                     "and must be re-signed, but the issuer has no usable signing key",
+                     Location(ledger.LEDGER_PATH, 1), fix)
 
 
 def _sign_all(jobs: list[tuple[Award, dict]], signers: dict[str, Signer], created: str, report: Report,
@@ -446,18 +489,23 @@ def _missing_key_notices(state: State, model: SiteModel, unsigned_awards: list[A
 def did_document(did: str, published: tuple[PublicKey, ...]) -> dict:
     """did:web document: every key ever published, Ed25519 as Multikey and RSA as JsonWebKey.
 
-    Old keys stay listed (and usable for assertionMethod) so credentials they signed verify.
+    Retired keys stay listed (and usable for assertionMethod) so credentials they signed
+    verify. Revoked keys stay listed with `revoked` (so a verifier can say when) but are
+    authorised for nothing, so nothing they signed verifies.
     """
-    doc = didweb.did_document(did, [(k.ed25519_fragment, k.ed25519) for k in published])
+    doc = didweb.did_document(did, [(k.ed25519_fragment, k.ed25519) for k in published],
+                              revoked={k.ed25519_fragment: k.revoked for k in published if k.revoked})
     jwks = [{"id": f"{did}#{k.rsa_fragment}", "type": "JsonWebKey", "controller": did,
-             "publicKeyJwk": {**k.rsa_jwk, "alg": "RS256"}} for k in published if k.rsa_jwk]
+             "publicKeyJwk": {**k.rsa_jwk, "alg": "RS256"}, **({"revoked": k.revoked} if k.revoked else {})}
+            for k in published if k.rsa_jwk]
     doc["verificationMethod"] += jwks
-    doc["assertionMethod"] += [m["id"] for m in jwks]
+    doc["assertionMethod"] += [m["id"] for m in jwks if "revoked" not in m]
     return doc
 
 
 def _issuer_rsa_keys(state: State, issuer: Issuer) -> list[PublicKey]:
-    return [k for k in state.published_keys if k.rsa_jwk and k.applies_to(issuer.slug)]
+    """The issuer's OB 2.0 keys: a revoked key is not published (OB 2.0 cannot mark one revoked)."""
+    return [k for k in state.published_keys if k.rsa_jwk and k.applies_to(issuer.slug) and not k.revoked]
 
 
 def site_files(state: State | None, model: SiteModel, routes: Routes) -> Iterator[tuple[str, bytes]]:

@@ -40,6 +40,32 @@ class FetchError(Exception):
     """A document could not be obtained (missing file, network failure, refused URL)."""
 
 
+class RevokedKey(ValueError):
+    """The issuer published the signing key as revoked: it leaked, so its signatures prove nothing."""
+
+    def __init__(self, method: str, when: str):
+        try:
+            when = parse_datetime(when).date().isoformat()
+        except ValueError:
+            pass
+        super().__init__(f"the issuer revoked the signing key {method} on {when}: "
+                         "nothing it signed can be trusted any more (ask the issuer for a new copy)")
+
+
+def _refuse_revoked(document: Any, method: str) -> None:
+    """Raise RevokedKey when the document lists `method` with a `revoked` date."""
+    when = didweb.revoked_on(document, method) if isinstance(document, dict) else None
+    if when is not None:
+        raise RevokedKey(method, when)
+
+
+def _key_failure(exc: Exception) -> str:
+    """The `issuer key` message for a key that cannot be used."""
+    if isinstance(exc, RevokedKey):
+        return str(exc)
+    return f"the signing key is not published by the issuer: {exc}"
+
+
 @dataclass
 class Check:
     name: str
@@ -338,6 +364,7 @@ def _resolve_ed25519(method: str, issuer_id: str | None, fetcher: Fetcher) -> tu
         raise ValueError(f"key {method} is controlled by {controller}, not by the issuer {issuer_id}")
     if method.startswith("did:web:"):
         doc, url = _did_document(method, fetcher)
+        _refuse_revoked(doc, method)
         where = f"listed in the issuer's DID document {_where(url, fetcher)}"
         return didweb.did_document_key_resolver(doc)(method), where
     fragment = method.partition("#")[2]
@@ -345,6 +372,7 @@ def _resolve_ed25519(method: str, issuer_id: str | None, fetcher: Fetcher) -> tu
         return multikey.key_from_fragment(method), "embedded in the key id (not published separately)"
     if method.startswith("https://"):
         doc = fetcher.json(controller)
+        _refuse_revoked(doc, method)
         methods = doc.get("verificationMethod", []) if isinstance(doc, dict) else []
         for vm in methods if isinstance(methods, list) else []:
             if isinstance(vm, dict) and vm.get("id") == method and method in doc.get("assertionMethod", []):
@@ -375,13 +403,13 @@ def _check_di_proof(doc: dict, fetcher: Fetcher, finding: Finding) -> None:
         return
     issuer_id = _issuer_id(doc)
     resolved: dict[str, str] = {}
-    key_errors: list[str] = []
+    key_errors: list[Exception] = []
 
     def resolve(method: str):
         try:
             key, where = _resolve_ed25519(method, issuer_id, fetcher)
         except (ValueError, FetchError, didweb.DidWebError, multikey.MultikeyError) as exc:
-            key_errors.append(str(exc))
+            key_errors.append(exc)
             raise
         resolved[method] = where
         return key
@@ -392,7 +420,7 @@ def _check_di_proof(doc: dict, fetcher: Fetcher, finding: Finding) -> None:
         method = next(iter(resolved))
         finding.add("issuer key", True, f"{method} is {resolved[method]}")
     elif key_errors:
-        finding.add("issuer key", False, f"the signing key is not published by the issuer: {key_errors[0]}")
+        finding.add("issuer key", False, _key_failure(key_errors[0]))
     if result.ok:
         suites = {p.get("cryptosuite") for p in proofs if isinstance(p, dict)}
         finding.add("proof", True, f"{'/'.join(sorted(map(str, suites)))} signature verifies")
@@ -401,7 +429,14 @@ def _check_di_proof(doc: dict, fetcher: Fetcher, finding: Finding) -> None:
     elif not key_errors:
         finding.add("proof", False, "; ".join(result.errors) or f"no proof by {methods} verifies")
     else:
-        finding.add("proof", False, "cannot be checked without the issuer's key")
+        finding.add("proof", False, _unchecked_proof(key_errors[0]))
+
+
+def _unchecked_proof(exc: Exception) -> str:
+    """The `proof` message when the key cannot be used."""
+    if isinstance(exc, RevokedKey):
+        return "not checked: a signature by a revoked key proves nothing"
+    return "cannot be checked without the issuer's key"
 
 
 def _check_dates(valid_from: Any, valid_until: Any, now: datetime, finding: Finding) -> None:
@@ -446,6 +481,7 @@ def _jwk_method(kid: str, issuer_id: str | None, fetcher: Fetcher) -> tuple[rsa.
     if kid.split("#")[0] != issuer_id:
         raise ValueError(f"key {kid} is not controlled by the issuer {issuer_id}")
     doc, url = _did_document(kid, fetcher)
+    _refuse_revoked(doc, kid)
     if kid not in doc.get("assertionMethod", []):
         raise ValueError(f"{kid} is not listed under assertionMethod in {url}")
     for method in doc.get("verificationMethod", []):
@@ -474,8 +510,8 @@ def _verify_vc_jwt(token: str, header: dict, claims: Any, fetcher: Fetcher, emai
         key, where = _jwk_method(kid, issuer_id, fetcher)
         finding.add("issuer key", True, f"{kid} is listed in the issuer's DID document {where}")
     except (ValueError, FetchError, didweb.DidWebError, keys.KeyProblem) as exc:
-        finding.add("issuer key", False, f"the signing key is not published by the issuer: {exc}")
-        finding.add("proof", False, "cannot be checked without the issuer's key")
+        finding.add("issuer key", False, _key_failure(exc))
+        finding.add("proof", False, _unchecked_proof(exc))
         return _verify_ob3(credential, fetcher, email, now, finding, proof_checked=True)
     try:
         jws.verify_rs256(token, key)
