@@ -288,16 +288,15 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
                              "missing from the ledger's key list", where,
                              "restore content/ledger.json from git; never edit it by hand")
                 continue
-            same = record["digest"] == digest(unsigned)
-            if same and key_id not in revoked:
-                state.records[award.key] = record
-                continue
-            if key_id in revoked and (same or options.reissue):  # re-sign: the old proof must not verify
+            if key_id in revoked:  # re-sign (with today's content): the old proof verifies nowhere any more
                 if badge.issuer in signers:
                     to_sign.append((award, unsigned_credential(award, model, routes, did)))
                     resigned[key_id] = resigned.get(key_id, 0) + 1
                 else:
                     stranded[(badge.issuer, key_id)] = stranded.get((badge.issuer, key_id), 0) + 1
+                continue
+            if record["digest"] == digest(unsigned):
+                state.records[award.key] = record
                 continue
             if options.reissue and badge.issuer in signers:  # a new version takes today's settings
                 to_sign.append((award, unsigned_credential(award, model, routes, did)))
