@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import __version__, buildcache, ledger, pipeline, scaffold, serve
 from . import due, editing, notify  # lifecycle commands
-from . import keycmd, verify  # signing keys and the verifier
+from . import keycmd, keys, verify  # signing keys and the verifier
 from .diagnostics import Report, Severity, format_json, format_text
 from .values import parse_base_url
 from .writer import WriteError, write_file_atomic, write_site
@@ -187,7 +187,7 @@ def _offer_key(project: Path, prepared: pipeline.Prepared, args) -> bool:
     """
     state = prepared.signing
     if (state is None or state.published_keys or prepared.model is None or not prepared.model.awards
-            or args.frozen or args.base_url or pipeline.in_ci()
+            or args.frozen or args.base_url or keys.in_ci()
             or not (sys.stdin.isatty() and sys.stderr.isatty())):
         return False
     print(f"No signing key yet, so the {len(prepared.model.awards)} award(s) get no signed Open Badges 3.0 "

@@ -23,11 +23,6 @@ from .routes import Routes
 from .writer import Reused
 
 
-def in_ci(environ=os.environ) -> bool:
-    """Whether this run is a CI job (CI=true, as every CI service sets): never ask questions there."""
-    return environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
 def now_from_env() -> datetime:
     """The one clock: SOURCE_DATE_EPOCH when set (reproducible builds), else the wall clock.
 

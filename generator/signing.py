@@ -473,7 +473,7 @@ def _missing_key_notices(state: State, model: SiteModel, unsigned_awards: list[A
         report.warning("W501", f"no usable signing key (keys/ or ${keys.ENV_VAR}): {'; '.join(what)}",
                        Location(ledger.LEDGER_PATH, 1),
                        f"in CI, store the key in the {keys.ENV_VAR} secret; locally, see `python build.py keys list`")
-    elif os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+    elif keys.in_ci():
         state.notices.append(
             f"no signing key: built the Open Badges 2.0 site; {'; '.join(what)}. To sign in CI, create a key "
             f"on your machine (python build.py keys new) and store it in the {keys.ENV_VAR} secret.")

@@ -23,7 +23,8 @@ credential in its ledger record, so changing the setting only affects new creden
 - `single` (default): one `BitstringStatusListEntry` for revocation. The OB 3.0 data model
   gives `credentialStatus` a cardinality of [0..1] and both 1EdTech JSON schemas want one
   object; this entry is the one the 1EdTech validator, Digital Bazaar and the DCC verifiers all
-  read. A suspension then shows on the award page and in OB 2.0, not to OB 3.0 verifiers.
+  read. A suspension then shows on the award page, in OB 2.0 and to our own verifiers
+  (`companion_entries`), not to other OB 3.0 verifiers.
 - `list`: revocation and suspension entries plus a `1EdTechRevocationList` (VC 2.0 allows a
   list; the current 1EdTech validator walks it), for ecosystems that need suspension in the
   credential. Such credentials fail the OB 3.0 JSON schemas on `credentialStatus` alone.
