@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
+import os
 import sys
 from datetime import date, datetime
 from importlib import metadata
@@ -32,10 +34,17 @@ _LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pillow", "cryptography
 _NOT_INPUTS = frozenset({"location", "loc"})  # where content came from: only diagnostics use it
 
 
+@functools.lru_cache(maxsize=None)
+def _input_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in _NOT_INPUTS)
+
+
 def _plain(value: Any) -> Any:
     """A JSON-able form of a model value, for digests (image bytes by their hash)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in _NOT_INPUTS}
+        return {name: _plain(getattr(value, name)) for name in _input_fields(type(value))}
     if isinstance(value, (bytes, bytearray)):
         return {"sha256": hashlib.sha256(value).hexdigest()}
     if isinstance(value, (datetime, date)):
@@ -48,8 +57,6 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, (set, frozenset)):
         return sorted(_plain(v) for v in value)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
     return repr(value)
 
 
@@ -90,6 +97,7 @@ class Cache:
 
     def __init__(self, project: Path, out: Path, fingerprint_: str, previous: dict[str, list]):
         self.project, self.out, self.fingerprint = project, out.resolve(), fingerprint_
+        self._root = str(self.out)
         self.previous = previous  # input digest -> [[path, size, mtime_ns], ...]
         self.produced: dict[str, list[str]] = {}  # this build: input digest -> paths
         self.hits = 0
@@ -113,12 +121,13 @@ class Cache:
         for item in listed:
             try:
                 path, size, mtime_ns = item
-                stat = (self.out / path).stat()
+                source = os.path.join(self._root, path)
+                stat = os.stat(source)
             except (OSError, ValueError, TypeError):
                 return None
             if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
                 return None
-            files.append((path, Reused(self.out / path)))
+            files.append((path, Reused(source)))
         self.hits += 1
         return files
 
@@ -130,7 +139,8 @@ class Cache:
         awards = {}
         for key, paths in sorted(self.produced.items()):
             try:
-                awards[key] = [[p, s.st_size, s.st_mtime_ns] for p in paths for s in [(self.out / p).stat()]]
+                awards[key] = [[p, s.st_size, s.st_mtime_ns] for p in paths
+                               for s in [os.stat(os.path.join(self._root, p))]]
             except OSError:
                 continue
         target = manifest_path(self.project, self.out)

@@ -272,8 +272,10 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
             continue
         # a frozen credential is rebuilt in the status form it was signed with; new ones take the site's
         unsigned = unsigned_credential(award, model, routes, did, record and record_status_form(record))
+        unchanged = record is not None and record["digest"] == digest(unsigned)
         try:
-            jsonld.check_strings(unsigned)
+            if not unchanged:  # a frozen credential passed this check when it was signed
+                jsonld.check_strings(unsigned)
         except jsonld.JsonLdError as exc:
             loc, what = _source_of(exc.path, award, badge, issuer)
             character = exc.reason.replace(" is not allowed", "")
@@ -295,7 +297,7 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
                 else:
                     stranded[(badge.issuer, key_id)] = stranded.get((badge.issuer, key_id), 0) + 1
                 continue
-            if record["digest"] == digest(unsigned):
+            if unchanged:
                 state.records[award.key] = record
                 continue
             if options.reissue and badge.issuer in signers:  # a new version takes today's settings

@@ -26,10 +26,10 @@ class WriteError(Exception):
 class Reused:
     """An output file taken unchanged from the previous site (buildcache.py): linked, not rewritten."""
 
-    source: Path
+    source: str
 
 
-def _reuse(source: Path, target: Path) -> None:
+def _reuse(source: str, target: str) -> None:
     # A hard link keeps size and mtime (what the cache checks next time); a copy with copy2 too,
     # where links are not possible (another filesystem, or no link support).
     try:
@@ -62,21 +62,24 @@ def write_site(out: Path, files: Iterable[tuple[str, bytes | Reused]], project: 
     staging.mkdir()
     count = 0
     seen: set[str] = set()
-    folders: set[Path] = {staging}
+    root = str(staging)
+    folders: set[str] = {root}  # plain strings: a 100k-award site writes 700k files
     try:
         for relpath, data in files:
             _check(relpath)
             if relpath in seen:
                 raise WriteError(f"two files want the output path {relpath}")
             seen.add(relpath)
-            target = staging / relpath
-            if target.parent not in folders:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(target.parent)
+            target = os.path.join(root, relpath)
+            folder = os.path.dirname(target)
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
             if isinstance(data, Reused):
                 _reuse(data.source, target)
             else:
-                target.write_bytes(data)
+                with open(target, "wb") as fh:
+                    fh.write(data)
             count += 1
         if not should_commit():
             shutil.rmtree(staging, ignore_errors=True)
