@@ -201,3 +201,10 @@ def test_the_test_key_is_only_under_tests():
                 data = path.read_bytes()
                 assert testkeys.signing_key().public.ed25519.encode() not in data, path
                 assert _leaks(data, testkeys.secret_patterns()[:6]) == [], path
+
+
+def test_committed_keys_readme_is_the_text_keys_new_writes():
+    from conftest import REPO
+    from generator import keycmd
+
+    assert (REPO / "keys/README.md").read_text(encoding="utf-8") == keycmd.README
