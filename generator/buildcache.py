@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import canonical
+from .routes import _check
 from .writer import Reused, write_file_atomic
 
 CACHE_DIR = ".badgekiln-cache"
@@ -121,9 +122,9 @@ class Cache:
         for item in listed:
             try:
                 path, size, mtime_ns = item
-                source = os.path.join(self._root, path)
+                source = os.path.join(self._root, _check(path))  # never a file outside the site
                 stat = os.stat(source)
-            except (OSError, ValueError, TypeError):
+            except (OSError, ValueError, TypeError, AttributeError):
                 return None
             if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
                 return None

@@ -131,3 +131,21 @@ def test_an_unreadable_or_stale_manifest_means_a_full_build(tmp_path: Path):
     _, cache = cached_build(project)
     assert cache.hits == 1
     _same_as_full_build(project, tmp_path, "manifest")
+
+
+def test_a_hostile_manifest_cannot_pull_files_from_outside_the_site(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    cached_build(project)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not for publishing")
+    manifest = buildcache.manifest_path(project, project / "_site")
+    doc = json.loads(manifest.read_text())
+    stat = outside.stat()
+    for key in doc["awards"]:
+        doc["awards"][key] = [[str(outside), stat.st_size, stat.st_mtime_ns],
+                              ["../secret.txt", stat.st_size, stat.st_mtime_ns]]
+    manifest.write_text(json.dumps(doc))
+    _, cache = cached_build(project)
+    assert cache.hits == 0
+    assert b"not for publishing" not in b"".join(tree(project / "_site").values())
+    _same_as_full_build(project, tmp_path, "hostile")
