@@ -9,11 +9,14 @@ runs, each in a fresh process so peak memory is per build:
   first    - a full build that mints every award into the ledger,
   rebuild  - the same content again (no change),
   add-one  - one more award appended to the roster.
-It prints awards per second, wall time and peak RSS. Timings are measurements, never asserted.
+It prints awards per second, wall time, peak RSS and, when a key is available (for example
+BADGEKILN_SIGNING_KEYS="$(cat tests/keys/TEST-ONLY-signing-key.json)"), how many credentials the
+build signed and at what rate. Timings are measurements, never asserted.
 """
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +35,9 @@ code = main(["--project", {project!r}, "build", "--out", {out!r}])
 elapsed = time.perf_counter() - start
 print("BENCH", code, elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 """
+
+
+_SIGNED = re.compile(r"signed (?P<count>\d+) credential\(s\) in [\d.]+ s \((?P<rate>\d+) credentials/s\)")
 
 
 def make_project(root: Path, awards: int) -> Path:
@@ -66,7 +72,10 @@ def run_build(project: Path, out: Path) -> dict:
     _, status, seconds, maxrss_kb = line.split()
     if status != "0":
         raise SystemExit(f"build failed:\n{proc.stderr}")
-    return {"seconds": float(seconds), "peak_mb": int(maxrss_kb) / 1024}
+    signed = _SIGNED.search(proc.stderr)  # the build's own note (signing.py), when it signed anything
+    return {"seconds": float(seconds), "peak_mb": int(maxrss_kb) / 1024,
+            "signed": int(signed["count"]) if signed else 0,
+            "signed_per_s": float(signed["rate"]) if signed else None}
 
 
 def main(sizes: list[int]) -> None:
@@ -83,9 +92,11 @@ def main(sizes: list[int]) -> None:
                 files = sum(1 for p in out.rglob("*") if p.is_file())
                 rows.append({"awards": size, "phase": phase, **result,
                              "awards_per_s": size / result["seconds"], "files": files})
+                signing = (f"  signed {result['signed']} at {result['signed_per_s']:.0f} credentials/s"
+                           if result["signed"] else "")
                 print(f"{size:>7} awards  {phase:<8} {result['seconds']:8.2f} s  "
                       f"{size / result['seconds']:9.0f} awards/s  peak {result['peak_mb']:7.1f} MB  "
-                      f"{files} files", flush=True)
+                      f"{files} files{signing}", flush=True)
     print(json.dumps(rows, indent=1), file=sys.stderr)
 
 
