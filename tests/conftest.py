@@ -46,8 +46,11 @@ def copy_project(name: str, dest: Path) -> Path:
     return project
 
 
-def build(project: Path, out: Path | None = None, **options) -> pipeline.Prepared:
-    """Build like `python build.py` does, with a fixed clock and seeded minting unless given."""
+def build(project: Path, out: Path | None = None, cache=None, **options) -> pipeline.Prepared:
+    """Build like `python build.py` does, with a fixed clock and seeded minting unless given.
+
+    `cache` (a buildcache.Cache) reuses unchanged awards and is saved after a good build.
+    """
     options.setdefault("now", FIXED_NOW)
     options.setdefault("minter", SeededMinter())
     prepared = pipeline.prepare(project, pipeline.Options(**options))
@@ -55,8 +58,9 @@ def build(project: Path, out: Path | None = None, **options) -> pipeline.Prepare
         return prepared
     if prepared.ledger_changed:
         write_file_atomic(project / ledger.LEDGER_PATH, prepared.ledger_after)
-    write_site(out or project / "_site", pipeline.artifacts(prepared), project,
-               should_commit=lambda: not prepared.report.has_errors())
+    if write_site(out or project / "_site", pipeline.artifacts(prepared, cache=cache), project,
+                  should_commit=lambda: not prepared.report.has_errors()) and cache is not None:
+        cache.save()
     return prepared
 
 

@@ -9,22 +9,15 @@ import json
 from pathlib import Path
 
 import testkeys
-from conftest import FIXED_NOW, SeededMinter, build, copy_project, tree
-from generator import buildcache, keys, ledger, pipeline
-from generator.writer import write_file_atomic, write_site
+from conftest import build, copy_project, tree
+from generator import buildcache, keys, pipeline
 
 
 def cached_build(project: Path, **options) -> tuple[pipeline.Prepared, buildcache.Cache]:
     """`python build.py` as the CLI runs it: through the cache of project/_site."""
-    options.setdefault("now", FIXED_NOW)
-    options.setdefault("minter", SeededMinter())
-    prepared = pipeline.prepare(project, pipeline.Options(**options))
-    assert prepared.model is not None, prepared.diagnostics
-    if prepared.ledger_changed:
-        write_file_atomic(project / ledger.LEDGER_PATH, prepared.ledger_after)
     cache = buildcache.Cache.load(project, project / "_site")
-    assert write_site(project / "_site", pipeline.artifacts(prepared, cache=cache), project)
-    cache.save()
+    prepared = build(project, cache=cache, **options)
+    assert prepared.model is not None and not prepared.report.has_errors(), prepared.diagnostics
     return prepared, cache
 
 

@@ -453,3 +453,12 @@ def test_an_undefined_term_in_a_credential_fails_the_build(tmp_path, monkeypatch
     assert prepared.model is None and not (tmp_path / "out").exists()
     [problem] = prepared.diagnostics
     assert problem.code == "E503" and "'nickname' is not defined by the @context" in problem.message
+
+
+def test_a_mistyped_credential_status_points_at_site_yaml(example):
+    site_yaml = example / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("signing:\n", "signing:\n  credential_status: lists\n"))
+    prepared = build(example, keyring=testkeys.keyring())
+    [problem] = prepared.diagnostics
+    assert problem.code == "E207" and problem.location.path == "content/site.yaml" and problem.location.line
+    assert "did you mean 'list'" in problem.hint
