@@ -1,11 +1,17 @@
-"""Canonical JSON bytes: the one serialisation used for every JSON artifact.
+"""Canonical JSON bytes and digests: the one serialisation of every JSON artifact and hash.
 
 Sorted keys, fixed separators, UTF-8, LF, trailing newline: the same value always gives the
-same bytes, which is what byte-identical rebuilds (DESIGN.md invariant 3) rest on.
+same bytes, which is what byte-identical rebuilds (DESIGN.md invariant 3) rest on. Digests
+(the ledger's frozen-credential digest, the build cache's input digest) hash the same form.
 """
 from __future__ import annotations
 
+import dataclasses
+import enum
+import functools
+import hashlib
 import json
+from datetime import date, datetime
 from typing import Any
 
 
@@ -18,3 +24,45 @@ def json_bytes(value: Any) -> bytes:
     """Pretty, sorted JSON file bytes with a trailing newline (used for published files)."""
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2, separators=(",", ": "))
     return (text + "\n").encode("utf-8")
+
+
+def plain(value: Any) -> Any:
+    """A JSON-able form of any model value, for digests.
+
+    Dataclasses become their fields (less `location`, which only diagnostics read), bytes
+    their SHA-256, dates their ISO text. A value with a `digest_form()` method gives that
+    instead: images by their cached hash, signers by their key id (never key material).
+    """
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    form = getattr(value, "digest_form", None)
+    if form is not None:
+        return form()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: plain(getattr(value, name)) for name in _digest_fields(type(value))}
+    if isinstance(value, (bytes, bytearray)):
+        return {"sha256": hashlib.sha256(value).hexdigest()}
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (set, frozenset)):
+        return sorted(plain(v) for v in value)
+    return repr(value)
+
+
+def digest(value: Any) -> str:
+    """SHA-256 (hex) of the canonical JSON of `plain(value)`: equal values, equal digests."""
+    return hashlib.sha256(dumps(plain(value)).encode("utf-8")).hexdigest()
+
+
+_NOT_INPUTS = frozenset({"location", "loc"})  # where content came from: only diagnostics read it
+
+
+@functools.lru_cache(maxsize=None)
+def _digest_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in _NOT_INPUTS)

@@ -5,12 +5,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__, buildcache, ledger, pipeline, scaffold, serve
-from . import due, editing, notify  # lifecycle commands
-from . import keycmd, keys, verify  # signing keys and the verifier
+from . import __version__, api
+from .clock import now_from_env
+from .commands import due, editing, key_commands, notify, scaffold, serve
+from .crypto import keys
 from .diagnostics import Report, Severity, format_json, format_text
-from .values import parse_base_url
-from .writer import WriteError, write_file_atomic, write_site
+from .pipeline.writer import WriteError
+from .validate.values import parse_base_url
+from .verify import checker
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -49,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("csv", type=Path)
     imp.add_argument("--badge", required=True, help="badge id the roster earned")
     imp.add_argument("--issued-on", help="issue date for rows without one (YYYY-MM-DD)")
-    keycmd.add_arguments(sub.add_parser("keys", help="create, rotate, revoke or list signing keys (keys/)"))
+    key_commands.add_arguments(sub.add_parser("keys", help="create, rotate, revoke or list signing keys (keys/)"))
     ver = sub.add_parser("verify", help="check a badge: credential JSON, JWT, baked PNG/SVG, or URL")
     ver.add_argument("thing", help="file, https:// URL or compact JWT")
     ver.add_argument("--email", help="also check that it was issued to this address")
@@ -96,8 +98,8 @@ def main(argv: list[str] | None = None, *, default_project: Path | None = None) 
         return _report_only(scaffold.import_roster(project, args.csv, args.badge, args.issued_on))
     if args.command == "keys":
         try:
-            print(keycmd.run(project, args, pipeline.now_from_env()))
-        except keycmd.CommandError as exc:
+            print(key_commands.run(project, args, now_from_env()))
+        except key_commands.CommandError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
         return EXIT_OK
@@ -116,15 +118,15 @@ def main(argv: list[str] | None = None, *, default_project: Path | None = None) 
 
 def _verify(args) -> int:
     """Exit 0 only for a valid badge; 1 for an invalid one; 2 when the input cannot be read."""
-    result = verify.verify(args.thing, site=args.site, email=args.email, now=pipeline.now_from_env())
-    print(verify.format_json(result) if args.json else verify.format_text(result, args.email))
+    result = checker.verify(args.thing, site=args.site, email=args.email, now=now_from_env())
+    print(checker.format_json(result) if args.json else checker.format_text(result, args.email))
     if result.valid:
         return EXIT_OK
     return EXIT_USAGE if result.error and not result.findings and "no such file" in result.error else EXIT_CONTENT
 
 
-def _print_notices(prepared: pipeline.Prepared) -> None:
-    for notice in (prepared.signing.notices if prepared.signing else []):
+def _print_notices(checked: api.CheckResult) -> None:
+    for notice in checked.notices:
         print(f"note: {notice}", file=sys.stderr)
 
 
@@ -159,38 +161,35 @@ def _summary(items) -> str:
     return f"{errors} error(s), {warnings} warning(s)"
 
 
-def _options(args) -> pipeline.Options:
-    return pipeline.Options(base_url=args.base_url, frozen=args.frozen, strict=args.strict, reissue=args.reissue)
+def _options(args, **more) -> api.BuildOptions:
+    return api.BuildOptions(base_url=args.base_url, frozen=args.frozen, strict=args.strict, reissue=args.reissue,
+                            **more)
 
 
 def _check(project: Path, args) -> int:
-    prepared = pipeline.prepare(project, _options(args))
-    if prepared.model is not None:
-        for _ in pipeline.artifacts(prepared):  # render everything: template errors count too
-            pass
-    items = prepared.diagnostics
+    checked = api.check(project, _options(args))
+    items = checked.diagnostics
     if args.json:
         print(format_json(items))
     else:
         _print_diagnostics(items)
-        _print_notices(prepared)
-        ok = not prepared.report.has_errors(args.strict)
-        print(("ok: " if ok else "failed: ") + _summary(items), file=sys.stderr)
-    return EXIT_OK if not prepared.report.has_errors(args.strict) else EXIT_CONTENT
+        _print_notices(checked)
+        print(("ok: " if checked.ok else "failed: ") + _summary(items), file=sys.stderr)
+    return EXIT_OK if checked.ok else EXIT_CONTENT
 
 
-def _offer_key(project: Path, prepared: pipeline.Prepared, args) -> bool:
+def _offer_key(project: Path, checked: api.CheckResult, args) -> bool:
     """On a developer's terminal (never in CI), offer to create the site's first signing key.
 
     Only when no key was ever used: a site that has signed before needs its own key back,
-    not a new one. Returns True when a key was created (the caller prepares again).
+    not a new one. Returns True when a key was created (the caller checks again).
     """
-    state = prepared.signing
-    if (state is None or state.published_keys or prepared.model is None or not prepared.model.awards
+    state = checked.signing
+    if (state is None or state.published_keys or checked.model is None or not checked.model.awards
             or args.frozen or args.base_url or keys.in_ci()
             or not (sys.stdin.isatty() and sys.stderr.isatty())):
         return False
-    print(f"No signing key yet, so the {len(prepared.model.awards)} award(s) get no signed Open Badges 3.0 "
+    print(f"No signing key yet, so the {len(checked.model.awards)} award(s) get no signed Open Badges 3.0 "
           "credential.", file=sys.stderr)
     try:
         answer = input("Create a signing key now (in keys/, git-ignored)? [y/N] ")
@@ -199,42 +198,36 @@ def _offer_key(project: Path, prepared: pipeline.Prepared, args) -> bool:
     if answer.strip().lower() not in ("y", "yes"):
         return False
     try:
-        print(keycmd.run(project, argparse.Namespace(keys_command="new", issuer=None), pipeline.now_from_env()))
-    except keycmd.CommandError as exc:
+        print(key_commands.run(project, argparse.Namespace(keys_command="new", issuer=None), now_from_env()))
+    except key_commands.CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return False
     return True
 
 
 def _build(project: Path, args) -> int:
-    out = (args.out or project / "_site").resolve()
-    prepared = pipeline.prepare(project, _options(args))
-    if _offer_key(project, prepared, args):
-        prepared = pipeline.prepare(project, _options(args))
-    if prepared.model is None:
-        _print_diagnostics(prepared.diagnostics)
-        print(f"build failed: {_summary(prepared.diagnostics)}; nothing was written", file=sys.stderr)
-        return EXIT_CONTENT
-    cache = buildcache.Cache.load(project, out)
+    options = _options(args, out=args.out)
+    checked = api.check(project, options, render=False)
+    if _offer_key(project, checked, args):
+        checked = None  # a key now exists: check again, with it
     try:
-        if prepared.ledger_changed:  # first, so a site never shows slugs the ledger forgot
-            write_file_atomic(project / ledger.LEDGER_PATH, prepared.ledger_after)
-        count = write_site(out, pipeline.artifacts(prepared, cache=cache), project,
-                           should_commit=lambda: not prepared.report.has_errors(args.strict))
-        if count:
-            cache.save()
+        result = api.build(project, options, checked=checked)
     except WriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    _print_diagnostics(prepared.diagnostics)
-    _print_notices(prepared)
-    if not count:
-        print(f"build failed: {_summary(prepared.diagnostics)}; {out} was left as it was", file=sys.stderr)
+    checked = result.checked
+    _print_diagnostics(checked.diagnostics)
+    _print_notices(checked)
+    if checked.model is None:
+        print(f"build failed: {_summary(checked.diagnostics)}; nothing was written", file=sys.stderr)
         return EXIT_CONTENT
-    model = prepared.model
-    reused = f", {cache.hits} unchanged award(s) reused" if cache.hits else ""
-    print(f"Built {count} files into {out}: {len(model.badges)} badges, {len(model.awards)} awards{reused}"
-          + (" (ledger updated: commit content/ledger.json)" if prepared.ledger_changed else ""))
+    if not result.written:
+        print(f"build failed: {_summary(checked.diagnostics)}; {result.out} was left as it was", file=sys.stderr)
+        return EXIT_CONTENT
+    model = checked.model
+    reused = f", {result.reused} unchanged award(s) reused" if result.reused else ""
+    print(f"Built {result.files} files into {result.out}: {len(model.badges)} badges, {len(model.awards)} awards"
+          f"{reused}" + (" (ledger updated: commit content/ledger.json)" if checked.ledger_changed else ""))
     print("Preview it with: python build.py serve   (then open http://127.0.0.1:8000/)")
     return EXIT_OK
 

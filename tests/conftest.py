@@ -1,6 +1,7 @@
 """Shared fixtures: copy a fixture project, build it with a seeded minter, read the output."""
 from __future__ import annotations
 
+import importlib.util
 import random
 import shutil
 import sys
@@ -11,11 +12,21 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
-sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(TESTS))
 
-from generator import ledger, pipeline  # noqa: E402
-from generator.writer import write_file_atomic, write_site  # noqa: E402
+
+def _load_badgekiln_from_this_clone() -> None:
+    """Import this clone's generator/ as `badgekiln`, as build.py does (never another install)."""
+    spec = importlib.util.spec_from_file_location("_badgekiln_build_py", REPO / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module._load_badgekiln()
+
+
+_load_badgekiln_from_this_clone()
+
+from badgekiln.model import ledger
+import badgekiln  # noqa: E402
 
 FIXED_NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -46,22 +57,19 @@ def copy_project(name: str, dest: Path) -> Path:
     return project
 
 
-def build(project: Path, out: Path | None = None, cache=None, **options) -> pipeline.Prepared:
-    """Build like `python build.py` does, with a fixed clock and seeded minting unless given.
+def build(project: Path, out: Path | None = None, **options) -> badgekiln.CheckResult:
+    """Build with `badgekiln.build`, as the CLI does, with a fixed clock and seeded minting unless given.
 
-    `cache` (a buildcache.Cache) reuses unchanged awards and is saved after a good build.
+    Full builds unless `incremental=True` (then unchanged awards are reused, as by the CLI).
     """
+    return build_result(project, out, **options).checked
+
+
+def build_result(project: Path, out: Path | None = None, **options) -> badgekiln.BuildResult:
     options.setdefault("now", FIXED_NOW)
     options.setdefault("minter", SeededMinter())
-    prepared = pipeline.prepare(project, pipeline.Options(**options))
-    if prepared.model is None:
-        return prepared
-    if prepared.ledger_changed:
-        write_file_atomic(project / ledger.LEDGER_PATH, prepared.ledger_after)
-    if write_site(out or project / "_site", pipeline.artifacts(prepared, cache=cache), project,
-                  should_commit=lambda: not prepared.report.has_errors()) and cache is not None:
-        cache.save()
-    return prepared
+    options.setdefault("incremental", False)
+    return badgekiln.build(project, badgekiln.BuildOptions(out=out, **options))
 
 
 def tree(folder: Path) -> dict[str, bytes]:

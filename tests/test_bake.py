@@ -14,11 +14,10 @@ from pathlib import Path
 
 import defusedxml.minidom
 import pytest
+from badgekiln.bake import Baked, BakeError, bake, sniff, unbake
 from openbadges_bakery import bake as bakery_bake
 from openbadges_bakery import unbake as bakery_unbake
 from PIL import Image
-
-from generator.bake import Baked, BakeError, bake, sniff, unbake
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bake"
 PNGS = ["badge-rgba.png", "badge-palette.png"]

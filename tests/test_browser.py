@@ -24,11 +24,10 @@ from types import SimpleNamespace
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
-
+from badgekiln import bake
 from conftest import FIXED_NOW, TESTS, build, copy_project
-from generator import bake
 from ob2validator import serve_directory
+from playwright.sync_api import sync_playwright
 from test_pages import signing_key_in_env
 
 CHROMIUM = "/usr/bin/chromium"

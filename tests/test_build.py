@@ -11,11 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import testkeys
+from badgekiln.model import ledger
+import badgekiln
+from badgekiln.pipeline.assemble import all_artifacts
+from badgekiln.pipeline.check import check_project
+from badgekiln.pipeline.writer import MARKER, WriteError, write_site
 from conftest import REPO, SeededMinter, build, copy_project, tree
-from generator import ledger, pipeline
-from generator.writer import MARKER, WriteError, write_site
 
 
 def _emails_in_content(project: Path) -> set[bytes]:
@@ -145,10 +147,10 @@ def test_failed_build_leaves_previous_site_untouched(example: Path):
 def test_crash_half_way_through_writing_keeps_old_site(example: Path):
     build(example)
     before = tree(example / "_site")
-    prepared = pipeline.prepare(example, pipeline.Options(minter=SeededMinter()))
+    checked = check_project(example, badgekiln.BuildOptions(minter=SeededMinter()))
 
     def exploding():
-        for index, item in enumerate(pipeline.artifacts(prepared)):
+        for index, item in enumerate(all_artifacts(checked)):
             if index == 25:
                 raise OSError("disk full")
             yield item
@@ -176,7 +178,7 @@ def test_writer_refuses_folders_it_does_not_own(example: Path, tmp_path: Path):
 
 def test_parallel_build_gives_the_same_bytes_as_serial(tmp_path: Path):
     """Per-award work in forked workers must not change a byte or the order of anything."""
-    from generator import parallel
+    from badgekiln.pipeline import parallel
 
     project = copy_project("minimal", tmp_path)
     rows = "".join(f"safety,Learner {n},learner{n}@example.com,2026-01-{1 + n % 28:02d}\n"
@@ -186,8 +188,7 @@ def test_parallel_build_gives_the_same_bytes_as_serial(tmp_path: Path):
     assert prepared.model is not None and len(prepared.model.awards) > parallel.SERIAL_BELOW
     outputs = {}
     for jobs in (1, 2):
-        prepared = pipeline.prepare(project, pipeline.Options(minter=SeededMinter()))
         out = tmp_path / f"jobs{jobs}"
-        write_site(out, pipeline.artifacts(prepared, jobs=jobs), project)
+        build(project, out, jobs=jobs)
         outputs[jobs] = tree(out)
     assert outputs[1] == outputs[2]

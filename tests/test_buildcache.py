@@ -9,16 +9,17 @@ import json
 from pathlib import Path
 
 import testkeys
-from conftest import build, copy_project, tree
-from generator import buildcache, keys, pipeline
+from badgekiln.crypto import keys
+import badgekiln
+from badgekiln.pipeline.cache import manifest_path
+from conftest import build, build_result, copy_project, tree
 
 
-def cached_build(project: Path, **options) -> tuple[pipeline.Prepared, buildcache.Cache]:
+def cached_build(project: Path, **options) -> tuple[badgekiln.CheckResult, badgekiln.BuildResult]:
     """`python build.py` as the CLI runs it: through the cache of project/_site."""
-    cache = buildcache.Cache.load(project, project / "_site")
-    prepared = build(project, cache=cache, **options)
-    assert prepared.model is not None and not prepared.report.has_errors(), prepared.diagnostics
-    return prepared, cache
+    result = build_result(project, incremental=True, **options)
+    assert result.ok, result.checked.diagnostics
+    return result.checked, result
 
 
 def _same_as_full_build(project: Path, tmp_path: Path, name: str, **options) -> None:
@@ -39,14 +40,14 @@ def _award_files(site: Path, slug: str) -> list[str]:
 
 def test_adding_an_award_renders_only_that_award(tmp_path: Path):
     project = copy_project("example", tmp_path)
-    first, cache = cached_build(project)
-    assert cache.hits == 0
+    first, result = cached_build(project)
+    assert result.reused == 0
     awards = len(first.model.awards)
     before = _mtimes(project / "_site")
     roster = project / "content/awards/2026-food-hygiene.yaml"
     roster.write_text(roster.read_text() + "  - name: New Starter\n    email: new.starter@example.com\n")
-    second, cache = cached_build(project)
-    assert len(second.model.awards) == awards + 1 and cache.hits == awards
+    second, result = cached_build(project)
+    assert len(second.model.awards) == awards + 1 and result.reused == awards
     after = _mtimes(project / "_site")
     newcomer = next(a for a in second.model.awards if a.recipient_name == "New Starter")
     for award in first.model.awards:  # untouched on disk: linked from the previous site
@@ -60,29 +61,29 @@ def test_every_kind_of_change_reaches_the_awards_it_affects(tmp_path: Path):
     project = copy_project("example", tmp_path)
     first, _ = cached_build(project)
     total = len(first.model.awards)
-    from generator.editing import Change, apply
-    from generator.diagnostics import Report
-    from generator.values import parse_datetime
+    from badgekiln.commands.editing import Change, apply
+    from badgekiln.diagnostics import Report
+    from badgekiln.validate.values import parse_datetime
 
     target = next(a for a in first.model.awards if a.revocation is None and a.suspension is None)
     report, _ = apply(project, Change("revoke", target.slug, "Issued in error.", parse_datetime("2026-11-01")),
                       Report())
     assert not report.has_errors()
-    _, cache = cached_build(project)
-    assert cache.hits == total - 1
+    _, result = cached_build(project)
+    assert result.reused == total - 1
     _same_as_full_build(project, tmp_path, "revoked")
 
     badge_file = project / "content/badges/food-hygiene.yaml"
     badge_file.write_text(badge_file.read_text().replace("name: ", "name: Level 2 ", 1))
-    prepared, cache = cached_build(project)
-    assert cache.hits == total - len(prepared.model.awards_of("food-hygiene"))
+    prepared, result = cached_build(project)
+    assert result.reused == total - len(prepared.model.awards_of("food-hygiene"))
     _same_as_full_build(project, tmp_path, "badge")
 
     catalogue = project / "templates/i18n/en.yaml"  # a project override of one string
     catalogue.parent.mkdir(parents=True)
     catalogue.write_text("nav:\n  badges: All badges\n")
-    _, cache = cached_build(project)
-    assert cache.hits == 0
+    _, result = cached_build(project)
+    assert result.reused == 0
     _same_as_full_build(project, tmp_path, "template")
 
 
@@ -92,8 +93,8 @@ def test_a_file_edited_by_hand_is_rendered_again(tmp_path: Path):
     [award] = first.model.awards
     page = project / f"_site/a/{award.slug}/index.html"
     page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>edited</p></body>"))
-    _, cache = cached_build(project)
-    assert cache.hits == 0 and b"edited" not in page.read_bytes()
+    _, result = cached_build(project)
+    assert result.reused == 0 and b"edited" not in page.read_bytes()
     _same_as_full_build(project, tmp_path, "edited")
 
 
@@ -101,28 +102,28 @@ def test_signed_awards_are_reused_until_the_signer_changes(tmp_path: Path):
     project = copy_project("example", tmp_path)
     first, _ = cached_build(project, keyring=testkeys.keyring())
     total = len(first.model.awards)
-    _, cache = cached_build(project, keyring=testkeys.keyring())
-    assert cache.hits == total
+    _, result = cached_build(project, keyring=testkeys.keyring())
+    assert result.reused == total
     _same_as_full_build(project, tmp_path, "signed", keyring=testkeys.keyring())
     # no key this time: the JWT and OB 2.0 JWS files disappear, so nothing can be reused
-    _, cache = cached_build(project, keyring=keys.Keyring())
-    assert cache.hits == 0 and not list((project / "_site/a").glob("*.jwt"))
+    _, result = cached_build(project, keyring=keys.Keyring())
+    assert result.reused == 0 and not list((project / "_site/a").glob("*.jwt"))
     _same_as_full_build(project, tmp_path, "unsigned", keyring=keys.Keyring())
 
 
 def test_an_unreadable_or_stale_manifest_means_a_full_build(tmp_path: Path):
     project = copy_project("minimal", tmp_path)
     cached_build(project)
-    manifest = buildcache.manifest_path(project, project / "_site")
+    manifest = manifest_path(project, project / "_site")
     manifest.write_text("{not json")
-    _, cache = cached_build(project)
-    assert cache.hits == 0
+    _, result = cached_build(project)
+    assert result.reused == 0
     doc = json.loads(manifest.read_text())
     manifest.write_text(json.dumps({**doc, "fingerprint": "an older Badgekiln"}))
-    _, cache = cached_build(project)
-    assert cache.hits == 0
-    _, cache = cached_build(project)
-    assert cache.hits == 1
+    _, result = cached_build(project)
+    assert result.reused == 0
+    _, result = cached_build(project)
+    assert result.reused == 1
     _same_as_full_build(project, tmp_path, "manifest")
 
 
@@ -131,14 +132,14 @@ def test_a_hostile_manifest_cannot_pull_files_from_outside_the_site(tmp_path: Pa
     cached_build(project)
     outside = tmp_path / "secret.txt"
     outside.write_text("not for publishing")
-    manifest = buildcache.manifest_path(project, project / "_site")
+    manifest = manifest_path(project, project / "_site")
     doc = json.loads(manifest.read_text())
     stat = outside.stat()
     for key in doc["awards"]:
         doc["awards"][key] = [[str(outside), stat.st_size, stat.st_mtime_ns],
                               ["../secret.txt", stat.st_size, stat.st_mtime_ns]]
     manifest.write_text(json.dumps(doc))
-    _, cache = cached_build(project)
-    assert cache.hits == 0
+    _, result = cached_build(project)
+    assert result.reused == 0
     assert b"not for publishing" not in b"".join(tree(project / "_site").values())
     _same_as_full_build(project, tmp_path, "hostile")

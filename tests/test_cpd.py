@@ -10,11 +10,11 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from badgekiln.model import cpd, ledger
+from badgekiln.model.domain import CpdActivity, RenewalRule
+from badgekiln.model.lifecycle import renewal_key, root_of
+from badgekiln.validate.values import Duration
 from conftest import FIXED_NOW, SeededMinter, build, copy_project
-from generator import cpd, ledger
-from generator.lifecycle import renewal_key, root_of
-from generator.model import CpdActivity, RenewalRule
-from generator.values import Duration
 
 RULE = RenewalRule(Duration(months=12), 20, "points")
 

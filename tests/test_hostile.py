@@ -4,12 +4,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from PIL import Image
-
+from badgekiln.diagnostics import Report
+from badgekiln.load.positioned_yaml import load_yaml
+from badgekiln.load.roster import parse_roster
 from conftest import build, copy_project, tree
-from generator.diagnostics import Report
-from generator.roster import parse_roster
-from generator.yamlload import load_yaml
+from PIL import Image
 
 
 def _codes(prepared) -> list[str]:

@@ -16,10 +16,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from badgekiln.crypto import dataintegrity, didweb, jsonld, multikey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jsonschema import Draft201909Validator
-
-from generator import dataintegrity, didweb, jsonld, multikey
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 JS_DIR = REPO_ROOT / "tests" / "js"

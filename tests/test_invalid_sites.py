@@ -11,10 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 import testkeys
+from badgekiln.diagnostics import CODES, format_text
 from conftest import TESTS, SeededMinter, build, copy_project
-from generator.diagnostics import CODES, format_text
 
 CASES = sorted(p for p in (TESTS / "sites" / "invalid").iterdir() if p.is_dir())
 

@@ -18,11 +18,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 import testkeys
+from badgekiln import bake, cli
+from badgekiln.crypto import jws, keys
+from badgekiln.diagnostics import Report, format_text
+from badgekiln.model import ledger
 from conftest import FIXED_NOW, build, copy_project, tree
-from generator import bake, cli, jws, keys, ledger
-from generator.diagnostics import Report, format_text
 from test_independent_verifier import run_verifier
 
 DID = "did:web:badges.northwind-academy.example"

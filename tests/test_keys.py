@@ -16,11 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import testkeys
+from badgekiln import cli
+from badgekiln.crypto import keys, multikey
+from badgekiln.diagnostics import Report
+from badgekiln.model import ledger
 from conftest import REPO, build, copy_project, tree
-from generator import cli, keys, ledger, multikey
-from generator.diagnostics import Report
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -204,7 +205,7 @@ def test_the_test_key_is_only_under_tests():
 
 
 def test_committed_keys_readme_is_the_text_keys_new_writes():
+    from badgekiln.commands import key_commands
     from conftest import REPO
-    from generator import keycmd
 
-    assert (REPO / "keys/README.md").read_text(encoding="utf-8") == keycmd.README
+    assert (REPO / "keys/README.md").read_text(encoding="utf-8") == key_commands.README

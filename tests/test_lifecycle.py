@@ -12,12 +12,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 import testkeys
+from badgekiln.commands.editing import Change, apply
+from badgekiln.credentials import status_lists
+from badgekiln.crypto import dataintegrity, didweb, jsonld
+from badgekiln.diagnostics import Report
+from badgekiln.model import ledger
 from conftest import TESTS, build, copy_project, tree
-from generator import dataintegrity, didweb, jsonld, ledger, statuslist
-from generator.editing import Change, apply
-from generator.diagnostics import Report
 from ob2validator import serve_directory, validate
 from test_independent_verifier import JS_DIR, require_node
 
@@ -60,7 +61,7 @@ def _award(prepared, name: str):
 
 
 def _change(project: Path, action: str, ref: str, reason: str = "", on: str = "2026-06-01") -> None:
-    from generator.values import parse_datetime
+    from badgekiln.validate.values import parse_datetime
 
     report, message = apply(project, Change(action, ref, reason, parse_datetime(on)), Report())
     assert not report.has_errors(), report.sorted()
@@ -68,27 +69,27 @@ def _change(project: Path, action: str, ref: str, reason: str = "", on: str = "2
 
 def _bits(site: Path, purpose: str) -> bytes:
     doc = json.loads((site / f"status/acme/{purpose}.json").read_text())
-    return statuslist.decode(doc["credentialSubject"]["encodedList"])
+    return status_lists.decode(doc["credentialSubject"]["encodedList"])
 
 
 # --- the bitstring ---------------------------------------------------------------------------
 
 def test_decoder_reads_the_w3c_example_list():
     vector = json.loads((TESTS / "vectors/misc/bitstring-status-list.json").read_text())
-    bits = statuslist.decode(vector["encodedList"])
+    bits = status_lists.decode(vector["encodedList"])
     assert len(bits) == vector["expected"]["decodedByteLength"] and not any(bits)
 
 
 def test_encoding_is_multibase_gzip_with_the_spec_bit_order_and_deterministic():
-    encoded = statuslist.encode([0, 9, ledger.STATUS_LIST_SIZE - 1])
+    encoded = status_lists.encode([0, 9, ledger.STATUS_LIST_SIZE - 1])
     assert encoded.startswith("uH4sI") and "=" not in encoded  # "u" + base64url(gzip), no padding
-    assert encoded == statuslist.encode([ledger.STATUS_LIST_SIZE - 1, 9, 0])
-    bits = statuslist.decode(encoded)
+    assert encoded == status_lists.encode([ledger.STATUS_LIST_SIZE - 1, 9, 0])
+    bits = status_lists.decode(encoded)
     assert len(bits) * 8 == ledger.STATUS_LIST_SIZE == 131072  # herd privacy: the spec minimum
     assert bits[0] == 0x80 and bits[1] == 0x40 and bits[-1] == 0x01 and sum(map(bool, bits)) == 3
-    assert [statuslist.bit(bits, i) for i in (0, 1, 9, 131071)] == [True, False, True, True]
-    with pytest.raises(statuslist.StatusListError):
-        statuslist.encode([ledger.STATUS_LIST_SIZE])
+    assert [status_lists.bit(bits, i) for i in (0, 1, 9, 131071)] == [True, False, True, True]
+    with pytest.raises(status_lists.StatusListError):
+        status_lists.encode([ledger.STATUS_LIST_SIZE])
 
 
 # --- revoke / suspend / reinstate through the build -------------------------------------------
@@ -126,7 +127,7 @@ def test_revoking_changes_status_files_and_page_but_never_the_credential(tmp_pat
         "@context": "https://w3id.org/openbadges/v2", "id": f"{BASE}a/{bob.slug}.json",
         "revoked": True, "revocationReason": "Issued to the wrong person."}
     bits = _bits(site, "revocation")
-    assert statuslist.bit(bits, bob.status_index) and sum(map(bool, bits)) == 1
+    assert status_lists.bit(bits, bob.status_index) and sum(map(bool, bits)) == 1
     assert not any(_bits(site, "suspension"))
     assert json.loads(after["status/acme/ob2-revocations.json"])["revokedAssertions"] == [
         {"id": f"{BASE}a/{bob.slug}.json", "revocationReason": "Issued to the wrong person."}]
@@ -147,7 +148,7 @@ def test_suspension_is_reversible_and_reinstating_restores_every_file(tmp_path: 
     original = tree(site)
     _change(project, "suspend", "safety/Cleo Diaz", "Under review.", on="2026-05-01")
     _build(project)
-    assert statuslist.bit(_bits(site, "suspension"), cleo.status_index)
+    assert status_lists.bit(_bits(site, "suspension"), cleo.status_index)
     assert not any(_bits(site, "revocation"))
     stub = json.loads((site / f"a/{cleo.slug}.json").read_text())
     assert stub["revoked"] is True and stub["revocationReason"] == "Suspended: Under review."
@@ -172,7 +173,7 @@ def test_status_lists_are_signed_credentials_from_the_credentials_issuer(tmp_pat
     resolve = didweb.did_document_key_resolver(did_doc)
     ada = _award(_change_first, "Ada Lovelace")
     credential = json.loads((site / f"a/{ada.slug}.credential.json").read_text())
-    for purpose in statuslist.PURPOSES:
+    for purpose in status_lists.PURPOSES:
         doc = json.loads((site / f"status/acme/{purpose}.json").read_text())
         assert doc["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
         assert doc["@context"] == ["https://www.w3.org/ns/credentials/v2"]
@@ -270,8 +271,8 @@ def test_example_content_shows_every_state(tmp_path: Path):
     prepared = build(project)
     assert prepared.model is not None, prepared.diagnostics
     awards = prepared.model.awards
+    from badgekiln.render.award_state import expiry_state
     from conftest import FIXED_NOW
-    from generator.status import expiry_state
 
     current = [a for a in awards if a.revocation is None and a.suspension is None and (a.cpd is None or a.cpd.current)]
     states = {expiry_state(a.expires, FIXED_NOW) for a in current}
@@ -285,8 +286,8 @@ def test_example_content_shows_every_state(tmp_path: Path):
 
 
 def test_verify_reports_revoked_suspended_expired_lapsed_and_renewed(tmp_path: Path):
+    from badgekiln.verify import checker
     from conftest import FIXED_NOW
-    from generator import verify
 
     project = copy_project("example", tmp_path)
     prepared = _build(project)
@@ -306,7 +307,7 @@ def test_verify_reports_revoked_suspended_expired_lapsed_and_renewed(tmp_path: P
     }
 
     def checks(award, json_name):
-        result = verify.verify(str(site / f"a/{award.slug}{json_name}"), site=site, now=FIXED_NOW, network=False)
+        result = checker.verify(str(site / f"a/{award.slug}{json_name}"), site=site, now=FIXED_NOW, network=False)
         [finding] = result.findings
         return finding.valid, {c.name: (c.ok, c.message) for c in finding.checks}
 

@@ -29,9 +29,8 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-
+from badgekiln.commands import notify
 from conftest import REPO, build, copy_project
-from generator import notify
 
 AWARDS = """badge: safety
 issued_on: 2026-02-01

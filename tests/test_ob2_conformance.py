@@ -8,14 +8,12 @@ from __future__ import annotations
 import io
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import defusedxml.minidom
 import pytest
-from openbadges_bakery import unbake as bakery_unbake
-
 from conftest import build, copy_project
 from ob2validator import error_messages, serve_directory, validate
+from openbadges_bakery import unbake as bakery_unbake
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,11 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
-from PIL import Image
-
+from badgekiln.model.domain import Theme
+from badgekiln.render import award_state, i18n, pages, social, theme
 from conftest import FIXED_NOW, build, copy_project, tree
+from PIL import Image
 from testkeys import env_value
-from generator import i18n, pages, social, status, theme
-from generator.model import Theme
 
 BASE = "https://badges.northwind-academy.example/"
 
@@ -224,7 +223,7 @@ def test_share_image_is_a_1200x627_png_per_badge(site):
 
 
 def _routes(model):
-    from generator.routes import Routes
+    from badgekiln.model.routes import Routes
 
     return Routes(model.site.base_url)
 
@@ -414,20 +413,20 @@ def test_theme_stylesheet_logo_and_footer_come_from_site_yaml(site):
 def test_award_state_reads_the_lifecycle_from_the_model(site):
     model, _ = site
     revoked = next(a for a in model.awards if a.revocation is not None)
-    state = status.award_state(revoked)
+    state = award_state.award_state(revoked)
     assert (state.kind, state.reason, state.since) == ("revoked", revoked.revocation.reason, revoked.revocation.on)
     suspended = next(a for a in model.awards if a.suspension is not None)
-    assert status.award_state(suspended).kind == "suspended" and status.award_state(suspended).withdrawn
+    assert award_state.award_state(suspended).kind == "suspended" and award_state.award_state(suspended).withdrawn
     plain = next(a for a in model.awards if a.revocation is None and a.suspension is None)
-    assert status.award_state(plain).kind == "active"
+    assert award_state.award_state(plain).kind == "active"
 
 
 def test_expiry_state_matches_the_browser_rule():
     expires = datetime(2026, 12, 8, tzinfo=timezone.utc)
-    assert status.expiry_state(None, FIXED_NOW) == "valid"
-    assert status.expiry_state(expires, FIXED_NOW) == "expiring"
-    assert status.expiry_state(datetime(2027, 6, 1, tzinfo=timezone.utc), FIXED_NOW) == "valid"
-    assert status.expiry_state(datetime(2026, 11, 10, tzinfo=timezone.utc), FIXED_NOW) == "expired"
-    assert status.expiry_state(FIXED_NOW, FIXED_NOW) == "expired"
-    assert f"soonDays: Number(page.soonDays || {status.EXPIRING_SOON_DAYS})" in (
+    assert award_state.expiry_state(None, FIXED_NOW) == "valid"
+    assert award_state.expiry_state(expires, FIXED_NOW) == "expiring"
+    assert award_state.expiry_state(datetime(2027, 6, 1, tzinfo=timezone.utc), FIXED_NOW) == "valid"
+    assert award_state.expiry_state(datetime(2026, 11, 10, tzinfo=timezone.utc), FIXED_NOW) == "expired"
+    assert award_state.expiry_state(FIXED_NOW, FIXED_NOW) == "expired"
+    assert f"soonDays: Number(page.soonDays || {award_state.EXPIRING_SOON_DAYS})" in (
         Path(__file__).resolve().parent.parent / "templates/assets/app.js").read_text()

@@ -17,12 +17,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from jsonschema import Draft201909Validator
-
 import testkeys
+from badgekiln import bake, canonical
+from badgekiln.credentials import ob3, signing
+from badgekiln.crypto import dataintegrity, didweb, jws, keys
+from badgekiln.diagnostics import format_text
+from badgekiln.model import ledger
 from conftest import FIXED_NOW, REPO, SeededMinter, build, copy_project, tree
-from generator import bake, canonical, dataintegrity, didweb, jws, keys, ledger, ob3, signing
-from generator.diagnostics import format_text
+from jsonschema import Draft201909Validator
 from test_independent_verifier import JS_DIR, require_node, run_verifier
 
 SCHEMAS = REPO / "generator" / "data" / "schemas"
@@ -207,7 +209,7 @@ def test_ledger_freezes_each_signed_credential(signed):
         credential = json.loads((project / f"_site/a/{award.slug}.credential.json").read_text())
         assert record["proofValue"] == credential["proof"][0]["proofValue"]
         assert record["verificationMethod"] == f"{DID}#key-{KEY_ID}"
-        assert record["digest"] == signing.digest({k: v for k, v in credential.items() if k != "proof"})
+        assert record["digest"] == canonical.digest({k: v for k, v in credential.items() if k != "proof"})
 
 
 def test_signed_build_is_byte_identical_across_processes_and_key_sources(signed, tmp_path):
@@ -237,10 +239,10 @@ def test_parallel_signing_gives_the_same_records_as_serial(monkeypatch):
     signer = signing.Signer(testkeys.signing_key(), DID)
     docs = [{**ob3_doc(), "name": f"Badge {i}"} for i in range(12)]
     work = [(str(i), signer, doc) for i, doc in enumerate(docs)]
-    serial = signing._run(work, "2026-01-01T00:00:00Z")
+    serial = signing.sign_many(work, "2026-01-01T00:00:00Z")
     monkeypatch.setattr(signing, "_PARALLEL_MIN", 2)
     monkeypatch.setattr(signing.os, "cpu_count", lambda: 2)
-    assert signing._run(work, "2026-01-01T00:00:00Z") == serial
+    assert signing.sign_many(work, "2026-01-01T00:00:00Z") == serial
 
 
 def ob3_doc() -> dict:
@@ -276,7 +278,7 @@ def test_key_rotation_republishes_issued_credentials_unchanged(signed, tmp_path)
     shutil.copytree(project / "content", rotated / "content")
     before = tree(project / "_site")
     old_jwt_files = {p: d for p, d in before.items() if p.endswith(".credential.jwt")}
-    from generator import cli
+    from badgekiln import cli
 
     assert cli.main(["--project", str(rotated), "keys", "rotate"]) == 0
     [new_file] = sorted((rotated / "keys").glob("*.key.json"))
@@ -395,18 +397,23 @@ def test_preview_signs_with_its_own_did_and_leaves_the_ledger_alone(signed, tmp_
     assert all(r["verified"] for r in results.values())
 
 
+def _unsigned(model, award, routes) -> dict:
+    badge = model.badge(award.badge)
+    return signing.unsigned_credential(award, badge, model.issuer(badge.issuer), model.site, routes, DID)
+
+
 def test_credential_extra_members_are_signed_and_pull_in_contexts(signed, monkeypatch):
     project, prepared = signed
     award = prepared.model.awards[0]
     routes = signing.Routes(prepared.model.site.base_url)
     monkeypatch.setattr(signing, "credential_extra", lambda a, i, r, f: {"refreshService": {
         "id": f"{r.url(r.award_credential_json(a))}", "type": "1EdTechCredentialRefresh"}})
-    doc = signing.unsigned_credential(award, prepared.model, routes, DID)
+    doc = _unsigned(prepared.model, award, routes)
     assert doc["refreshService"]["type"] == "1EdTechCredentialRefresh"
     assert doc["@context"][-1] == ob3.EXTENSIONS_CONTEXT
     monkeypatch.setattr(signing, "credential_extra", lambda a, i, r, f: {"nickname": "undefined term"})
-    undefined = signing.unsigned_credential(award, prepared.model, routes, DID)
-    result = signing._sign_one(signing.Signer(testkeys.signing_key(), DID), undefined, "2026-01-01T00:00:00Z")
+    undefined = _unsigned(prepared.model, award, routes)
+    result = signing.sign_one(signing.Signer(testkeys.signing_key(), DID), undefined, "2026-01-01T00:00:00Z")
     assert result[1] == "/nickname" and "not defined" in result[0]  # a build error (E503), never dropped
 
 
@@ -440,9 +447,9 @@ def test_ob2_signed_assertions_pass_the_ims_validator(tmp_path):
 def test_json_ld_undefined_terms_are_build_errors_not_dropped(signed):
     _, prepared = signed
     routes = signing.Routes(prepared.model.site.base_url)
-    doc = signing.unsigned_credential(prepared.model.awards[0], prepared.model, routes, DID)
+    doc = _unsigned(prepared.model, prepared.model.awards[0], routes)
     doc["credentialSubject"]["achievement"]["fieldOfStudyy"] = "typo"
-    reason, pointer = signing._sign_one(signing.Signer(testkeys.signing_key(), DID), doc, "2026-01-01T00:00:00Z")
+    reason, pointer = signing.sign_one(signing.Signer(testkeys.signing_key(), DID), doc, "2026-01-01T00:00:00Z")
     assert pointer == "/credentialSubject/achievement/fieldOfStudyy" and "fieldOfStudyy" in reason
 
 

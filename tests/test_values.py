@@ -2,9 +2,15 @@
 from datetime import datetime, timezone
 
 import pytest
-
-from generator.values import (Duration, format_datetime, normalise_email, parse_base_url, parse_datetime,
-                              parse_duration, parse_slug)
+from badgekiln.validate.values import (
+    Duration,
+    format_datetime,
+    normalise_email,
+    parse_base_url,
+    parse_datetime,
+    parse_duration,
+    parse_slug,
+)
 
 
 def test_iso_dates_and_times_become_utc():

@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 import testkeys
+from badgekiln import cli
+from badgekiln.crypto import dataintegrity, jws, keys, multikey
 from conftest import FIXED_NOW, build, copy_project
-from generator import cli, dataintegrity, jws, keys, multikey
 from ob2validator import serve_directory
 
 EPOCH = str(int(FIXED_NOW.timestamp()))

@@ -9,9 +9,8 @@ import base64
 import json
 from pathlib import Path
 
+from badgekiln.crypto import keys, multikey
 from cryptography.hazmat.primitives import serialization
-
-from generator import keys, multikey
 
 KEY_FILE = Path(__file__).resolve().parent / "keys" / "TEST-ONLY-signing-key.json"
 

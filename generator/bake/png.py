@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from . import BakeError, Baked
+from . import Baked, BakeError
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KEYWORDS = {"ob2": b"openbadges", "ob3": b"openbadgecredential"}

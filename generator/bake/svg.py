@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from . import BakeError, Baked, is_json
+from . import Baked, BakeError, is_json
 
 NAMESPACES = {"ob2": "http://openbadges.org", "ob3": "https://purl.imsglobal.org/ob/v3p0"}
 ELEMENTS = {"ob2": "assertion", "ob3": "credential"}

@@ -1,0 +1,75 @@
+"""The public API: `check` a project, or `build` it into a site. The only build sequence.
+
+The command line, `serve`, the tests and the benchmark all call these two functions, so there
+is one way to build: check (load -> validate -> model -> sign), then stream the artifacts to
+the atomic writer, recording the ledger first so that a published page never shows a link
+the ledger forgot.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import ledger
+from .pipeline.assemble import all_artifacts
+from .pipeline.cache import Cache
+from .pipeline.check import BuildOptions, CheckResult, check_project
+from .pipeline.writer import write_file_atomic, write_site
+
+
+@dataclass
+class BuildResult:
+    """What a build did. `written` is False when nothing was published (see `checked.diagnostics`)."""
+
+    checked: CheckResult
+    out: Path
+    files: int = 0  # files in the published site
+    reused: int = 0  # awards whose files were kept from the previous build
+
+    @property
+    def written(self) -> bool:
+        return self.files > 0
+
+    @property
+    def ok(self) -> bool:
+        return self.written and self.checked.ok
+
+
+def check(project: Path, options: BuildOptions | None = None, *, render: bool = True) -> CheckResult:
+    """Check everything a build would, writing nothing.
+
+    With `render`, every page is rendered too (and discarded), so template errors count.
+    """
+    checked = check_project(Path(project), options or BuildOptions())
+    if render and checked.model is not None:
+        for _ in all_artifacts(checked, jobs=checked.options.jobs):
+            pass
+        if checked.report.has_errors(checked.options.strict):
+            checked.model = None
+    return checked
+
+
+def build(project: Path, options: BuildOptions | None = None, *, checked: CheckResult | None = None) -> BuildResult:
+    """Check the project and publish it atomically (pass `checked` to reuse a `check(render=False)`).
+
+    Raises pipeline.writer.WriteError when the output folder cannot be used.
+    """
+    project = Path(project)
+    options = options or BuildOptions()
+    checked = checked or check_project(project, options)
+    out = (options.out or project / "_site").resolve()
+    result = BuildResult(checked, out)
+    if checked.model is None:
+        return result
+    cache = Cache.load(project, out) if options.incremental else None
+    if checked.ledger_changed and options.record_ledger:  # first: a site never shows slugs the ledger forgot
+        write_file_atomic(project / ledger.LEDGER_PATH, checked.ledger_after)
+    result.files = write_site(out, all_artifacts(checked, cache, options.jobs), project,
+                              should_commit=lambda: not checked.report.has_errors(options.strict))
+    if result.files and cache is not None:
+        cache.save()
+        result.reused = cache.hits
+    return result
+
+
+__all__ = ["BuildOptions", "BuildResult", "CheckResult", "build", "check"]

@@ -1,0 +1,19 @@
+"""Output files as data: every stage produces `Artifact`s, only the writer puts them on disk."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+
+@dataclass(frozen=True)
+class Reused:
+    """A file taken unchanged from the previous site (pipeline/cache.py): linked, not rewritten."""
+
+    source: str
+
+
+class Artifact(NamedTuple):
+    """One output file: its path inside the site (checked by routes) and its bytes."""
+
+    path: str
+    data: bytes | Reused

@@ -1,0 +1,174 @@
+"""Safe YAML with positions: every mapping, key and value remembers its line and column.
+
+Built on PyYAML's SafeLoader composer; values are constructed here so that
+- dates stay strings (the schema parses them, so `31/12/2026` gets a proper error),
+- only `true`/`false` are booleans (no YAML 1.1 `yes`/`no`/`on` surprises),
+- duplicate keys, aliases, merge keys and custom tags are errors, not silent behaviour.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from ..diagnostics import Location, Report
+
+MAX_YAML_BYTES = 5 * 1024 * 1024
+
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\Z")
+_NULL = {"", "~", "null", "Null", "NULL"}
+
+
+class YMap(dict):
+    """A dict that knows where it and each of its keys and values are in the file."""
+
+    loc: Location
+    key_locs: dict[str, Location]
+    value_locs: dict[str, Location]
+
+    def key_loc(self, key: str) -> Location:
+        return self.key_locs.get(key, self.loc)
+
+    def value_loc(self, key: str) -> Location:
+        return self.value_locs.get(key, self.loc)
+
+
+class YList(list):
+    """A list that knows where it and each item are in the file."""
+
+    loc: Location
+    item_locs: list[Location]
+
+
+def location_of(value: Any, default: Location) -> Location:
+    return getattr(value, "loc", default)
+
+
+def _mark(path: str, node: yaml.Node, key: str = "") -> Location:
+    return Location(path, node.start_mark.line + 1, node.start_mark.column + 1, key)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    text = node.value
+    if node.style is not None:  # quoted or block scalar: always a string
+        return text
+    if text in _NULL:
+        return None
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    return text
+
+
+class _Builder:
+    def __init__(self, path: str, report: Report):
+        self.path = path
+        self.report = report
+
+    def build(self, node: yaml.Node, keypath: str) -> Any:
+        if node.tag not in (
+            "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:str",
+            "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary",
+            "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value",
+        ):
+            self.report.error("E107", f"custom YAML tag {node.tag!r} is not supported",
+                              _mark(self.path, node, keypath), "remove the tag; write a plain value")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, keypath)
+        if isinstance(node, yaml.SequenceNode):
+            result = YList()
+            result.loc = _mark(self.path, node, keypath)
+            result.item_locs = []
+            for index, item in enumerate(node.value):
+                path = f"{keypath}[{index}]"
+                result.append(self.build(item, path))
+                result.item_locs.append(_mark(self.path, item, path))
+            return result
+        return _scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, keypath: str) -> YMap:
+        result = YMap()
+        result.loc = _mark(self.path, node, keypath)
+        result.key_locs, result.value_locs = {}, {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.report.error("E107", "merge keys (<<) are not supported",
+                                  _mark(self.path, key_node, keypath), "write the keys out in full")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.report.error("E203", "a mapping key must be a plain word",
+                                  _mark(self.path, key_node, keypath))
+                continue
+            key = str(key_node.value)
+            child = f"{keypath}.{key}" if keypath else key
+            if key in result:
+                first = result.key_locs[key]
+                self.report.error("E103", f"duplicate key '{key}' (first defined on line {first.line})",
+                                  _mark(self.path, key_node, child), "keep one of the two; YAML keeps only the last")
+                continue
+            result[key] = self.build(value_node, child)
+            result.key_locs[key] = _mark(self.path, key_node, child)
+            result.value_locs[key] = _mark(self.path, value_node, child)
+        return result
+
+
+class _NoAliasComposer(yaml.SafeLoader):
+    """SafeLoader whose composer refuses aliases (no billion-laughs expansion, no surprises)."""
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not supported; write the value out", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def decode_text(data: bytes, path: str, report: Report) -> str | None:
+    """UTF-8 (a BOM is tolerated) or a located E101."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        report.error("E101", f"file is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                     Location(path, line), "save the file as UTF-8 in your editor")
+        return None
+
+
+def load_yaml(data: bytes, path: str, report: Report) -> Any:
+    """Parse one YAML document into YMap/YList/scalars, reporting every problem to `report`."""
+    if len(data) > MAX_YAML_BYTES:
+        report.error("E104", f"file is {len(data)} bytes; the limit is {MAX_YAML_BYTES}", Location(path),
+                     "split it into several files")
+        return None
+    text = decode_text(data, path, report)
+    if text is None:
+        return None
+    try:
+        loader = _NoAliasComposer(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        if "alias" in str(exc.problem):
+            report.error("E107", str(exc.problem), Location(path, line, col),
+                         "YAML anchors and aliases are not supported in content")
+        else:
+            report.error("E102", f"{exc.problem or exc.context}", Location(path, line, col),
+                         "check indentation and quoting around this line; quote values containing ': ' or '#'")
+        return None
+    except yaml.YAMLError as exc:
+        report.error("E102", str(exc), Location(path))
+        return None
+    if node is None:
+        return None
+    return _Builder(path, report).build(node, "")

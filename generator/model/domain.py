@@ -1,0 +1,231 @@
+"""The validated domain: frozen dataclasses with no I/O and no formatting.
+
+Everything downstream (credentials, pages, baking) reads these and nothing else, so a value
+that reaches the output has been checked once, here, at the boundary.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..diagnostics import Location
+from ..validate.values import Duration
+
+
+@dataclass(frozen=True)
+class Image:
+    """A source image as bytes plus what inspection learnt about it."""
+
+    source: str  # project-relative path
+    data: bytes
+    format: str  # "png" or "svg"
+    width: int
+    height: int
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def digest_form(self) -> dict:
+        """What a digest of this image covers (canonical.plain): hashed once, not per award."""
+        return {"source": self.source, "format": self.format, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class Theme:
+    primary_color: str
+    accent_color: str
+    logo: Image | None
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    base_url: str
+    language: str
+    description: str
+    theme: Theme
+    footer: str
+    contact_email: str | None
+    privacy_url: str | None
+    public_repository: bool
+    # optional signed forms (site.yaml `signing:`); the OB 3.0 credential is always made
+    vc_jwt: bool = False  # also publish each credential as a VC-JWT (RS256)
+    ob2_signed: bool = False  # also publish OB 2.0 SignedBadge assertions (JWS, RS256)
+    credential_status: str = "single"  # shape of credentialStatus in new credentials (statuslist.py)
+
+
+@dataclass(frozen=True)
+class Issuer:
+    slug: str
+    name: str
+    url: str
+    email: str
+    description: str
+    image: Image | None
+    telephone: str | None
+    location: Location
+    linkedin_organization_id: int | None = None  # LinkedIn "Add to profile" (social.py)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    name: str
+    url: str
+    description: str | None
+    framework: str | None
+    code: str | None
+
+
+@dataclass(frozen=True)
+class Badge:
+    slug: str
+    name: str
+    issuer: str
+    description: str
+    image: Image
+    criteria: str  # Markdown
+    criteria_url: str | None
+    tags: tuple[str, ...]
+    alignments: tuple[Alignment, ...]
+    credits: float | int | None
+    achievement_type: str
+    valid_for: Duration | None
+    location: Location
+    renewal: RenewalRule | None = None  # CPD renewal rule ("every 12m, 20 points")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    url: str | None
+    name: str | None
+    description: str | None
+
+
+# --- Lifecycle facts (revocation, suspension, CPD renewal) -------------------------
+# All of them come from content (and the ledger), never from a clock, so pages that show them
+# stay byte-identical between builds. Whether an award has *expired* or *lapsed* depends on
+# when it is looked at: pages leave that to the browser (status.expiry_state), `due` and
+# `verify` use the wall clock.
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A dated status change recorded in content: a revocation, suspension or reinstatement."""
+
+    on: datetime
+    reason: str  # may be "" for a reinstatement
+
+
+@dataclass(frozen=True)
+class RenewalRule:
+    """A badge's CPD renewal rule: every `every`, log at least `amount` `unit` to renew."""
+
+    every: Duration
+    amount: float | int
+    unit: str  # "points" or "hours"
+
+
+@dataclass(frozen=True)
+class CpdActivity:
+    """One logged CPD activity (content: an award's `cpd:` list)."""
+
+    date: datetime
+    title: str
+    amount: float | int
+    unit: str  # "points" or "hours"
+    evidence: str | None  # URL
+
+
+@dataclass(frozen=True)
+class CpdPeriod:
+    """One renewal period [start, end) and the CPD logged in it."""
+
+    number: int  # 0 = the period of the original award
+    start: datetime
+    end: datetime
+    required: float | int
+    logged: float | int
+    activities: tuple[CpdActivity, ...]
+    met_on: datetime | None  # date the logged total reached `required` (None: not reached)
+    renewed: bool  # a credential for the next period exists (issued now or earlier)
+
+    @property
+    def needed(self) -> float | int:
+        """Points (or hours) still to log in this period; 0 once met."""
+        return 0 if self.renewed else max(0, self.required - self.logged)
+
+
+@dataclass(frozen=True)
+class CpdProgress:
+    """Where one credential sits in its CPD renewal chain (only for badges with a renewal rule).
+
+    Each period's credential is its own award (own ledger entry, slug, page, status index);
+    `number` 0 is the award in content, 1.. the renewals the generator issued from the CPD log.
+    `period` is *this* credential's period: CPD logged in it earns the next credential.
+    `renewed_by` is None for the newest credential of the chain; if its period falls short,
+    the badge lapses when that credential expires (`lapses_on`).
+    """
+
+    rule: RenewalRule
+    number: int
+    root_key: str  # ledger key of the award in content (number 0)
+    previous: str | None  # slug of the credential this one renews
+    renewed_by: str | None  # slug of the credential that renews this one
+    period: CpdPeriod
+    periods: tuple[CpdPeriod, ...]  # the whole chain, oldest first
+    lapses_on: datetime | None  # expiry of the newest credential while its period is short
+
+    @property
+    def current(self) -> bool:
+        """This is the newest credential of the chain."""
+        return self.renewed_by is None
+
+
+@dataclass(frozen=True)
+class Award:
+    """One award as content states it, joined with what the ledger froze for it."""
+
+    key: str  # stable handle: badge/recipient[/id]; never contains an email
+    badge: str
+    recipient_name: str
+    email: str  # normalised; used only for hashing, never rendered
+    show_name: bool
+    listed: bool
+    evidence: tuple[Evidence, ...]
+    narrative: str | None
+    location: Location
+    # frozen in the ledger at first build
+    slug: str
+    salt: str
+    issued_on: datetime
+    expires: datetime | None
+    # lifecycle (see StatusChange, CpdProgress above); status.award_state reads them
+    status_index: int | None = None  # position in the status lists, minted in the ledger
+    revocation: StatusChange | None = None  # revoked (permanent)
+    suspension: StatusChange | None = None  # suspended now (None once reinstated)
+    lifted_suspension: StatusChange | None = None  # a past suspension that was lifted...
+    reinstatement: StatusChange | None = None  # ...and when/why it was lifted
+    cpd_log: tuple[CpdActivity, ...] = ()  # the whole log of the award in content, by date
+    cpd: CpdProgress | None = None  # renewal chain position (badge has a renewal rule)
+
+
+@dataclass(frozen=True)
+class SiteModel:
+    """The whole validated site, every collection sorted so iteration order is deterministic."""
+
+    site: Site
+    issuers: tuple[Issuer, ...]
+    badges: tuple[Badge, ...]
+    awards: tuple[Award, ...]
+
+    def issuer(self, slug: str) -> Issuer:
+        return next(i for i in self.issuers if i.slug == slug)
+
+    def badge(self, slug: str) -> Badge:
+        return next(b for b in self.badges if b.slug == slug)
+
+    def awards_of(self, badge_slug: str) -> tuple[Award, ...]:
+        return tuple(a for a in self.awards if a.badge == badge_slug)

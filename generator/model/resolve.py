@@ -1,0 +1,229 @@
+"""Resolve validated content into the domain model: references, images, the ledger, lifecycle.
+
+Every file has been validated on its own (validate/entities.py); here a badge meets its issuer
+and image, an award its badge and recipient, and the ledger gives each award what was minted
+for it once (slug, salt, dates). The result is a frozen `SiteModel`, or None with every
+problem in the report.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import PurePosixPath
+
+from ..diagnostics import Location, Report, did_you_mean
+from ..load import images
+from ..load.files import CONTENT, Sources
+from ..load.positioned_yaml import load_yaml
+from ..validate import schema
+from ..validate.entities import (
+    AwardFields,
+    load_entities,
+    load_recipients,
+    validate_awards,
+)
+from ..validate.schema import Validated
+from . import ledger, lifecycle
+from .domain import Alignment, Award, Badge, Evidence, Issuer, Site, SiteModel, Theme
+
+
+def award_key(badge: str, email: str, award_id: str | None) -> str:
+    """Stable ledger key of an award; the email enters only as a hash."""
+    person = hashlib.sha256(email.encode("utf-8")).hexdigest()[:16]
+    return f"{badge}/{person}" + (f"/{award_id}" if award_id else "")
+
+
+def _image(sources: Sources, ref: str | None, where: Location, report: Report):
+    if ref is None:
+        return None
+    rel = PurePosixPath(ref)
+    if rel.is_absolute() or ".." in rel.parts or "\\" in ref:
+        report.error("E401", f"image path '{ref}' must be relative to content/ and stay inside it", where,
+                     "write it like images/first-aid.png")
+        return None
+    path = f"{CONTENT}/{rel.as_posix()}"
+    data = sources.files.get(path)
+    if data is None:
+        candidates = [p[len(CONTENT) + 1:] for p in sources.files if p.lower().endswith((".png", ".svg"))]
+        report.error("E401", f"image '{ref}' not found (looked for {path})", where,
+                     did_you_mean(ref, candidates) or "put the image under content/images/")
+        return None
+    return images.inspect(data, path, report, where)
+
+
+def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: ledger.Minter,
+                now: datetime, report: Report) -> tuple[SiteModel | None, dict[str, ledger.Entry]]:
+    """Validate and resolve everything; None (with errors in `report`) when content is unusable."""
+    site_fields = _site_fields(sources, report)
+    issuers_raw, known_issuers = load_entities(sources, "issuers", schema.ISSUER, "issuer", report)
+    badges_raw, known_badges = load_entities(sources, "badges", schema.BADGE, "badge", report)
+    people, known_people = load_recipients(sources, report)
+    awards_raw = validate_awards(sources, people, known_people, report)
+    issuers = _resolve_issuers(sources, issuers_raw, report)
+    badges = _resolve_badges(sources, badges_raw, issuers_raw, known_issuers, report)
+    wanted = _WantedAwards(old_ledger)
+    for raw in awards_raw:
+        wanted.add(raw, {b.slug: b for b in badges}, badges_raw, known_badges, now, report)
+    wanted.add_renewals({b.slug: b for b in badges})
+    _warn_public_roster(sources, site_fields, report)
+    new_ledger = ledger.reconcile(old_ledger, wanted.wanted, minter, report, check_removed=not report.has_errors())
+    if report.has_errors() or site_fields is None:
+        return None, new_ledger
+    site = _site(sources, site_fields, report)
+    awards = wanted.awards(new_ledger, {b.slug: b for b in badges})
+    if report.has_errors():
+        return None, new_ledger
+    return SiteModel(site, tuple(issuers), tuple(badges), tuple(awards)), new_ledger
+
+
+def _site_fields(sources: Sources, report: Report) -> Validated | None:
+    site_path = f"{CONTENT}/site.yaml"
+    if site_path not in sources.files:
+        report.error("E202", "content/site.yaml is missing", Location(site_path),
+                     "create it with `python build.py new site` (title and base_url are required)")
+        return None
+    doc = load_yaml(sources.files[site_path], site_path, report)
+    return schema.validate(doc, schema.SITE, report, Location(site_path, 1), "site.yaml")
+
+
+def _resolve_issuers(sources: Sources, issuers_raw: dict[str, Validated], report: Report) -> list[Issuer]:
+    issuers = []
+    for slug, f in sorted(issuers_raw.items()):
+        img = _image(sources, f.get("image"), f.at("image"), report)
+        if _has(f, "name", "url", "email"):
+            issuers.append(Issuer(slug, f["name"], f["url"], f["email"], f["description"], img,
+                                  f.get("telephone"), f.loc,
+                                  linkedin_organization_id=f.get("linkedin_organization_id")))
+    return issuers
+
+
+def _badge_issuer(slug: str, f: Validated, issuers_raw: dict[str, Validated], known_issuers: set[str],
+                  report: Report) -> str | None:
+    """The badge's issuer id: as given, or the only issuer there is; None (reported) if unusable."""
+    issuer = f.get("issuer")
+    if issuer is None:
+        if len(known_issuers) == 1:
+            only = next(iter(known_issuers))
+            return only if only in issuers_raw else None
+        report.error("E202", f"badge '{slug}' needs 'issuer' (there are {len(known_issuers)} issuers)",
+                     f.loc, f"add `issuer: {next(iter(sorted(issuers_raw)), 'ID')}`")
+        return None
+    if issuer not in issuers_raw:
+        if issuer not in known_issuers:
+            report.error("E301", f"unknown issuer '{issuer}'", f.at("issuer"),
+                         did_you_mean(issuer, issuers_raw) or "add a file content/issuers/<id>.yaml")
+        return None
+    return issuer
+
+
+def _resolve_badges(sources: Sources, badges_raw: dict[str, Validated], issuers_raw: dict[str, Validated],
+                    known_issuers: set[str], report: Report) -> list[Badge]:
+    badges = []
+    for slug, f in sorted(badges_raw.items()):
+        issuer = _badge_issuer(slug, f, issuers_raw, known_issuers, report)
+        img = _image(sources, f.get("image"), f.at("image"), report)
+        if img is not None and img.width != img.height:
+            report.warning("W202", f"badge image is {img.width}x{img.height}, not square", f.at("image"),
+                           "badge displays crop to a square; use a square image")
+        if issuer is None or img is None or not _has(f, "name", "description", "criteria"):
+            continue
+        alignments = tuple(Alignment(a["name"], a["url"], a.get("description"), a.get("framework"), a.get("code"))
+                           for a in f["alignments"])
+        renewal = lifecycle.rule_of(f, report)  # CPD renewal rule (None if absent or broken)
+        badges.append(Badge(slug, f["name"], issuer, f["description"], img, f["criteria"], f.get("criteria_url"),
+                            tuple(f["tags"]), alignments, f.get("credits"), f["achievement_type"],
+                            f.get("valid_for"), f.loc, renewal))
+    return badges
+
+
+class _WantedAwards:
+    """The awards content asks for, keyed for the ledger, with their lifecycle and CPD renewals."""
+
+    def __init__(self, old_ledger: dict[str, ledger.Entry]):
+        self.old_ledger = old_ledger
+        self.wanted: list[ledger.Wanted] = []
+        self.keyed: dict[str, AwardFields] = {}
+        self.lifecycles: dict[str, lifecycle.Lifecycle] = {}  # revocation, suspension, CPD log
+        self.plans: dict = {}
+
+    def add(self, raw: AwardFields, badges: dict[str, Badge], badges_raw: dict[str, Validated],
+            known_badges: set[str], now: datetime, report: Report) -> None:
+        f = raw.fields
+        slug = f.get("badge")
+        if slug not in badges:
+            if slug not in known_badges:
+                report.error("E301", f"unknown badge '{slug}'", f.at("badge"),
+                             did_you_mean(slug, badges_raw) or "add a file content/badges/<id>.yaml")
+            return
+        if "issued_on" not in f.values:
+            return
+        key = award_key(slug, raw.email, f.get("id"))
+        if key in self.keyed:
+            first = self.keyed[key].fields.loc
+            report.error("E302", f"{raw.recipient_name} has badge '{slug}' twice (first at {first})", f.loc,
+                         "remove the duplicate, or give each award a distinct `id:` if both are real")
+            return
+        issued = f["issued_on"]
+        if issued > now:
+            report.error("E204", f"issued_on {issued.date()} is in the future", f.at("issued_on"),
+                         "validators reject badges issued in the future; use the completion date")
+            return
+        badge = badges[slug]
+        explicit = f.get("expires")
+        policy = badge.valid_for or (badge.renewal.every if badge.renewal else None)  # renewal implies expiry
+        expires = explicit if explicit is not None else (policy.after(issued) if policy else None)
+        if expires is not None and expires <= issued:
+            report.error("E307", "expires is not after issued_on", f.at("expires") if explicit else f.loc,
+                         "an award must be valid for some time after it is issued")
+            return
+        self.keyed[key] = raw
+        self.wanted.append(ledger.Wanted(key, slug, issued, expires, explicit is not None, f.loc))
+        self.lifecycles[key] = lifecycle.parse(f, badge, issued, now, report)
+
+    def add_renewals(self, badges: dict[str, Badge]) -> None:
+        """Each CPD renewal is its own ledger entry (own slug, salt, status index)."""
+        self.plans, renewals = lifecycle.renewal_wants(self.wanted, self.lifecycles, badges, self.old_ledger)
+        self.wanted.extend(renewals)
+
+    def awards(self, new_ledger: dict[str, ledger.Entry], badges: dict[str, Badge]) -> list[Award]:
+        """The model's awards (with their CPD renewals), in issue order."""
+        awards = []
+        for key, raw in self.keyed.items():
+            entry = new_ledger[key]
+            f = raw.fields
+            evidence = tuple(Evidence(e.get("url"), e.get("name"), e.get("description")) for e in f["evidence"])
+            award = Award(key, f["badge"], raw.recipient_name, raw.email, raw.show_name, raw.listed, evidence,
+                          f.get("narrative"), f.loc, entry.slug, entry.salt, entry.issued_on, entry.expires)
+            awards.extend(lifecycle.chain(award, self.lifecycles.get(key), self.plans.get(key), badges[award.badge],
+                                          new_ledger))
+        awards.sort(key=lambda a: (a.issued_on, a.slug))
+        return awards
+
+
+def _warn_public_roster(sources: Sources, site_fields: Validated | None, report: Report) -> None:
+    if site_fields is not None and site_fields.get("public_repository") and any(
+            p.startswith((f"{CONTENT}/recipients/", f"{CONTENT}/awards/")) for p in sources.files):
+        report.warning("W101", "site.yaml says the source repository is public, but content/ holds recipient "
+                       "names and emails", site_fields.at("public_repository"),
+                       "make the repository private (see README: Deploying without publishing emails)")
+
+
+def _site(sources: Sources, site_fields: Validated, report: Report) -> Site:
+    theme_f = site_fields.get("theme")
+    theme = Theme(
+        theme_f["primary_color"] if theme_f else "#1f4e79", theme_f["accent_color"] if theme_f else "#c8102e",
+        _image(sources, theme_f.get("logo"), theme_f.at("logo"), report) if theme_f else None)
+    return Site(site_fields["title"], site_fields["base_url"], site_fields["language"], site_fields["description"],
+                theme, site_fields["footer"], site_fields.get("contact_email"), site_fields.get("privacy_url"),
+                site_fields["public_repository"], **_signing_options(site_fields.get("signing")))
+
+
+def _signing_options(signing: Validated | None) -> dict:
+    if not signing:
+        return {}
+    return {"vc_jwt": bool(signing["vc_jwt"]), "ob2_signed": bool(signing["ob2_signed"]),
+            "credential_status": signing["credential_status"]}
+
+
+def _has(fields: Validated, *names: str) -> bool:
+    return all(fields.get(n) is not None for n in names)

@@ -1,0 +1,73 @@
+"""Every output file of a checked project, in a fixed order, one at a time.
+
+Shared files first, then each award's files in model order: reused from the previous build
+when its sources are unchanged (cache.py), otherwise rendered, in parallel across the cores
+(parallel.py). Files are yielded as they are made, so the writer streams the site to disk
+and a 100k-award site is never held in memory whole.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..artifacts import Artifact
+from ..load import images
+from ..model.routes import Routes
+from ..render import i18n, templates
+from . import parallel
+from .award_outputs import AwardRenderer, AwardSources
+from .cache import Cache
+from .check import CheckResult
+from .site_outputs import site_artifacts
+
+
+def all_artifacts(checked: CheckResult, cache: Cache | None = None, jobs: int | None = None) -> Iterator[Artifact]:
+    """The whole site. Template errors go to the report (the writer then aborts)."""
+    model, report = checked.model, checked.report
+    assert model is not None, "all_artifacts() needs a project that checked without errors"
+    routes = Routes(model.site.base_url)
+    strings = i18n.for_site(checked.project, model.site.language, report)
+    env = templates.environment(checked.project, strings)
+    yield from site_artifacts(checked.project, model, checked.signing, routes, strings, env, report)
+    renderer = AwardRenderer(routes, strings, env, {b.slug: (images.png_for(b.image), images.svg_for(b.image))
+                                                    for b in model.badges})
+    yield from _award_artifacts(checked, renderer, cache, jobs)
+
+
+def award_sources(checked: CheckResult) -> list[AwardSources]:
+    """What each award's files are made from, in model order."""
+    model, state = checked.model, checked.signing
+    issuers = {i.slug: i for i in model.issuers}
+    badges = {b.slug: b for b in model.badges}
+    sources = []
+    for award in model.awards:
+        badge = badges[award.badge]
+        issuer = issuers[badge.issuer]
+        sources.append(AwardSources(model.site, issuer, badge, award,
+                                    state.for_award(award, issuer) if state is not None else None))
+    return sources
+
+
+class _AwardJob:
+    """What forked workers inherit: the renderer and every award's sources (indexes are the items)."""
+
+    def __init__(self, renderer: AwardRenderer, sources: list[AwardSources]):
+        self.renderer, self.sources = renderer, sources
+
+    @staticmethod
+    def run(job: "_AwardJob", index: int):
+        return job.renderer.render(job.sources[index])
+
+
+def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, cache: Cache | None,
+                     jobs: int | None) -> Iterator[Artifact]:
+    report = checked.report
+    sources = award_sources(checked)
+    job = _AwardJob(renderer, sources)
+    reused = [cache.reusable(s.digest) if cache is not None else None for s in sources]
+    rendered = parallel.map_ordered(_AwardJob.run, job, [i for i, r in enumerate(reused) if r is None], jobs)
+    for index, source in enumerate(sources):
+        files, diagnostics = (reused[index], []) if reused[index] is not None else next(rendered)
+        report.extend(diagnostics)
+        if cache is not None and not diagnostics:
+            cache.record(source.digest, [a.path for a in files])
+        yield from files

@@ -1,0 +1,88 @@
+"""The checking stages: load -> validate -> model -> sign, as data, writing nothing.
+
+`check_project()` reads content/, the ledger and the keys, and returns everything the output
+stages need (`CheckResult`): the model, the ledger as it will be after this build, the
+signing state and every diagnostic. Disk is read here and nowhere later in the pipeline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from ..clock import now_from_env
+from ..credentials import signing
+from ..crypto import keys
+from ..diagnostics import Diagnostic, Location, Report
+from ..load.files import read_sources
+from ..model import ledger, resolve
+from ..model.domain import SiteModel
+
+
+@dataclass
+class BuildOptions:
+    """How to check and build a project; the defaults are `badgekiln build` on a terminal."""
+
+    base_url: str | None = None  # overrides site.yaml (local previews)
+    frozen: bool = False  # CI: the ledger must not change
+    strict: bool = False  # warnings count as errors
+    reissue: bool = False  # re-sign issued credentials whose content changed (else E502)
+    now: datetime = field(default_factory=now_from_env)
+    minter: ledger.Minter = field(default_factory=ledger.SecretsMinter)
+    keyring: keys.Keyring | None = None  # None: keys/ and $BADGEKILN_SIGNING_KEYS
+    out: Path | None = None  # output folder (default: <project>/_site)
+    incremental: bool = True  # reuse unchanged awards' files from the previous build (pipeline/cache.py)
+    record_ledger: bool = True  # write content/ledger.json (a preview never does)
+    jobs: int | None = None  # worker processes (default: $BADGEKILN_JOBS or every core)
+
+
+@dataclass
+class CheckResult:
+    """The project as checked: the model (None when content is unusable) and the ledger after."""
+
+    project: Path
+    options: BuildOptions
+    model: SiteModel | None
+    ledger_before: bytes | None
+    ledger_after: bytes
+    report: Report
+    signing: signing.SigningState | None = None
+
+    @property
+    def ledger_changed(self) -> bool:
+        return self.ledger_before != self.ledger_after
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.report.sorted()
+
+    @property
+    def ok(self) -> bool:
+        return self.model is not None and not self.report.has_errors(self.options.strict)
+
+    @property
+    def notices(self) -> list[str]:
+        """Console notes (what was signed, what could not be): never part of the output."""
+        return list(self.signing.notices) if self.signing else []
+
+
+def check_project(project: Path, options: BuildOptions) -> CheckResult:
+    report = Report()
+    sources = read_sources(project)
+    before = sources.files.get(ledger.LEDGER_PATH)
+    old = ledger.parse(before, report)
+    model, entries = resolve.build_model(sources, old, options.minter, options.now, report)
+    preview = model is not None and options.base_url not in (None, model.site.base_url)
+    if model is not None and options.base_url:
+        model = replace(model, site=replace(model.site, base_url=options.base_url))
+    signed = signing.prepare(project, model, entries, before, options, report, preview=preview)
+    after = ledger.serialise(signed.entries, signed.registry)
+    if options.frozen and before != after and not report.has_errors():
+        added = sorted(set(entries) - set(old))
+        what = (f"add {len(added)} award(s) to the ledger ({', '.join(added[:3])}{', ...' if len(added) > 3 else ''})"
+                if added else "record new credential signatures or signing keys in the ledger")
+        report.error("E304", f"--frozen: this build would {what}", Location(ledger.LEDGER_PATH),
+                     "run `python build.py` locally and commit content/ledger.json")
+    if report.has_errors(options.strict):
+        model = None
+    return CheckResult(project, options, model, before, after, report, signed.state)

@@ -1,0 +1,66 @@
+"""The site's shared files: assets, index, issuers, badges, keys and status lists.
+
+Unlike an award's files these read the whole model (the index lists every badge, a status
+list covers every award of its issuer), so they are made fresh on every build.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import jinja2
+
+from .. import canonical
+from ..artifacts import Artifact
+from ..credentials import ob2, ob2_revocation, signing, status_lists
+from ..diagnostics import Report
+from ..model.domain import SiteModel
+from ..model.routes import Routes
+from ..render import pages, templates
+from ..render.i18n import Catalogue
+
+
+def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState | None, routes: Routes,
+                   strings: Catalogue, env: jinja2.Environment, report: Report) -> Iterator[Artifact]:
+    """Every file that is not one award's, in a fixed order. Template errors go to `report`."""
+    site = model.site
+
+    def page(path: str, template: str, **context) -> Iterator[Artifact]:
+        return templates.page(env, site, routes, path, template, report, **context)
+
+    yield Artifact(".nojekyll", b"")
+    yield from static_assets(project)
+    yield from pages.site_files(site, routes)
+    if site.theme.logo:
+        yield Artifact(f"{routes.site_logo}.{site.theme.logo.format}", site.theme.logo.data)
+    yield from page(routes.index, "index.html", model=model, **pages.index_context(model, routes))
+    yield from page(routes.not_found, "404.html")
+    yield from page(routes.verify_page, "verify.html", **pages.verify_context(routes))
+    yield from signing.site_files(state, model, routes)
+    for issuer in model.issuers:
+        yield Artifact(routes.issuer_json(issuer), canonical.json_bytes(
+            signing.ob2_issuer_profile(state, issuer, ob2.issuer_profile(issuer, routes), routes)))
+        if issuer.image:
+            yield Artifact(routes.issuer_image(issuer), issuer.image.data)
+        yield from page(routes.issuer_page(issuer), "issuer.html", **pages.issuer_context(issuer, model, routes))
+        yield Artifact(routes.ob2_revocation_list(issuer), canonical.json_bytes(ob2_revocation.revocation_list(
+            issuer, [a for a in model.awards if model.badge(a.badge).issuer == issuer.slug], routes)))
+    yield from status_lists.status_files(state, model, routes)
+    for badge in model.badges:
+        issuer = model.issuer(badge.issuer)
+        yield Artifact(routes.badge_json(badge), canonical.json_bytes(ob2.badge_class(badge, model, routes)))
+        yield Artifact(routes.badge_image(badge), badge.image.data)
+        yield from page(routes.badge_page(badge), "badge.html", **pages.badge_context(
+            badge, issuer, model.awards_of(badge.slug), site, routes, strings))
+        yield from pages.badge_files(badge, issuer, site, routes, strings)
+
+
+def static_assets(project: Path) -> Iterator[Artifact]:
+    """templates/assets/* (the project's copy first), published under /assets/."""
+    seen: dict[str, bytes] = {}
+    for folder in (templates.BUILTIN_TEMPLATES / "assets", project / "templates" / "assets"):
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    seen[f"assets/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
+    yield from (Artifact(path, data) for path, data in sorted(seen.items()))

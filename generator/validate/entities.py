@@ -1,0 +1,160 @@
+"""Validate every content file against its field specs: issuers, badges, recipients, awards.
+
+Each file is parsed (positioned YAML or a CSV roster) and checked on its own; references
+between files (a badge's issuer, an award's recipient) are resolved later, in model/resolve.py.
+Every problem is reported, and a broken file is remembered by name so that references to it
+do not cascade into "unknown ..." errors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from ..diagnostics import Location, Report, did_you_mean
+from ..load.files import Sources
+from ..load.positioned_yaml import YList, YMap, load_yaml
+from ..load.roster import parse_roster
+from .schema import AWARD, AWARDS_FILE, RECIPIENT, Schema, Validated, validate
+from .values import parse_slug
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class AwardFields:
+    """An award's validated fields, its recipient looked up (content/recipients/ or inline)."""
+
+    fields: Validated
+    recipient_name: str
+    email: str
+    show_name: bool
+    listed: bool
+
+
+def _slug_from_path(path: str, report: Report) -> str | None:
+    stem = PurePosixPath(path).stem
+    try:
+        return parse_slug(stem)
+    except ValueError as exc:
+        report.error("E208", f"file name: {exc}", Location(path), "rename the file; its name is the id in URLs")
+        return None
+
+
+def load_entities(sources: Sources, folder: str, spec: Schema, what: str,
+                   report: Report) -> tuple[dict[str, Validated], set[str]]:
+    """Valid entities by slug, and every slug that has a file (valid or not, to avoid cascades)."""
+    found: dict[str, Validated] = {}
+    known: set[str] = set()
+    for path, data in sources.under(folder, YAML_SUFFIXES):
+        slug = _slug_from_path(path, report)
+        known.add(slug or PurePosixPath(path).stem)
+        errors_before = report.error_count()
+        doc = load_yaml(data, path, report)
+        if doc is None:
+            if report.error_count() == errors_before:
+                report.error("E106", f"{what} file is empty", Location(path, 1), "add the fields or delete the file")
+            continue
+        result = validate(doc, spec, report, Location(path, 1), what)
+        if result is None or slug is None:
+            continue
+        if slug in found:
+            report.error("E302", f"{what} '{slug}' is defined twice (also in {found[slug].loc.path})",
+                         Location(path, 1), "rename one of the files")
+            continue
+        found[slug] = result
+    return found, known
+
+
+def load_recipients(sources: Sources, report: Report) -> tuple[dict[str, Validated], set[str]]:
+    people: dict[str, Validated] = {}
+    known: set[str] = set()
+    for path, data in sources.under("recipients", YAML_SUFFIXES):
+        doc = load_yaml(data, path, report)
+        if doc is None:
+            continue
+        if not isinstance(doc, YList):
+            report.error("E106", "a recipients file must be a list of people (lines starting with '- ')",
+                         Location(path, 1), "start each person with `- id: ...`")
+            known.add("*")  # some ids are unreadable: do not report references to them as unknown
+            continue
+        for item, loc in zip(doc, doc.item_locs):
+            if isinstance(item, YMap) and isinstance(item.get("id"), str):
+                known.add(item["id"])
+            person = validate(item, RECIPIENT, report, loc, "recipient")
+            if person is None:
+                continue
+            rid = person["id"]
+            if rid in people:
+                report.error("E302", f"recipient id '{rid}' is used twice (first at {people[rid].loc})",
+                             person.at("id"), "give each person a different id")
+                continue
+            people[rid] = person
+    return people, known
+
+
+def _award_docs(sources: Sources, report: Report) -> list[tuple[YMap, Location]]:
+    """Every award mapping in awards/*.yaml and awards/*.csv, with file-level defaults applied."""
+    docs: list[tuple[YMap, Location]] = []
+    for path, data in sources.under("awards", YAML_SUFFIXES + (".csv",)):
+        if path.lower().endswith(".csv"):
+            rows = parse_roster(data, path, report)
+            docs.extend(zip(rows or [], (rows.item_locs if rows else [])))
+            continue
+        doc = load_yaml(data, path, report)
+        if doc is None:
+            continue
+        top = validate(doc, AWARDS_FILE, report, Location(path, 1), "awards file")
+        if top is None or "awards" not in top.values:
+            continue
+        entries = doc["awards"]
+        if not isinstance(entries, YList):
+            report.error("E203", "'awards' must be a list", top.at("awards"), "start each award with `- `")
+            continue
+        for item, loc in zip(entries, entries.item_locs):
+            if not isinstance(item, YMap):
+                report.error("E106", "each award must be a mapping of keys", loc, "e.g. `- recipient: ada`")
+                continue
+            merged = YMap({k: v for k, v in doc.items() if k != "awards"})
+            merged.update(item)
+            merged.loc = item.loc
+            merged.key_locs = {**doc.key_locs, **item.key_locs}
+            merged.value_locs = {**doc.value_locs, **item.value_locs}
+            docs.append((merged, loc))
+    return docs
+
+
+def validate_awards(sources: Sources, people: dict[str, Validated], known_people: set[str],
+                     report: Report) -> list[AwardFields]:
+    awards = []
+    for doc, loc in _award_docs(sources, report):
+        fields = validate(doc, AWARD, report, loc, "award")
+        if fields is None:
+            continue
+        rid, name, email = fields.get("recipient"), fields.get("name"), fields.get("email")
+        if rid is not None:
+            if name or email:
+                report.error("E207", "give either 'recipient' or 'name' and 'email', not both", fields.at("recipient"),
+                             "remove name/email: they come from content/recipients/")
+                continue
+            person = people.get(rid)
+            if person is None:
+                if rid in known_people or "*" in known_people:  # its own errors are already reported
+                    continue
+                report.error("E301", f"unknown recipient '{rid}'", fields.at("recipient"),
+                             did_you_mean(rid, people) or "add the person to content/recipients/")
+                continue
+            name, email = person["name"], person["email"]
+            show, listed = person["show_name"], person["listed"]
+        else:
+            if not name or not email:
+                missing = "name" if not name else "email"
+                report.error("E202", f"award needs '{missing}' (or 'recipient')", fields.loc,
+                             "add `name:` and `email:`, or `recipient: ID` from content/recipients/")
+                continue
+            show, listed = True, False
+        if fields.get("show_name") is not None:
+            show = fields["show_name"]
+        if fields.get("listed") is not None:
+            listed = fields["listed"]
+        awards.append(AwardFields(fields, name, email, show, listed))
+    return awards
