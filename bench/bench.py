@@ -70,7 +70,7 @@ def make_project(root: Path, awards: int) -> Path:
 def run_build(project: Path, out: Path) -> dict:
     code = _RUN.format(build_py=str(REPO / "build.py"), project=str(project), out=str(out))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    line = next((l for l in proc.stderr.splitlines() if l.startswith("BENCH")), None)
+    line = next((ln for ln in proc.stderr.splitlines() if ln.startswith("BENCH")), None)
     if line is None or proc.returncode:
         raise SystemExit(f"build failed:\n{proc.stdout}\n{proc.stderr}")
     _, status, seconds, maxrss_kb = line.split()

@@ -25,8 +25,8 @@ def _load_badgekiln_from_this_clone() -> None:
 
 _load_badgekiln_from_this_clone()
 
-from badgekiln.model import ledger
 import badgekiln  # noqa: E402
+from badgekiln.model import ledger  # noqa: E402
 
 FIXED_NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 

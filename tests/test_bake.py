@@ -177,7 +177,8 @@ def test_png_legacy_text_chunk():
 
 def test_png_compressed_itxt_is_read():
     old = chunks(fixture("badge-rgba.png"))
-    png = b"\x89PNG\r\n\x1a\n" + b"".join(old[:1] + [itxt(b"openbadges", zlib.compress(ASSERTION.encode()), 1)] + old[1:])
+    compressed = itxt(b"openbadges", zlib.compress(ASSERTION.encode()), 1)
+    png = b"\x89PNG\r\n\x1a\n" + b"".join(old[:1] + [compressed] + old[1:])
     assert unbake(png) == [Baked("ob2", ASSERTION)]
 
 

@@ -10,10 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import badgekiln
 import pytest
 import testkeys
 from badgekiln.model import ledger
-import badgekiln
 from badgekiln.pipeline.assemble import all_artifacts
 from badgekiln.pipeline.check import check_project
 from badgekiln.pipeline.writer import MARKER, WriteError, write_site

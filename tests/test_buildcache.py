@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import badgekiln
 import testkeys
 from badgekiln.crypto import keys
-import badgekiln
 from badgekiln.pipeline.cache import manifest_path
 from conftest import build, build_result, copy_project, tree
 

@@ -24,7 +24,8 @@ def test_iso_dates_and_times_become_utc():
     ("03/04/2026", "'03/04/2026' is ambiguous (day/month order); write 2026-03-04 or 2026-04-03"),
     ("2026-02-30", "February 2026 has no day 30 (it has 28 days)"),
     ("2026-13-01", "month 13 does not exist"),
-    ("2026-03-14T09:30:00", "'2026-03-14T09:30:00' has a time but no time zone; add Z for UTC, e.g. 2026-03-14T09:30:00Z"),
+    ("2026-03-14T09:30:00",
+     "'2026-03-14T09:30:00' has a time but no time zone; add Z for UTC, e.g. 2026-03-14T09:30:00Z"),
     ("14 March 2026", "'14 March 2026' is not an ISO date; write it as YYYY-MM-DD, e.g. 2026-03-14"),
     ("soon", "'soon' is not a date; write YYYY-MM-DD, e.g. 2026-03-14"),
 ])

@@ -22,13 +22,8 @@ VERSIONS = ("ob2", "ob3")
 _JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 # Magic numbers of formats people commonly upload by mistake, to name them in the error.
-_OTHER_FORMATS = {
-    b"\xff\xd8\xff": "JPEG",
-    b"GIF8": "GIF",
-    b"RIFF": "WebP",
-    b"\x1f\x8b": "gzip (SVGZ?)",
-    b"%PDF": "PDF",
-}
+_OTHER_FORMATS = {b"\xff\xd8\xff": "jpeg", b"GIF8": "gif", b"\x1f\x8b": "gzip", b"%PDF": "pdf"}
+_FORMAT_NAMES = {"jpeg": "JPEG", "gif": "GIF", "webp": "WebP", "gzip": "gzip (SVGZ?)", "pdf": "PDF"}
 
 
 class BakeError(Exception):
@@ -57,18 +52,31 @@ def is_json(payload: str) -> bool:
 from . import png, svg  # noqa: E402  (submodules import the names above)
 
 
+def image_format(data: bytes) -> str:
+    """The one image sniffer: "png", "svg", "jpeg", "gif", "webp", "gzip", "pdf" or "unknown".
+
+    PNG by its signature; SVG when the first element after the prolog (BOM, XML declaration,
+    comments, doctype) is `svg`, in any namespace prefix; the rest by their magic bytes.
+    """
+    data = bytes(data)
+    if data.startswith(png.SIGNATURE):
+        return "png"
+    if svg.has_svg_root(data):
+        return "svg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return next((name for magic, name in _OTHER_FORMATS.items() if data.startswith(magic)), "unknown")
+
+
 def sniff(image: bytes) -> str:
     """Return "png" or "svg" from the leading bytes; raise E403 for anything else."""
     if not isinstance(image, (bytes, bytearray)):
         raise BakeError("E403", f"expected image bytes, got {type(image).__name__}")
-    image = bytes(image)
-    if image.startswith(png.SIGNATURE):
-        return "png"
-    if svg.has_svg_root(image):
-        return "svg"
-    for magic, name in _OTHER_FORMATS.items():
-        if image.startswith(magic):
-            raise BakeError("E403", f"image is {name}; badge images must be PNG or SVG")
+    kind = image_format(image)
+    if kind in ("png", "svg"):
+        return kind
+    if kind != "unknown":
+        raise BakeError("E403", f"image is {_FORMAT_NAMES[kind]}; badge images must be PNG or SVG")
     raise BakeError("E403", "image is neither PNG nor SVG")
 
 

@@ -20,7 +20,7 @@ from ..diagnostics import Location, Report
 from ..model import ledger
 from ..model.domain import Award, SiteModel
 from ..model.routes import Routes
-from ..validate.values import Duration, parse_duration
+from ..validate.values import Duration, format_amount, parse_duration
 
 DEFAULT_WITHIN = "60d"
 CSV_COLUMNS = ("name", "email", "badge", "badge_name", "expires", "days_left", "state", "cpd_logged",
@@ -41,8 +41,9 @@ class Due:
         return {"name": a.recipient_name, "email": a.email, "badge": a.badge, "badge_name": self.badge_name,
                 "expires": a.expires.date().isoformat() if a.expires else "", "days_left": str(self.days_left),
                 "state": self.state,
-                "cpd_logged": f"{period.logged:g}" if period else "", "cpd_required": f"{period.required:g}" if period else "",
-                "cpd_needed": f"{period.needed:g}" if period else "", "cpd_unit": cpd.rule.unit if cpd else "",
+                "cpd_logged": format_amount(period.logged) if period else "",
+                "cpd_required": format_amount(period.required) if period else "",
+                "cpd_needed": format_amount(period.needed) if period else "", "cpd_unit": cpd.rule.unit if cpd else "",
                 "page_url": self.page_url}
 
 

@@ -66,7 +66,7 @@ from ..model.lifecycle import root_of
 from ..model.routes import Routes
 from ..render import social, templates
 from ..validate import schema
-from ..validate.values import format_datetime, normalise_email
+from ..validate.values import format_amount, format_datetime, normalise_email
 
 STATE_PATH = "content/notified.json"
 LOCK_PATH = "content/.notified.lock"
@@ -238,7 +238,7 @@ def _environment(project: Path) -> jinja2.Environment:
     env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["date"] = lambda d: d.strftime("%-d %B %Y") if d else ""
-    env.filters["amount"] = lambda v: f"{v:g}"
+    env.filters["amount"] = format_amount
     env.filters["every"] = cpd.every_text
     return env
 
@@ -248,10 +248,7 @@ def _context(event: Event, model: SiteModel, routes: Routes) -> dict:
     badge = model.badge(award.badge)
     issuer = model.issuer(badge.issuer)
     page_url = routes.url(routes.award_page(award))
-    linkedin = social.linkedin_add_url(
-        name=badge.name, organization_id=getattr(issuer, "linkedin_organization_id", None),
-        organization_name=issuer.name, issued=award.issued_on, expires=award.expires, cert_url=page_url,
-        cert_id=award.slug)
+    linkedin = social.linkedin_add_for_award(award, badge, issuer, page_url)
     return {"kind": event.kind, "reason": event.reason, "award": award, "badge": badge, "issuer": issuer,
             "site": model.site, "name": award.recipient_name, "page_url": page_url,
             "image_url": routes.url(routes.award_png(award)), "json_url": routes.url(routes.award_json(award)),
@@ -347,8 +344,8 @@ def smtp_settings(project: Path, report: Report) -> SmtpSettings | None:
     smtp = site.get("smtp")
     if smtp is None:
         report.error("E202", "site.yaml has no `smtp:` section; notify needs one to send mail",
-                     Location(path, 1), "add e.g. `smtp: {host: smtp.example.org, from: \"Badges <badges@example.org>\"}`"
-                     " (or use --dry-run)")
+                     Location(path, 1),
+                     "add e.g. `smtp: {host: smtp.example.org, from: \"Badges <badges@example.org>\"}` (or use --dry-run)")
         return None
     sender = smtp["from"]
     name, address = getaddresses([sender])[0]

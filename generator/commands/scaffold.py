@@ -148,7 +148,8 @@ def import_roster(project: Path, csv_path: Path, badge: str, issued_on: str | No
         entry = {k: v for k, v in row.items() if k not in ("badge",) and not (k == "issued_on" and issued_on)}
         entry["email"] = fields.get("email")
         if "issued_on" in entry:
-            entry["issued_on"] = fields["issued_on"].date().isoformat() if fields.get("issued_on") else entry["issued_on"]
+            issued = fields.get("issued_on")
+            entry["issued_on"] = issued.date().isoformat() if issued else entry["issued_on"]
         awards.append(entry)
     if report.has_errors():
         return report, ""

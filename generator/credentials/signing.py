@@ -119,9 +119,7 @@ class Signer:
 
     def proof(self, unsigned: dict, created: str) -> dict:
         """An eddsa-rdfc-2022 DataIntegrityProof over `unsigned` (equal to dataintegrity.sign)."""
-        options = {"type": dataintegrity.PROOF_TYPE, "cryptosuite": dataintegrity.CRYPTOSUITE,
-                   "created": created, "verificationMethod": self.ed25519_method,
-                   "proofPurpose": dataintegrity.ASSERTION_METHOD}
+        options = dataintegrity.proof_options(self.ed25519_method, created)
         document = dataintegrity.unsecured(unsigned)
         config_hash = _proof_config_hash(canonical.dumps({**options, "@context": document.get("@context")}))
         doc_hash = hashlib.sha256(jsonld.canonize(document).encode("utf-8")).digest()
@@ -202,9 +200,8 @@ class AwardSigning:
 
 
 def _proof_from_record(record: Mapping) -> dict:
-    return {"type": dataintegrity.PROOF_TYPE, "cryptosuite": dataintegrity.CRYPTOSUITE,
-            "created": record["created"], "verificationMethod": record["verificationMethod"],
-            "proofPurpose": dataintegrity.ASSERTION_METHOD, "proofValue": record["proofValue"]}
+    return {**dataintegrity.proof_options(record["verificationMethod"], record["created"]),
+            "proofValue": record["proofValue"]}
 
 
 def _record(unsigned: dict, proof: dict) -> dict:

@@ -75,6 +75,12 @@ def proofs_of(document: dict) -> list[Any]:
     return proof if isinstance(proof, list) else [proof]
 
 
+def proof_options(verification_method: str, created: str, proof_purpose: str = ASSERTION_METHOD) -> dict:
+    """An ``eddsa-rdfc-2022`` DataIntegrityProof without its ``proofValue`` (the one builder)."""
+    return {"type": PROOF_TYPE, "cryptosuite": CRYPTOSUITE, "created": created,
+            "verificationMethod": verification_method, "proofPurpose": proof_purpose}
+
+
 def _check_options(options: dict) -> None:
     if options.get("type") != PROOF_TYPE:
         raise ProofError(f"proof type must be {PROOF_TYPE!r}, got {options.get('type')!r}")
@@ -114,13 +120,7 @@ def sign(
     ``proof`` is always an array; proofs already present stay (a proof set signs the
     document without its proofs). ``allow_examples`` is for the W3C test vectors only.
     """
-    options = {
-        "type": PROOF_TYPE,
-        "cryptosuite": CRYPTOSUITE,
-        "created": created,
-        "verificationMethod": verification_method,
-        "proofPurpose": proof_purpose,
-    }
+    options = proof_options(verification_method, created, proof_purpose)
     data = proof_input(unsigned, options, allow_examples=allow_examples).hash_data
     proof = {**options, "proofValue": multikey.encode_base58btc(private_key.sign(data))}
     return {**unsecured(unsigned), "proof": [*proofs_of(unsigned), proof]}

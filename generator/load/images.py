@@ -15,6 +15,7 @@ import warnings
 from defusedxml import ElementTree as SafeET
 from PIL import Image as PILImage
 
+from ..bake import image_format
 from ..diagnostics import Location, Report
 from ..model.domain import Image
 
@@ -22,26 +23,7 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 4096 * 4096
 RASTER_WIDTH = 512  # width of the PNG rendered from an SVG-only badge
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _UNSAFE_ELEMENTS = {"script", "foreignObject", "iframe", "embed", "object", "handler", "listener"}
-
-
-def sniff(data: bytes) -> str:
-    head = data[:512].lstrip()
-    if data.startswith(_PNG_SIGNATURE):
-        return "png"
-    if head.startswith(b"\xff\xd8"):
-        return "jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if head[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    text = head.lower()
-    if text.startswith(b"\xef\xbb\xbf"):
-        text = text[3:]
-    if text.startswith((b"<?xml", b"<svg", b"<!--", b"<!doctype svg")) and b"<svg" in data[:4096].lower():
-        return "svg"
-    return "unknown"
 
 
 def inspect(data: bytes, source: str, report: Report, where: Location) -> Image | None:
@@ -50,7 +32,7 @@ def inspect(data: bytes, source: str, report: Report, where: Location) -> Image 
         report.error("E404", f"{source} is {len(data) / 1e6:.1f} MB; the limit is {MAX_IMAGE_BYTES // 1_000_000} MB",
                      where, "export the badge at 512x512 or 1024x1024 pixels")
         return None
-    kind = sniff(data)
+    kind = image_format(data)
     if kind == "png":
         return _inspect_png(data, source, report, where)
     if kind == "svg":

@@ -205,7 +205,3 @@ def chain(award: Award, life: Lifecycle | None, plan: cpd.Plan | None, badge: Ba
     return result
 
 
-def _amount(value: float | int) -> str:
-    return f"{value:g}"
-
-

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from ..load import images
 from ..model.domain import Award, Badge, Issuer, Site, SiteModel
 from ..model.routes import Routes
-from ..validate.values import format_datetime
+from ..validate.values import format_amount, format_datetime
 from . import award_state, social, theme
 from .i18n import Catalogue
 from .markdown import to_html
@@ -34,12 +34,6 @@ def plain(markdown_text: str | None, limit: int = DESCRIPTION_LIMIT) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:.")
     return cut + "…"
-
-
-def _credits(value: float | int | None) -> str | None:
-    if value is None:
-        return None
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def issuer_logo(issuer: Issuer, site: Site, routes: Routes) -> str | None:
@@ -78,10 +72,6 @@ def holders(awards: tuple[Award, ...]) -> int:
 
 # ---------------------------------------------------------------- award
 
-def _amount(value: float | int) -> str:
-    return f"{value:g}"
-
-
 def cpd_context(award: Award, routes: Routes, strings: Catalogue) -> dict | None:
     """The CPD renewal chain as the page shows it: the rule, this period, the history."""
     progress = getattr(award, "cpd", None)
@@ -93,15 +83,16 @@ def cpd_context(award: Award, routes: Routes, strings: Catalogue) -> dict | None
 
     rule = progress.rule
     periods = [{
-        "number": p.number, "start": p.start, "end": p.end, "required": _amount(p.required),
-        "logged": _amount(p.logged), "met_on": p.met_on, "renewed": p.renewed, "current": p.number == progress.number,
-        "activities": [{"date": a.date, "title": a.title, "amount": _amount(a.amount), "unit": a.unit,
+        "number": p.number, "start": p.start, "end": p.end, "required": format_amount(p.required),
+        "logged": format_amount(p.logged), "met_on": p.met_on, "renewed": p.renewed,
+        "current": p.number == progress.number,
+        "activities": [{"date": a.date, "title": a.title, "amount": format_amount(a.amount), "unit": a.unit,
                         "evidence": a.evidence} for a in p.activities],
     } for p in progress.periods]
     return {
-        "unit": rule.unit, "amount": _amount(rule.amount), "every": period(rule.every, strings),
-        "period": progress.period, "logged": _amount(progress.period.logged),
-        "required": _amount(progress.period.required), "needed": _amount(progress.period.needed),
+        "unit": rule.unit, "amount": format_amount(rule.amount), "every": period(rule.every, strings),
+        "period": progress.period, "logged": format_amount(progress.period.logged),
+        "required": format_amount(progress.period.required), "needed": format_amount(progress.period.needed),
         "logged_value": float(min(progress.period.logged, progress.period.required)),
         "required_value": float(progress.period.required),
         "previous_url": page_of(progress.previous), "renewed_by_url": page_of(progress.renewed_by),
@@ -154,10 +145,7 @@ def award_context(award: Award, badge: Badge, issuer: Issuer, assertion: dict, s
                           "label": "download.credential_svg", "type": "image/svg+xml"})
     if credential_jwt:
         downloads.append({"id": "jwt", "href": credential_jwt, "label": "download.jwt", "type": "text/plain"})
-    linkedin = social.linkedin_add_url(
-        name=badge.name, organization_id=getattr(issuer, "linkedin_organization_id", None),
-        organization_name=issuer.name, issued=award.issued_on, expires=award.expires, cert_url=page_url,
-        cert_id=award.slug)
+    linkedin = social.linkedin_add_for_award(award, badge, issuer, page_url)
     cpd = cpd_context(award, routes, strings)
     verifier = {
         "kind": "award",
@@ -176,7 +164,7 @@ def award_context(award: Award, badge: Badge, issuer: Issuer, assertion: dict, s
         "award": award, "badge": badge, "issuer": issuer, "assertion": assertion, "state": state,
         "recipient_name": name, "page_url": page_url, "json_url": assertion["id"],
         "issuer_logo": issuer_logo(issuer, site, routes),
-        "credits": _credits(badge.credits),
+        "credits": format_amount(badge.credits),
         "downloads": downloads, "linkedin_url": linkedin,
         "share_links": social.share_links(page_url, share_text, title), "share_text": share_text,
         "certificate_url": routes.url(routes.award_certificate(award)),
@@ -204,7 +192,7 @@ def certificate_context(award: Award, badge: Badge, issuer: Issuer, assertion: d
     return {
         "award": award, "badge": badge, "issuer": issuer, "state": state, "page_url": page_url,
         "recipient_name": award.recipient_name if award.show_name else None,
-        "issuer_logo": issuer_logo(issuer, site, routes), "credits": _credits(badge.credits),
+        "issuer_logo": issuer_logo(issuer, site, routes), "credits": format_amount(badge.credits),
         "qr": qr_svg(page_url, strings.text("certificate.qr_label", url=page_url)),
         "verifier": {"kind": "certificate"},
     }
@@ -223,7 +211,7 @@ def badge_context(badge: Badge, issuer: Issuer, awards: tuple[Award, ...], site:
     return {
         "badge": badge, "issuer": issuer, "awards": awards, "earned_count": holders(awards), "earners": earners,
         "validity": period(badge.valid_for, strings),
-        "issuer_logo": issuer_logo(issuer, site, routes), "credits": _credits(badge.credits),
+        "issuer_logo": issuer_logo(issuer, site, routes), "credits": format_amount(badge.credits),
         "json_url": routes.url(routes.badge_json(badge)), "page_url": url,
         "og": _og(title=badge.name, description=plain(badge.description), url=url,
                   image=routes.url(routes.badge_share_image(badge)),

@@ -15,6 +15,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
 from .. import resources
+from ..model.domain import Award, Badge, Issuer
 
 WIDTH, HEIGHT = 1200, 627
 FONTS = resources.DATA / "fonts"
@@ -42,6 +43,13 @@ def linkedin_add_url(*, name: str, issued: datetime, cert_url: str, cert_id: str
         params += [("expirationYear", expires.year), ("expirationMonth", expires.month)]
     params += [("certUrl", cert_url), ("certId", cert_id)]
     return LINKEDIN_ADD + "?" + "&".join(f"{k}={_q(v)}" for k, v in params)
+
+
+def linkedin_add_for_award(award: Award, badge: Badge, issuer: Issuer, page_url: str) -> str:
+    """The "Add to profile" link of one award (its page and email both offer it)."""
+    return linkedin_add_url(name=badge.name, organization_id=issuer.linkedin_organization_id,
+                            organization_name=issuer.name, issued=award.issued_on, expires=award.expires,
+                            cert_url=page_url, cert_id=award.slug)
 
 
 def share_links(url: str, text: str, subject: str) -> list[dict[str, str]]:

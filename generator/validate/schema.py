@@ -77,7 +77,8 @@ SITE: Schema = (
     Field("contact_email", "email"),
     Field("privacy_url", "url"),
     Field("smtp", "object", schema=SMTP, default=None, doc="mail settings for `python build.py notify`"),
-    Field("signing", "object", schema=SIGNING, default=None, doc="extra signed forms (vc_jwt, ob2_signed) and credential_status"),
+    Field("signing", "object", schema=SIGNING, default=None,
+          doc="extra signed forms (vc_jwt, ob2_signed) and credential_status"),
     Field("public_repository", "bool", default=False,
           doc="set true if the source repository is public: rosters must then live elsewhere"),
 )

@@ -208,3 +208,8 @@ def slugify(text: str) -> str:
 
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:64].strip("-")
+
+
+def format_amount(value: float | int | None) -> str | None:
+    """CPD points, hours or credits as people write them: 18, 2.5 (never 18.0); None stays None."""
+    return None if value is None else f"{value:g}"

@@ -236,8 +236,7 @@ def _read_input(thing: str, fetcher: Fetcher) -> bytes:
 
 def _payloads(data: bytes) -> list[tuple[str | None, str]]:
     """(version or None, text) for each badge in the input bytes."""
-    head = data.lstrip()[:1]
-    if data.startswith(b"\x89PNG") or head == b"<" or data.startswith(bake.svg.BOM):
+    if bake.image_format(data) in ("png", "svg"):
         return [(b.version, b.payload) for b in bake.unbake(data)]
     try:
         text = data.decode("utf-8-sig").strip()
