@@ -13,6 +13,8 @@ from .diagnostics import Report, Severity, format_json, format_text
 from .pipeline.writer import WriteError
 from .validate.values import parse_base_url
 from .verify import checker
+from .verify.report import format_json as verification_json
+from .verify.report import format_text as verification_text
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None, *, default_project: Path | None = None) 
 def _verify(args) -> int:
     """Exit 0 only for a valid badge; 1 for an invalid one; 2 when the input cannot be read."""
     result = checker.verify(args.thing, site=args.site, email=args.email, now=now_from_env())
-    print(checker.format_json(result) if args.json else checker.format_text(result, args.email))
+    print(verification_json(result) if args.json else verification_text(result, args.email))
     if result.valid:
         return EXIT_OK
     return EXIT_USAGE if result.error and not result.findings and "no such file" in result.error else EXIT_CONTENT

@@ -225,7 +225,7 @@ class SigningOutcome:
 
 
 @dataclass
-class _Plan:
+class SigningPlan:
     """What signing must do this build, decided per award before anything is signed."""
 
     to_sign: list[tuple[Award, dict]] = field(default_factory=list)
@@ -292,9 +292,9 @@ def _check_supplied_keys(keyring: keys.Keyring, registry: tuple[PublicKey, ...],
 
 
 def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningState, registry: tuple[PublicKey, ...],
-          reissue: bool, report: Report) -> _Plan:
+          reissue: bool, report: Report) -> SigningPlan:
     """Decide for every award: republish its frozen credential, sign, re-sign, or report why not."""
-    plan = _Plan()
+    plan = SigningPlan()
     routes = Routes(model.site.base_url)
     known_keys = {k.id for k in registry}
     revoked = {k.id for k in registry if k.revoked}
@@ -363,7 +363,7 @@ def _report_changed(changed: dict[tuple[Location, str], list[str]], report: Repo
                      "changed nothing, a Badgekiln upgrade changed the credential format)")
 
 
-def _signing_notices(state: SigningState, plan: _Plan, entries: dict[str, ledger.Entry],
+def _signing_notices(state: SigningState, plan: SigningPlan, entries: dict[str, ledger.Entry],
                      records: dict[str, dict]) -> None:
     """What this build re-issued or re-signed, for the console (never the output)."""
     reissued = sum(1 for award, _ in plan.to_sign if entries.get(award.key) is not None

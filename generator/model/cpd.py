@@ -39,7 +39,7 @@ class Issue:
 
 
 @dataclass(frozen=True)
-class Plan:
+class RenewalPlan:
     periods: tuple[CpdPeriod, ...]  # period k belongs to credential k (0 = the award in content)
     renewals: tuple[Issue, ...]  # credentials 1..n
 
@@ -65,7 +65,7 @@ def _tidy(amount: float | int) -> float | int:
 
 
 def plan(issued_on: datetime, expires: datetime, rule: RenewalRule, log: tuple[CpdActivity, ...],
-         issued: dict[int, Issue] | None = None, stop_after: datetime | None = None) -> Plan:
+         issued: dict[int, Issue] | None = None, stop_after: datetime | None = None) -> RenewalPlan:
     """The renewal chain of one award.
 
     `issued` holds renewals already in the ledger (number -> frozen dates); they are kept as
@@ -92,4 +92,4 @@ def plan(issued_on: datetime, expires: datetime, rule: RenewalRule, log: tuple[C
             break
         renewals.append(following)
         number, start, end = number + 1, end, following.expires
-    return Plan(tuple(periods), tuple(renewals))
+    return RenewalPlan(tuple(periods), tuple(renewals))

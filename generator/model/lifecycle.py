@@ -144,9 +144,9 @@ def _effective(want: ledger.Wanted, old: dict[str, ledger.Entry]) -> tuple[datet
 
 
 def renewal_wants(base: list[ledger.Wanted], lifecycles: dict[str, Lifecycle], badges: dict[str, Badge],
-                  old: dict[str, ledger.Entry]) -> tuple[dict[str, cpd.Plan], list[ledger.Wanted]]:
+                  old: dict[str, ledger.Entry]) -> tuple[dict[str, cpd.RenewalPlan], list[ledger.Wanted]]:
     """CPD plans per award key, and the ledger wants of every renewal credential they earn."""
-    plans: dict[str, cpd.Plan] = {}
+    plans: dict[str, cpd.RenewalPlan] = {}
     wants: list[ledger.Wanted] = []
     issued: dict[str, dict[int, cpd.Issue]] = {}  # renewals already in the ledger, by chain
     for key, entry in old.items():
@@ -170,7 +170,7 @@ def renewal_wants(base: list[ledger.Wanted], lifecycles: dict[str, Lifecycle], b
     return plans, wants
 
 
-def chain(award: Award, life: Lifecycle | None, plan: cpd.Plan | None, badge: Badge,
+def chain(award: Award, life: Lifecycle | None, plan: cpd.RenewalPlan | None, badge: Badge,
           entries: dict[str, ledger.Entry]) -> list[Award]:
     """The award in content and its renewals as model awards, with their lifecycle facts."""
     life = life or Lifecycle()

@@ -22,7 +22,7 @@ VALID, EXPIRING, EXPIRED = "valid", "expiring", "expired"
 
 
 @dataclass(frozen=True)
-class State:
+class AwardState:
     """The content-known state of an award: active, revoked or suspended (with why and since when).
 
     `expires` is carried along so that templates and the browser can decide expiry later.
@@ -47,8 +47,8 @@ def _attr(obj: object, *names: str):
     return None
 
 
-def award_state(award: object) -> State:
-    """State of an award from its content (never from a clock).
+def award_state(award: object) -> AwardState:
+    """AwardState of an award from its content (never from a clock).
 
     Reads lifecycle fields if the model has them: a `revocation` / `suspension` object with
     `reason` and `date` (or `on`/`since`), or flat `revoked`/`revocation_reason`/`revoked_on`
@@ -60,12 +60,12 @@ def award_state(award: object) -> State:
             (SUSPENDED, "suspension", "suspended", "suspension_reason", "suspended_on")):
         obj = getattr(award, obj_name, None)
         if obj is not None:
-            return State(kind, _attr(obj, "reason"), _attr(obj, "date", "on", "since", "at"), expires)
+            return AwardState(kind, _attr(obj, "reason"), _attr(obj, "date", "on", "since", "at"), expires)
         value = getattr(award, flag, None)
         if value:
             since = value if isinstance(value, datetime) else _attr(award, date_name)
-            return State(kind, _attr(award, reason_name), since, expires)
-    return State(ACTIVE, None, None, expires)
+            return AwardState(kind, _attr(award, reason_name), since, expires)
+    return AwardState(ACTIVE, None, None, expires)
 
 
 def expiry_state(expires: datetime | None, now: datetime, soon_days: int = EXPIRING_SOON_DAYS) -> str:

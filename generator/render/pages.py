@@ -116,42 +116,56 @@ def award_context(award: Award, badge: Badge, issuer: Issuer, assertion: dict, s
     `published` holds the output paths of the award's signed files (OB 3.0 credential, VC-JWT)
     when the build made them, so the page links and verifies only what exists.
     """
-    credential_json = credential_jwt = None
-    if routes.award_credential_json(award) in published:
-        credential_json = routes.url(routes.award_credential_json(award))
-    if routes.award_credential_jwt(award) in published:
-        credential_jwt = routes.url(routes.award_credential_jwt(award))
-    state = award_state.award_state(award)
     page_url = routes.url(routes.award_page(award))
     name = award.recipient_name if award.show_name else None
-    if name:
-        title = strings.text("og.award_title", name=name, badge=badge.name)
-    else:
-        title = strings.text("og.award_title_anonymous", badge=badge.name, issuer=issuer.name)
-    description = strings.text("og.award_description", issuer=issuer.name, date=strings.date(award.issued_on),
-                               description=plain(badge.description, 160))
     share_text = strings.text("share.text", badge=badge.name, issuer=issuer.name)
+    cpd = cpd_context(award, routes, strings)
+    og = _award_og(award, badge, issuer, name, page_url, site, routes, strings)
+    return {
+        "award": award, "badge": badge, "issuer": issuer, "assertion": assertion,
+        "state": award_state.award_state(award),
+        "recipient_name": name, "page_url": page_url, "json_url": assertion["id"],
+        "issuer_logo": issuer_logo(issuer, site, routes),
+        "credits": format_amount(badge.credits),
+        "downloads": _downloads(award, assertion, routes, published),
+        "linkedin_url": social.linkedin_add_for_award(award, badge, issuer, page_url),
+        "share_links": social.share_links(page_url, share_text, og["title"]), "share_text": share_text,
+        "certificate_url": routes.url(routes.award_certificate(award)),
+        "og": og, "verifier": _award_verifier(award, assertion, routes, published, cpd), "cpd": cpd,
+        "history": history(award),
+    }
+
+
+def _published_url(path: str, routes: Routes, published: Collection[str]) -> str | None:
+    return routes.url(path) if path in published else None
+
+
+def _downloads(award: Award, assertion: dict, routes: Routes, published: Collection[str]) -> list[dict]:
+    """The files a recipient can download, the signed ones only when this build made them."""
     downloads = [
         {"id": "png", "href": routes.url(routes.award_png(award)), "label": "download.png", "type": "image/png"},
         {"id": "svg", "href": routes.url(routes.award_svg(award)), "label": "download.svg",
          "type": "image/svg+xml"},
         {"id": "json", "href": assertion["id"], "label": "download.json", "type": "application/ld+json"},
     ]
-    if credential_json:
-        downloads.append({"id": "credential", "href": credential_json, "label": "download.credential",
-                          "type": "application/vc+ld+json"})
-    if routes.award_credential_svg(award) in published:
-        downloads.append({"id": "credential-svg", "href": routes.url(routes.award_credential_svg(award)),
-                          "label": "download.credential_svg", "type": "image/svg+xml"})
-    if credential_jwt:
-        downloads.append({"id": "jwt", "href": credential_jwt, "label": "download.jwt", "type": "text/plain"})
-    linkedin = social.linkedin_add_for_award(award, badge, issuer, page_url)
-    cpd = cpd_context(award, routes, strings)
-    verifier = {
+    signed = [("credential", routes.award_credential_json(award), "download.credential", "application/vc+ld+json"),
+              ("credential-svg", routes.award_credential_svg(award), "download.credential_svg", "image/svg+xml"),
+              ("jwt", routes.award_credential_jwt(award), "download.jwt", "text/plain")]
+    for kind, path, label, media_type in signed:
+        if path in published:
+            downloads.append({"id": kind, "href": routes.url(path), "label": label, "type": media_type})
+    return downloads
+
+
+def _award_verifier(award: Award, assertion: dict, routes: Routes, published: Collection[str],
+                    cpd: dict | None) -> dict:
+    """What the page's in-browser verifier checks, and the state the page claims."""
+    state = award_state.award_state(award)
+    return {
         "kind": "award",
         "assertion": assertion["id"],
-        "credential": credential_json,
-        "jwt": credential_jwt,
+        "credential": _published_url(routes.award_credential_json(award), routes, published),
+        "jwt": _published_url(routes.award_credential_jwt(award), routes, published),
         "issuedOn": format_datetime(award.issued_on),
         "expires": format_datetime(award.expires) if award.expires else None,
         "soonDays": award_state.EXPIRING_SOON_DAYS,
@@ -160,20 +174,19 @@ def award_context(award: Award, badge: Badge, issuer: Issuer, assertion: dict, s
         "lapsesOn": format_datetime(cpd["lapses_on"]) if cpd and cpd["current"] and cpd["lapses_on"] else None,
         "renewedBy": cpd["renewed_by_url"] if cpd else None,
     }
-    return {
-        "award": award, "badge": badge, "issuer": issuer, "assertion": assertion, "state": state,
-        "recipient_name": name, "page_url": page_url, "json_url": assertion["id"],
-        "issuer_logo": issuer_logo(issuer, site, routes),
-        "credits": format_amount(badge.credits),
-        "downloads": downloads, "linkedin_url": linkedin,
-        "share_links": social.share_links(page_url, share_text, title), "share_text": share_text,
-        "certificate_url": routes.url(routes.award_certificate(award)),
-        "og": _og(title=title, description=description, url=page_url,
-                  image=routes.url(routes.badge_share_image(badge)),
-                  image_alt=strings.text("og.image_alt", badge=badge.name, issuer=issuer.name), site=site,
-                  large=True),
-        "verifier": verifier, "cpd": cpd, "history": history(award),
-    }
+
+
+def _award_og(award: Award, badge: Badge, issuer: Issuer, name: str | None, page_url: str, site: Site,
+              routes: Routes, strings: Catalogue) -> dict:
+    """The link preview a shared award page gets (Open Graph, Twitter card)."""
+    if name:
+        title = strings.text("og.award_title", name=name, badge=badge.name)
+    else:
+        title = strings.text("og.award_title_anonymous", badge=badge.name, issuer=issuer.name)
+    description = strings.text("og.award_description", issuer=issuer.name, date=strings.date(award.issued_on),
+                               description=plain(badge.description, 160))
+    return _og(title=title, description=description, url=page_url, image=routes.url(routes.badge_share_image(badge)),
+               image_alt=strings.text("og.image_alt", badge=badge.name, issuer=issuer.name), site=site, large=True)
 
 
 def qr_svg(url: str, label: str) -> Markup:

@@ -6,18 +6,14 @@ the signing key is really published by the issuer (did:web document, OB 2.0 key 
 its dates, and, given an email address, that it was issued to that person. Documents are
 read from `--site DIR` (a built site) when they live under its base URL, else over HTTPS.
 
-Pure functions return a `Result`; the CLI alone prints it and picks the exit code.
+Pure functions return a `VerificationResult`; the CLI alone prints it and picks the exit code.
 """
 from __future__ import annotations
 
 import functools
-import ipaddress
 import json
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,8 +25,18 @@ from ..credentials import identity
 from ..crypto import dataintegrity, didweb, jws, keys, multikey
 from ..validate.values import parse_datetime
 from . import status
+from .fetch import Fetcher, FetchError, read_input
+from .issuer_keys import (
+    RevokedKey,
+    issuer_id_of,
+    key_failure,
+    resolve_ed25519,
+    resolve_rsa,
+    types_of,
+    where_found,
+)
+from .report import Finding, VerificationResult
 
-MAX_FETCH = 8 * 1024 * 1024
 SCHEMAS = resources.DATA / "schemas"
 CLOCK_SKEW = timedelta(minutes=5)
 JWT_CLAIMS = ("iss", "sub", "jti", "nbf", "exp", "iat", "aud")
@@ -38,173 +44,15 @@ OB3 = "Open Badges 3.0"
 OB2 = "Open Badges 2.0"
 
 
-class FetchError(Exception):
-    """A document could not be obtained (missing file, network failure, refused URL)."""
-
-
-class RevokedKey(ValueError):
-    """The issuer published the signing key as revoked: it leaked, so its signatures prove nothing."""
-
-    def __init__(self, method: str, when: str):
-        try:
-            when = parse_datetime(when).date().isoformat()
-        except ValueError:
-            pass
-        super().__init__(f"the issuer revoked the signing key {method} on {when}: "
-                         "nothing it signed can be trusted any more (ask the issuer for a new copy)")
-
-
-def _refuse_revoked(document: Any, method: str) -> None:
-    """Raise RevokedKey when the document lists `method` with a `revoked` date."""
-    when = didweb.revoked_on(document, method) if isinstance(document, dict) else None
-    if when is not None:
-        raise RevokedKey(method, when)
-
-
-def _key_failure(exc: Exception) -> str:
-    """The `issuer key` message for a key that cannot be used."""
-    if isinstance(exc, RevokedKey):
-        return str(exc)
-    return f"the signing key is not published by the issuer: {exc}"
-
-
-@dataclass
-class Check:
-    name: str
-    ok: bool | None  # None: not checked / informational
-    message: str
-
-    def as_json(self) -> dict:
-        return {"name": self.name, "ok": self.ok, "message": self.message}
-
-
-@dataclass
-class Finding:
-    """One badge found in the input and what was checked about it."""
-
-    kind: str  # e.g. "Open Badges 3.0 credential (Data Integrity proof)"
-    checks: list[Check] = field(default_factory=list)
-    summary: dict = field(default_factory=dict)
-
-    @property
-    def valid(self) -> bool:
-        return bool(self.checks) and all(c.ok is not False for c in self.checks)
-
-    def add(self, name: str, ok: bool | None, message: str) -> bool | None:
-        self.checks.append(Check(name, ok, message))
-        return ok
-
-    def as_json(self) -> dict:
-        return {"format": self.kind, "valid": self.valid, "summary": self.summary,
-                "checks": [c.as_json() for c in self.checks]}
-
-
-@dataclass
-class Result:
-    source: str
-    findings: list[Finding] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def valid(self) -> bool:
-        return self.error is None and bool(self.findings) and all(f.valid for f in self.findings)
-
-    def as_json(self) -> dict:
-        return {"input": self.source, "valid": self.valid, "error": self.error,
-                "badges": [f.as_json() for f in self.findings]}
-
-
-# --- fetching: the site folder first, then HTTPS ------------------------------------------------
-
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
-
-
-class Fetcher:
-    """Gets documents by URL: from a built site folder when the URL is under its base URL."""
-
-    def __init__(self, site: Path | None = None, network: bool = True):
-        self.site = site.resolve() if site is not None else None
-        self.network = network
-        self.bases = self._site_bases() if self.site is not None else []
-
-    def _site_bases(self) -> list[str]:
-        """Base URLs the site folder serves, read from its DID document (did:web names its host)."""
-        bases = []
-        for rel in (".well-known/did.json", "did.json"):
-            path = self.site / rel
-            if path.is_file():
-                try:
-                    did = json.loads(path.read_text(encoding="utf-8")).get("id", "")
-                    url = didweb.resolve_did_web_url(did)
-                except (ValueError, AttributeError, didweb.DidWebError):
-                    continue
-                base = url[: -len(rel)]
-                bases += [base, "http://" + base[len("https://"):]]
-        return bases
-
-    def _from_site(self, url: str) -> bytes | None:
-        if self.site is None:
-            return None
-        candidates = [url[len(b):] for b in self.bases if url.startswith(b)]
-        if not candidates and not self.bases:  # a site without DID document: match by path suffix
-            parts = PurePosixPath(urlsplit(url).path).parts[1:]
-            candidates = ["/".join(parts[i:]) + ("/" if urlsplit(url).path.endswith("/") else "")
-                          for i in range(len(parts))]
-        for rel in candidates:
-            rel = rel.split("#")[0].split("?")[0]
-            if rel == "" or rel.endswith("/"):
-                rel += "index.html"
-            path = (self.site / rel).resolve()
-            if path.is_relative_to(self.site) and path.is_file():
-                return path.read_bytes()
-        if self.bases and candidates:
-            raise FetchError(f"{url} is not in the site folder {self.site}")
-        return None
-
-    def get(self, url: str) -> bytes:
-        local = self._from_site(url)
-        if local is not None:
-            return local
-        parts = urlsplit(url)
-        if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
-            raise FetchError(f"refusing to fetch {url}: only https:// URLs are fetched")
-        if not self.network:
-            raise FetchError(f"{url} is not in the site folder and fetching is off")
-        request = urllib.request.Request(url, headers={
-            "Accept": "application/ld+json, application/json, text/plain, image/png, image/svg+xml",
-            "User-Agent": "badgekiln-verify"})
-        try:
-            with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 (scheme checked)
-                data = response.read(MAX_FETCH + 1)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise FetchError(f"cannot fetch {url}: {getattr(exc, 'reason', exc)}") from None
-        if len(data) > MAX_FETCH:
-            raise FetchError(f"{url} is larger than {MAX_FETCH // 1024 // 1024} MiB")
-        return data
-
-    def json(self, url: str) -> Any:
-        data = self.get(url)
-        try:
-            return json.loads(data.decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError):
-            raise FetchError(f"{url} did not return JSON") from None
-
-
 # --- entry point --------------------------------------------------------------------------------
 
 def verify(thing: str, *, site: Path | None = None, email: str | None = None, now: datetime,
-           network: bool = True) -> Result:
+           network: bool = True) -> VerificationResult:
     """Check every badge in `thing` (a path, a URL, or a compact JWS)."""
     fetcher = Fetcher(site, network)
-    result = Result(thing)
+    result = VerificationResult(thing)
     try:
-        data = _read_input(thing, fetcher)
+        data = read_input(thing, fetcher)
     except FetchError as exc:
         result.error = str(exc)
         return result
@@ -219,19 +67,6 @@ def verify(thing: str, *, site: Path | None = None, email: str | None = None, no
     for version, payload in payloads:
         result.findings.append(_verify_payload(version, payload, fetcher, email, now))
     return result
-
-
-def _read_input(thing: str, fetcher: Fetcher) -> bytes:
-    if thing.startswith(("https://", "http://")):
-        return fetcher.get(thing)
-    if thing.count(".") == 2 and len(thing) > 100 and not any(c in thing for c in " /\\"):
-        return thing.strip().encode("ascii", "replace")  # a compact JWT given on the command line
-    path = Path(thing)
-    if path.is_file():
-        if path.stat().st_size > MAX_FETCH:
-            raise FetchError(f"{thing} is larger than {MAX_FETCH // 1024 // 1024} MiB")
-        return path.read_bytes()
-    raise FetchError(f"{thing}: no such file (give a file, an https:// URL or a JWT)")
 
 
 def _payloads(data: bytes) -> list[tuple[str | None, str]]:
@@ -279,15 +114,10 @@ def _verify_payload(version: str | None, payload: str, fetcher: Fetcher, email: 
     return _verify_vc_jwt(payload, header, claims, fetcher, email, now)
 
 
-def _types(doc: Any) -> list:
-    kind = doc.get("type") if isinstance(doc, dict) else None
-    return kind if isinstance(kind, list) else [kind]
-
-
 def _is_ob2(doc: dict) -> bool:
     context = doc.get("@context")
     contexts = context if isinstance(context, list) else [context]
-    return any(isinstance(c, str) and "openbadges" in c and "v2" in c for c in contexts) or "Assertion" in _types(doc)
+    return any(isinstance(c, str) and "openbadges" in c and "v2" in c for c in contexts) or "Assertion" in types_of(doc)
 
 
 # --- Open Badges 3.0 ----------------------------------------------------------------------------
@@ -307,7 +137,7 @@ def _schema_errors(doc: dict, name: str) -> list[str]:
 
 def _check_structure(doc: dict, finding: Finding) -> None:
     problems = []
-    types = _types(doc)
+    types = types_of(doc)
     if "VerifiableCredential" not in types or not {"OpenBadgeCredential", "AchievementCredential"} & set(types):
         problems.append("type must include VerifiableCredential and OpenBadgeCredential")
     subject = doc.get("credentialSubject")
@@ -331,55 +161,14 @@ def _check_structure(doc: dict, finding: Finding) -> None:
     finding.add("structure", True, "matches the 1EdTech OB 3.0 AchievementCredential schema" + note)
 
 
-def _issuer_id(doc: dict) -> str | None:
-    issuer = doc.get("issuer")
-    return issuer.get("id") if isinstance(issuer, dict) else issuer if isinstance(issuer, str) else None
-
-
 def _summary(doc: dict) -> dict:
     issuer = doc.get("issuer")
     subject = doc.get("credentialSubject") if isinstance(doc.get("credentialSubject"), dict) else {}
     achievement = subject.get("achievement") if isinstance(subject.get("achievement"), dict) else {}
     return {"id": doc.get("id"), "name": achievement.get("name") or doc.get("name"),
-            "issuer": issuer.get("name") if isinstance(issuer, dict) else None, "issuerId": _issuer_id(doc),
+            "issuer": issuer.get("name") if isinstance(issuer, dict) else None, "issuerId": issuer_id_of(doc),
             "validFrom": doc.get("validFrom") or doc.get("issuanceDate"),
             "validUntil": doc.get("validUntil") or doc.get("expirationDate")}
-
-
-def _did_document(did: str, fetcher: Fetcher) -> tuple[dict, str]:
-    url = didweb.resolve_did_web_url(did)
-    doc = fetcher.json(url)
-    if not isinstance(doc, dict) or doc.get("id") != did.split("#")[0]:
-        raise FetchError(f"the DID document at {url} is not the document of {did.split('#')[0]}")
-    return doc, url
-
-
-def _where(url: str, fetcher: Fetcher) -> str:
-    return f"{url} (from {fetcher.site})" if fetcher.site and any(url.startswith(b) for b in fetcher.bases) else url
-
-
-def _resolve_ed25519(method: str, issuer_id: str | None, fetcher: Fetcher) -> tuple[Any, str]:
-    """Public key of a verification method, and where it was found; raises if not the issuer's."""
-    controller = method.split("#")[0]
-    if controller != issuer_id:
-        raise ValueError(f"key {method} is controlled by {controller}, not by the issuer {issuer_id}")
-    if method.startswith("did:web:"):
-        doc, url = _did_document(method, fetcher)
-        _refuse_revoked(doc, method)
-        where = f"listed in the issuer's DID document {_where(url, fetcher)}"
-        return didweb.did_document_key_resolver(doc)(method), where
-    fragment = method.partition("#")[2]
-    if fragment.startswith("z6Mk"):
-        return multikey.key_from_fragment(method), "embedded in the key id (not published separately)"
-    if method.startswith("https://"):
-        doc = fetcher.json(controller)
-        _refuse_revoked(doc, method)
-        methods = doc.get("verificationMethod", []) if isinstance(doc, dict) else []
-        for vm in methods if isinstance(methods, list) else []:
-            if isinstance(vm, dict) and vm.get("id") == method and method in doc.get("assertionMethod", []):
-                return multikey.decode_public_key(vm.get("publicKeyMultibase")), f"listed at {controller}"
-        raise ValueError(f"{method} is not an assertionMethod of {controller}")
-    raise ValueError(f"unsupported verification method {method}")
 
 
 def _verify_ob3(doc: dict, fetcher: Fetcher, email: str | None, now: datetime, finding: Finding,
@@ -402,13 +191,13 @@ def _check_di_proof(doc: dict, fetcher: Fetcher, finding: Finding) -> None:
     if not proofs:
         finding.add("proof", False, "the credential has no proof (it is not signed)")
         return
-    issuer_id = _issuer_id(doc)
+    issuer_id = issuer_id_of(doc)
     resolved: dict[str, str] = {}
     key_errors: list[Exception] = []
 
     def resolve(method: str):
         try:
-            key, where = _resolve_ed25519(method, issuer_id, fetcher)
+            key, where = resolve_ed25519(method, issuer_id, fetcher)
         except (ValueError, FetchError, didweb.DidWebError, multikey.MultikeyError) as exc:
             key_errors.append(exc)
             raise
@@ -421,7 +210,7 @@ def _check_di_proof(doc: dict, fetcher: Fetcher, finding: Finding) -> None:
         method = next(iter(resolved))
         finding.add("issuer key", True, f"{method} is {resolved[method]}")
     elif key_errors:
-        finding.add("issuer key", False, _key_failure(key_errors[0]))
+        finding.add("issuer key", False, key_failure(key_errors[0]))
     if result.ok:
         suites = {p.get("cryptosuite") for p in proofs if isinstance(p, dict)}
         finding.add("proof", True, f"{'/'.join(sorted(map(str, suites)))} signature verifies")
@@ -476,22 +265,6 @@ def _check_ob3_recipient(doc: dict, email: str | None, finding: Finding) -> None
     finding.add("recipient", False, f"not issued to {email}")
 
 
-def _jwk_method(kid: str, issuer_id: str | None, fetcher: Fetcher) -> tuple[rsa.RSAPublicKey, str]:
-    if not kid.startswith("did:web:"):
-        raise ValueError(f"unsupported key id {kid} (expected a did:web key)")
-    if kid.split("#")[0] != issuer_id:
-        raise ValueError(f"key {kid} is not controlled by the issuer {issuer_id}")
-    doc, url = _did_document(kid, fetcher)
-    _refuse_revoked(doc, kid)
-    if kid not in doc.get("assertionMethod", []):
-        raise ValueError(f"{kid} is not listed under assertionMethod in {url}")
-    for method in doc.get("verificationMethod", []):
-        if isinstance(method, dict) and method.get("id") == kid and isinstance(method.get("publicKeyJwk"), dict):
-            return keys.rsa_key_from_jwk({k: v for k, v in method["publicKeyJwk"].items()
-                                          if k in ("kty", "n", "e")}), _where(url, fetcher)
-    raise ValueError(f"{kid} is not an RSA key in the DID document {url}")
-
-
 def _verify_vc_jwt(token: str, header: dict, claims: Any, fetcher: Fetcher, email: str | None,
                    now: datetime) -> Finding:
     finding = Finding(f"{OB3} credential (VC-JWT)")
@@ -500,7 +273,7 @@ def _verify_vc_jwt(token: str, header: dict, claims: Any, fetcher: Fetcher, emai
         return finding
     credential = claims["vc"] if isinstance(claims.get("vc"), dict) else {
         k: v for k, v in claims.items() if k not in JWT_CLAIMS}
-    issuer_id = _issuer_id(credential)
+    issuer_id = issuer_id_of(credential)
     kid = header.get("kid")
     if header.get("alg") != "RS256":
         finding.add("proof", False, f"unsupported algorithm {header.get('alg')!r} (RS256 expected)")
@@ -508,10 +281,10 @@ def _verify_vc_jwt(token: str, header: dict, claims: Any, fetcher: Fetcher, emai
     try:
         if not isinstance(kid, str):
             raise ValueError("the token names no key (kid)")
-        key, where = _jwk_method(kid, issuer_id, fetcher)
+        key, where = resolve_rsa(kid, issuer_id, fetcher)
         finding.add("issuer key", True, f"{kid} is listed in the issuer's DID document {where}")
     except (ValueError, FetchError, didweb.DidWebError, keys.KeyProblem) as exc:
-        finding.add("issuer key", False, _key_failure(exc))
+        finding.add("issuer key", False, key_failure(exc))
         finding.add("proof", False, _unchecked_proof(exc))
         return _verify_ob3(credential, fetcher, email, now, finding, proof_checked=True)
     try:
@@ -560,7 +333,7 @@ def _ob2_related(assertion: dict, fetcher: Fetcher, finding: Finding) -> tuple[d
     except FetchError as exc:
         finding.add("structure", False, f"badge class or issuer cannot be read: {exc}")
         return None
-    if not isinstance(badge, dict) or "BadgeClass" not in _types(badge) or not isinstance(issuer, dict):
+    if not isinstance(badge, dict) or "BadgeClass" not in types_of(badge) or not isinstance(issuer, dict):
         finding.add("structure", False, "the assertion's badge is not a BadgeClass with an issuer Profile")
         return None
     return badge, issuer
@@ -591,14 +364,14 @@ def _verify_ob2_hosted(given: dict, fetcher: Fetcher, email: str | None, now: da
         finding.summary = _ob2_summary(hosted, None, None)
         finding.add("status", False, "revoked by the issuer" + (f": {reason}" if reason else ""))
         return finding
-    if hosted.get("id") != url or "Assertion" not in _types(hosted):
+    if hosted.get("id") != url or "Assertion" not in types_of(hosted):
         finding.add("hosted assertion", False, f"{url} does not hold this assertion (id or type differ)")
         return finding
     verification = hosted.get("verification") if isinstance(hosted.get("verification"), dict) else {}
     if verification.get("type") not in ("HostedBadge", "hosted"):
         finding.add("hosted assertion", False, "the hosted copy is not a HostedBadge")
         return finding
-    finding.add("hosted assertion", True, f"the issuer publishes it at {_where(url, fetcher)}")
+    finding.add("hosted assertion", True, f"the issuer publishes it at {where_found(url, fetcher)}")
     related = _ob2_related(hosted, fetcher, finding)
     if related is None:
         return finding
@@ -662,31 +435,4 @@ def _verify_ob2_signed(token: str, assertion: Any, fetcher: Fetcher, email: str 
 def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [] if value is None else [value]
 
-
-# --- presentation -------------------------------------------------------------------------------
-
-_MARK = {True: "[ok]  ", False: "[FAIL]", None: "[--]  "}
-
-
-def format_text(result: Result, email: str | None = None) -> str:
-    """The verdict a person reads first, then one line per check."""
-    if result.error:
-        return f"INVALID: {result.error}"
-    lines = []
-    for finding in result.findings:
-        s = finding.summary
-        verdict = "VALID" if finding.valid else "INVALID"
-        failed = next((c for c in finding.checks if c.ok is False), None)
-        lines.append(f"{verdict}: {finding.kind}" + (f" -- {failed.name}: {failed.message}" if failed else ""))
-        if s.get("name") or s.get("issuer"):
-            lines.append(f"  {s.get('name') or '(unnamed badge)'}, issued by {s.get('issuer') or s.get('issuerId')}")
-        for check in finding.checks:
-            lines.append(f"  {_MARK[check.ok]} {check.name:<17} {check.message}")
-        if email is None and finding.valid:
-            lines.append("  (add --email ADDRESS to check who it was issued to)")
-    return "\n".join(lines)
-
-
-def format_json(result: Result) -> str:
-    return json.dumps(result.as_json(), indent=2, sort_keys=True, ensure_ascii=False)
 

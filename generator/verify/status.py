@@ -8,7 +8,7 @@
   replaced it ("expired, renewed by ...") or the badge lapsed ("lapsed on ...").
 
 A status document that cannot be fetched is reported as not checked (ok None), never as a
-pass. Findings are added to checker.Finding like the other checks.
+pass. Findings are added to report.Finding like the other checks.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from typing import Any
 from ..credentials import status_lists
 from ..crypto import dataintegrity
 from ..validate.values import parse_datetime
+from .fetch import FetchError
+from .issuer_keys import issuer_id_of, resolve_ed25519, types_of
 
 _SLUG = re.compile(r"/a/([a-z0-9]+)\.(?:credential\.)?json$")
 
@@ -35,12 +37,10 @@ def check_ob3(doc: dict, fetcher, finding) -> None:
     The Badgekiln companions of a lone revocation entry (status_lists.companion_entries) are
     read too when they exist; one that cannot be fetched is skipped, not reported.
     """
-    from . import checker
-
     entries = _entries(doc)
     if not entries:
         return
-    issuer_id = checker._issuer_id(doc)
+    issuer_id = issuer_id_of(doc)
     flags: set[str] = set()
     reason: str | None = None
     unchecked, checked = [], []
@@ -61,7 +61,7 @@ def check_ob3(doc: dict, fetcher, finding) -> None:
                     flags.add("suspension" if listed_reason.startswith("Suspended: ") else "revocation")
             else:
                 unchecked.append(f"unknown status type {kind!r}")
-        except checker.FetchError as exc:
+        except FetchError as exc:
             if entry not in optional:
                 unchecked.append(f"{kind}: {exc}")
         except (ValueError, KeyError, TypeError, status_lists.StatusListError) as exc:
@@ -78,19 +78,17 @@ def check_ob3(doc: dict, fetcher, finding) -> None:
 
 
 def _bitstring(entry: dict, issuer_id: str | None, fetcher) -> tuple[str, bool]:
-    from . import checker
-
     url, purpose = entry["statusListCredential"], entry["statusPurpose"]
     index = int(entry["statusListIndex"])
     listed = fetcher.json(url)
-    if not isinstance(listed, dict) or "BitstringStatusListCredential" not in checker._types(listed):
+    if not isinstance(listed, dict) or "BitstringStatusListCredential" not in types_of(listed):
         raise ValueError(f"{url} is not a BitstringStatusListCredential")
-    if checker._issuer_id(listed) != issuer_id:
+    if issuer_id_of(listed) != issuer_id:
         raise ValueError(f"the status list {url} was not issued by the credential's issuer")
     subject = listed.get("credentialSubject") or {}
     if subject.get("statusPurpose") != purpose:
         raise ValueError(f"the status list {url} is for {subject.get('statusPurpose')!r}, not {purpose!r}")
-    result = dataintegrity.verify(listed, lambda method: checker._resolve_ed25519(method, issuer_id, fetcher)[0])
+    result = dataintegrity.verify(listed, lambda method: resolve_ed25519(method, issuer_id, fetcher)[0])
     if not result.ok:
         raise ValueError(f"the status list {url} is not signed by the issuer ({'; '.join(result.errors)[:200]})")
     bits = status_lists.decode(subject["encodedList"])
@@ -111,8 +109,6 @@ def _oneedtech(entry: dict, credential_id: Any, fetcher) -> str | None:
 
 def check_renewal(doc_id: Any, status_url: str | None, now: datetime, fetcher, finding) -> None:
     """For an expired CPD credential, say whether it lapsed or was renewed (renewals.json)."""
-    from . import checker
-
     if not isinstance(doc_id, str) or not status_url or "/" not in status_url:
         return
     match = _SLUG.search(doc_id)
@@ -120,7 +116,7 @@ def check_renewal(doc_id: Any, status_url: str | None, now: datetime, fetcher, f
         return
     try:
         document = fetcher.json(status_url.rsplit("/", 1)[0] + "/renewals.json")
-    except checker.FetchError:
+    except FetchError:
         return  # not a Badgekiln issuer, or no CPD badges: plain expiry stands
     chain = (document.get("credentials") or {}).get(status_lists.slug_key(match.group(1))) \
         if isinstance(document, dict) else None

@@ -1,0 +1,259 @@
+"""A `notify` run: plan the events, then write them (--dry-run) or send them, recording each."""
+from __future__ import annotations
+
+import contextlib
+import signal
+import smtplib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+
+from ... import api
+from ...diagnostics import Location, Report
+from ...model import ledger
+from ...model.routes import Routes
+from ...validate.values import format_datetime
+from .events import Event, plan
+from .message import build_message, domain, environment
+from .register import FAILED, SENDING, SENT, SKIPPED, load_state, lock, save_state
+from .smtp import SmtpSettings, brief, connect, smtp_settings
+
+DEFAULT_OUTBOX = "_outbox"
+
+
+@dataclass
+class Summary:
+    sent: list[Event] = field(default_factory=list)
+    resent: list[Event] = field(default_factory=list)  # were "sending" after an interrupted run
+    skipped_done: int = 0  # already sent or skipped earlier
+    skipped_new: list[tuple[Event, str]] = field(default_factory=list)
+    deferred: list[tuple[Event, str]] = field(default_factory=list)
+    failed: list[tuple[Event, str]] = field(default_factory=list)
+    uncertain: list[Event] = field(default_factory=list)  # connection lost after the final ".": resent next run
+    pending: list[Event] = field(default_factory=list)  # not attempted (interrupted or connection lost)
+    interrupted: bool = False
+    written: list[Path] = field(default_factory=list)  # --dry-run outbox files
+
+    def text(self, dry_run: bool) -> str:
+        verb = "written" if dry_run else "sent"
+        parts = [f"{len(self.written) if dry_run else len(self.sent)} {verb}"]
+        if self.resent:
+            parts[0] += f" ({len(self.resent)} resent after an interrupted run, same Message-ID)"
+        parts.append(f"{self.skipped_done + len(self.skipped_new)} skipped")
+        if self.deferred:
+            parts.append(f"{len(self.deferred)} deferred")
+        parts.append(f"{len(self.failed)} failed")
+        if self.uncertain:
+            parts.append(f"{len(self.uncertain)} unconfirmed")
+        if self.pending:
+            parts.append(f"{len(self.pending)} not attempted")
+        head = "notify " + ("interrupted: " if self.interrupted else "done: ") + ", ".join(parts)
+        lines = [head]
+        for event, why in self.failed:
+            lines.append(f"  failed  {event.kind:<10} {event.award.recipient_name}: {why} (retried next run)")
+        for event in self.uncertain:
+            lines.append(f"  unconfirmed {event.kind:<10} {event.award.recipient_name}: the connection broke after "
+                         "the message was handed over; it is resent next run with the same Message-ID")
+        if self.pending or self.failed or self.uncertain:
+            lines.append("  run notify again to send the rest")
+        return "\n".join(lines)
+
+
+class _Interrupts:
+    """SIGINT/SIGTERM set a flag instead of stopping mid-message; a second SIGINT stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: dict[int, object] = {}
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> "_Interrupts":
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+
+
+def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox: Path | None = None,
+        per_minute: int | None = None, now: datetime | None = None, timeout: float = 30.0,
+        echo: Callable[[str], None] = lambda line: None) -> tuple[Report, Summary | None]:
+    """Send (or write) every pending award email; the register makes reruns safe."""
+    report = Report()
+    prepared = api.check(project, render=False)
+    if prepared.model is None:
+        report.extend(prepared.diagnostics)
+        return report, None
+    if prepared.ledger_changed:
+        report.error("E304", "some awards are not built yet, so their pages do not exist",
+                     Location(ledger.LEDGER_PATH), "run `python build.py`, deploy the site, then notify")
+        return report, None
+    settings = None
+    if not dry_run:
+        settings = smtp_settings(project, report)
+        if settings is None:
+            return report, None
+    model = prepared.model
+    routes = Routes(model.site.base_url)
+    env = environment(project)
+    moment = now or datetime.now(timezone.utc)
+    sender = settings.sender if settings else (
+        f"{model.site.title} <{model.site.contact_email or 'badges@' + domain('x@' + _host(model.site.base_url))}>")
+    reply_to = settings.reply_to if settings else None
+    summary = Summary()
+    with lock(project):
+        state = load_state(project)
+        published = set(ledger.parse(prepared.ledger_before, Report()))
+        todo = plan(model, published, state, moment)
+        summary.skipped_done = sum(1 for v in state.values() if v.get("state") in (SENT, SKIPPED))
+        summary.deferred = todo.deferred
+        if dry_run:
+            folder = outbox or project / DEFAULT_OUTBOX
+            folder.mkdir(parents=True, exist_ok=True)
+            for event in todo.send:
+                message = build_message(event, model, routes, env, sender, reply_to, moment)
+                path = folder / f"{event.message_id_hash[:16]}-{event.kind}.eml"
+                path.write_bytes(bytes(message))
+                summary.written.append(path)
+                echo(f"wrote   {event.kind:<10} {event.award.recipient_name} <{event.award.email}>  {path.name}")
+            summary.skipped_new = todo.skip
+            return report, summary
+        for event, why in todo.skip:
+            state[event.key] = {"state": SKIPPED, "reason": why, "at": format_datetime(moment)}
+            summary.skipped_new.append((event, why))
+        if baseline:
+            for event in todo.send + [e for e, _ in todo.deferred]:
+                state[event.key] = {"state": SKIPPED, "reason": "baseline: recipient already informed",
+                                    "at": format_datetime(moment)}
+                summary.skipped_new.append((event, "baseline"))
+            save_state(project, state)
+            return report, summary
+        if todo.skip:
+            save_state(project, state)
+        assert settings is not None
+
+        def compose(event: Event, moment: datetime) -> EmailMessage:
+            return build_message(event, model, routes, env, settings.sender, settings.reply_to, moment)
+
+        _Delivery(project, state, settings, per_minute or settings.per_minute, compose, timeout, summary,
+                  echo).send_all(todo.send)
+    return report, summary
+
+
+def _host(base_url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(base_url).hostname or "badgekiln.invalid"
+
+
+class _Delivery:
+    """Sends events over one SMTP connection, rate-limited, recording each before and after.
+
+    The register entry is "sending" before the transaction starts; it becomes "sent" on the
+    server's 250, "failed" when the server refused or the connection broke before the final
+    ".", and stays "sending" (resent next run, same Message-ID) only when it broke after it.
+    """
+
+    def __init__(self, project: Path, state: dict[str, dict], settings: SmtpSettings, per_minute: int,
+                 compose: Callable[[Event, datetime], EmailMessage], timeout: float, summary: Summary,
+                 echo: Callable[[str], None]):
+        self.project, self.state, self.settings, self.compose = project, state, settings, compose
+        self.interval, self.timeout, self.summary, self.echo = 60.0 / per_minute, timeout, summary, echo
+        self.client: smtplib.SMTP | None = None
+        self.last_send = 0.0
+
+    def send_all(self, events: list[Event]) -> None:
+        with _Interrupts() as interrupts:
+            try:
+                for position, event in enumerate(events):
+                    if not self._wait_turn(interrupts):
+                        self.summary.interrupted = True
+                        self.summary.pending.extend(events[position:])
+                        break
+                    if not self._send(event):
+                        self.summary.pending.extend(events[position + 1:])
+                        break
+            finally:
+                if self.client is not None:
+                    with contextlib.suppress(Exception):
+                        self.client.quit()
+
+    def _wait_turn(self, interrupts: _Interrupts) -> bool:
+        """Sleep until the rate limit allows the next message; False when interrupted."""
+        wait = self.last_send + self.interval - time.monotonic()
+        while wait > 0 and not interrupts.requested:
+            time.sleep(min(wait, 0.05))
+            wait = self.last_send + self.interval - time.monotonic()
+        return not interrupts.requested
+
+    def _record(self, event: Event, state: str, message: EmailMessage, attempts: int, at: datetime,
+                error: str | None = None) -> None:
+        entry = {"state": state, "message_id": message["Message-ID"], "attempts": attempts,
+                 "at": format_datetime(at)}
+        self.state[event.key] = {**entry, "error": error} if error else entry
+        save_state(self.project, self.state)
+
+    def _send(self, event: Event) -> bool:
+        """Send one message; False when the run must stop (no connection, or refused login)."""
+        now = datetime.now(timezone.utc)
+        message = self.compose(event, now)
+        before = self.state.get(event.key, {})
+        attempts = int(before.get("attempts", 0)) + 1
+        self._record(event, SENDING, message, attempts, now)  # intent: from here a crash means "maybe sent"
+        who = f"{event.award.recipient_name} <{event.award.email}>"
+        try:
+            if self.client is None:
+                self.client = connect(self.settings, self.timeout)
+            self.last_send = time.monotonic()
+            refused = self.client.sendmail(getaddresses([self.settings.sender])[0][1], [event.award.email],
+                                           bytes(message))
+            if refused:
+                raise smtplib.SMTPRecipientsRefused(refused)
+        except _SERVER_SAID_NO as exc:  # certainly not delivered
+            self._record(event, FAILED, message, attempts, now, brief(exc))
+            self.summary.failed.append((event, brief(exc)))
+            self.echo(f"failed  {event.kind:<10} {who}: {brief(exc)}")
+            return not isinstance(exc, _FATAL)
+        except (OSError, smtplib.SMTPException) as exc:  # delivered only if the final "." got through
+            if self.client is None or not getattr(self.client, "dot_sent", False):
+                self._record(event, FAILED, message, attempts, now, brief(exc))
+                self.summary.failed.append((event, f"connection lost: {brief(exc)}"))
+            else:  # stays "sending": resent next run, same Message-ID
+                self.summary.uncertain.append(event)
+            self.echo(f"failed  {event.kind:<10} {event.award.recipient_name}: connection lost ({brief(exc)})")
+            with contextlib.suppress(Exception):
+                if self.client is not None:
+                    self.client.close()
+            self.client = None
+            return False
+        self._record(event, SENT, message, attempts, datetime.now(timezone.utc))
+        self.summary.sent.append(event)
+        if before.get("state") == SENDING:
+            self.summary.resent.append(event)
+        self.echo(f"sent    {event.kind:<10} {who}")
+        return True
+
+
+# The server answered "no" (certainly not delivered); after the last three, nothing else will go either.
+_FATAL = (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError, smtplib.SMTPHeloError)
+_SERVER_SAID_NO = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError, *_FATAL)
+
+
+def add_arguments(sub) -> None:
+    p = sub.add_parser("notify", help="email each new, renewed or revoked award to its recipient (once)")
+    p.add_argument("--dry-run", action="store_true", help="write the messages as .eml files instead of sending")
+    p.add_argument("--outbox", type=Path, default=None, help=f"folder for --dry-run (default: {DEFAULT_OUTBOX}/)")
+    p.add_argument("--baseline", action="store_true",
+                   help="record every current event as already done, sending nothing (adopting notify)")
+    p.add_argument("--per-minute", type=int, default=None, help="rate limit (default: smtp.per_minute or 30)")
+

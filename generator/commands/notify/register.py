@@ -1,0 +1,68 @@
+"""The send register, content/notified.json: what became of each award email, crash-safe.
+
+Canonical JSON keyed by event, holding no email address; rewritten atomically (temp file,
+fsync, rename, fsync of the folder) before and after each SMTP transaction.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from ... import canonical
+
+STATE_PATH = "content/notified.json"
+LOCK_PATH = "content/.notified.lock"
+FORMAT = 1
+SENDING, SENT, FAILED, SKIPPED = "sending", "sent", "failed", "skipped"
+
+
+class NotifyError(Exception):
+    """Notify cannot start (settings, state file, lock); the message says what to do."""
+
+
+def load_state(project: Path) -> dict[str, dict]:
+    path = project / STATE_PATH
+    if not path.exists():
+        return {}
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+        if doc.get("format") != FORMAT or not isinstance(doc.get("events"), dict):
+            raise ValueError("unknown format")
+        return doc["events"]
+    except (ValueError, UnicodeDecodeError, AttributeError) as exc:
+        raise NotifyError(f"{STATE_PATH} cannot be read ({exc}); restore it from git") from None
+
+
+def save_state(project: Path, events: dict[str, dict]) -> None:
+    """Atomically replace the register (temp file + fsync + rename + fsync of the folder)."""
+    path = project / STATE_PATH
+    data = canonical.json_bytes({"format": FORMAT, "events": {k: events[k] for k in sorted(events)}})
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+@contextlib.contextmanager
+def lock(project: Path) -> Iterator[None]:
+    path = project / LOCK_PATH
+    handle = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise NotifyError("another `notify` is running for this project; wait for it to finish") from None
+        yield
+    finally:
+        handle.close()
