@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic_write import write_file_atomic
 from .model import ledger
 from .pipeline.assemble import all_artifacts
 from .pipeline.cache import Cache
 from .pipeline.check import BuildOptions, CheckResult, check_project
-from .pipeline.writer import write_file_atomic, write_site
+from .pipeline.writer import WriteError, write_site
 
 
 @dataclass
@@ -72,4 +73,4 @@ def build(project: Path, options: BuildOptions | None = None, *, checked: CheckR
     return result
 
 
-__all__ = ["BuildOptions", "BuildResult", "CheckResult", "build", "check"]
+__all__ = ["BuildOptions", "BuildResult", "CheckResult", "WriteError", "build", "check"]

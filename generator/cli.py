@@ -10,7 +10,6 @@ from .clock import now_from_env
 from .commands import due, editing, key_commands, notify, scaffold, serve
 from .crypto import keys
 from .diagnostics import Report, Severity, format_json, format_text
-from .pipeline.writer import WriteError
 from .validate.values import parse_base_url
 from .verify import checker
 from .verify.report import format_json as verification_json
@@ -214,7 +213,7 @@ def _build(project: Path, args) -> int:
         checked = None  # a key now exists: check again, with it
     try:
         result = api.build(project, options, checked=checked)
-    except WriteError as exc:
+    except api.WriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     checked = result.checked

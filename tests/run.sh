@@ -23,4 +23,4 @@ fi
 # The IMS Open Badges 2.0 validator, in its own virtual environment.
 bash tests/tools/setup_validator.sh >/dev/null
 
-exec python3 -m pytest "$@"
+exec python3 -m pytest -n auto "$@"

@@ -1,0 +1,1 @@
+"""Commands: the verbs beyond build (serve, new/import, keys, revoke/suspend, due, notify)."""

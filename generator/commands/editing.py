@@ -27,13 +27,13 @@ from pathlib import Path
 import yaml
 
 from .. import api
+from ..atomic_write import write_file_atomic
 from ..clock import now_from_env
 from ..diagnostics import Location, Report, did_you_mean
 from ..load.files import read_sources
 from ..model import ledger
 from ..model.domain import Award, SiteModel
 from ..model.lifecycle import root_of
-from ..pipeline.writer import write_file_atomic
 from ..validate.entities import load_recipients
 from ..validate.values import normalise_email, parse_datetime, slugify
 

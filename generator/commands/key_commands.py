@@ -19,10 +19,10 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import canonical
+from ..atomic_write import write_file_atomic
 from ..crypto import keys
 from ..diagnostics import Location, Report, did_you_mean, format_text
 from ..model import ledger
-from ..pipeline.writer import write_file_atomic
 from ..validate.values import format_datetime
 
 README = """\

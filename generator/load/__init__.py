@@ -1,0 +1,1 @@
+"""Load: read the project from disk (the only reads), positioned YAML, CSV rosters, image inspection."""

@@ -8,22 +8,43 @@ because an SVG opened from our site runs with our origin.
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 import io
 import re
 import warnings
+from dataclasses import dataclass
 
 from defusedxml import ElementTree as SafeET
 from PIL import Image as PILImage
 
 from ..bake import image_format
 from ..diagnostics import Location, Report
-from ..model.domain import Image
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 4096 * 4096
 RASTER_WIDTH = 512  # width of the PNG rendered from an SVG-only badge
 
 _UNSAFE_ELEMENTS = {"script", "foreignObject", "iframe", "embed", "object", "handler", "listener"}
+
+
+@dataclass(frozen=True)
+class Image:
+    """A source image as bytes plus what inspection learnt about it."""
+
+    source: str  # project-relative path
+    data: bytes
+    format: str  # "png" or "svg"
+    width: int
+    height: int
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def digest_form(self) -> dict:
+        """What a digest of this image covers (canonical.plain): hashed once, not per award."""
+        return {"source": self.source, "format": self.format, "sha256": self.sha256}
 
 
 def inspect(data: bytes, source: str, report: Report, where: Location) -> Image | None:

@@ -5,32 +5,12 @@ that reaches the output has been checked once, here, at the boundary.
 """
 from __future__ import annotations
 
-import functools
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..diagnostics import Location
+from ..load.images import Image
 from ..validate.values import Duration
-
-
-@dataclass(frozen=True)
-class Image:
-    """A source image as bytes plus what inspection learnt about it."""
-
-    source: str  # project-relative path
-    data: bytes
-    format: str  # "png" or "svg"
-    width: int
-    height: int
-
-    @functools.cached_property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
-    def digest_form(self) -> dict:
-        """What a digest of this image covers (canonical.plain): hashed once, not per award."""
-        return {"source": self.source, "format": self.format, "sha256": self.sha256}
 
 
 @dataclass(frozen=True)

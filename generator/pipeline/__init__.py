@@ -1,0 +1,1 @@
+"""Pipeline: the checking stages, every artifact of a site, the build cache, workers, the atomic writer."""

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from .. import resources
 from ..artifacts import Artifact, Reused
+from ..atomic_write import write_file_atomic
 from ..model.routes import safe_output_path
-from .writer import write_file_atomic
 
 CACHE_DIR = ".badgekiln-cache"
 FORMAT = 1

@@ -91,10 +91,3 @@ def write_site(out: Path, files: Iterable[Artifact], project: Path,
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def write_file_atomic(path: Path, data: bytes) -> None:
-    """Replace one file in a single step (used for the ledger)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

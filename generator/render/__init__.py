@@ -1,0 +1,1 @@
+"""Render: Jinja2 pages with pure context builders, i18n, Markdown, theme, social previews."""

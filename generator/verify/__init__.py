@@ -1,0 +1,1 @@
+"""Verify: check any badge (credential, JWT, baked image, URL) the way an employer would."""

@@ -90,64 +90,66 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
         echo: Callable[[str], None] = lambda line: None) -> tuple[Report, Summary | None]:
     """Send (or write) every pending award email; the register makes reruns safe."""
     report = Report()
-    prepared = api.check(project, render=False)
-    if prepared.model is None:
-        report.extend(prepared.diagnostics)
+    checked = api.check(project, render=False)
+    if checked.model is None:
+        report.extend(checked.diagnostics)
         return report, None
-    if prepared.ledger_changed:
+    if checked.ledger_changed:
         report.error("E304", "some awards are not built yet, so their pages do not exist",
                      Location(ledger.LEDGER_PATH), "run `python build.py`, deploy the site, then notify")
         return report, None
-    settings = None
-    if not dry_run:
-        settings = smtp_settings(project, report)
-        if settings is None:
-            return report, None
-    model = prepared.model
+    settings = None if dry_run else smtp_settings(project, report)
+    if settings is None and not dry_run:
+        return report, None
+    model = checked.model
     routes = Routes(model.site.base_url)
     env = environment(project)
     moment = now or datetime.now(timezone.utc)
     sender = settings.sender if settings else (
         f"{model.site.title} <{model.site.contact_email or 'badges@' + domain('x@' + _host(model.site.base_url))}>")
     reply_to = settings.reply_to if settings else None
+
+    def compose(event: Event, moment: datetime) -> EmailMessage:
+        return build_message(event, model, routes, env, sender, reply_to, moment)
+
     summary = Summary()
     with lock(project):
         state = load_state(project)
-        published = set(ledger.parse(prepared.ledger_before, Report()))
-        todo = plan(model, published, state, moment)
+        todo = plan(model, set(ledger.parse(checked.ledger_before, Report())), state, moment)
         summary.skipped_done = sum(1 for v in state.values() if v.get("state") in (SENT, SKIPPED))
         summary.deferred = todo.deferred
         if dry_run:
-            folder = outbox or project / DEFAULT_OUTBOX
-            folder.mkdir(parents=True, exist_ok=True)
-            for event in todo.send:
-                message = build_message(event, model, routes, env, sender, reply_to, moment)
-                path = folder / f"{event.message_id_hash[:16]}-{event.kind}.eml"
-                path.write_bytes(bytes(message))
-                summary.written.append(path)
-                echo(f"wrote   {event.kind:<10} {event.award.recipient_name} <{event.award.email}>  {path.name}")
+            _write_outbox(todo.send, compose, moment, outbox or project / DEFAULT_OUTBOX, summary, echo)
             summary.skipped_new = todo.skip
             return report, summary
-        for event, why in todo.skip:
-            state[event.key] = {"state": SKIPPED, "reason": why, "at": format_datetime(moment)}
-            summary.skipped_new.append((event, why))
+        _record_skipped(todo.skip, state, moment, summary)
         if baseline:
-            for event in todo.send + [e for e, _ in todo.deferred]:
-                state[event.key] = {"state": SKIPPED, "reason": "baseline: recipient already informed",
-                                    "at": format_datetime(moment)}
-                summary.skipped_new.append((event, "baseline"))
+            _record_skipped([(e, "baseline") for e in todo.send + [e for e, _ in todo.deferred]], state, moment,
+                            summary, reason="baseline: recipient already informed")
+        if todo.skip or baseline:
             save_state(project, state)
-            return report, summary
-        if todo.skip:
-            save_state(project, state)
-        assert settings is not None
-
-        def compose(event: Event, moment: datetime) -> EmailMessage:
-            return build_message(event, model, routes, env, settings.sender, settings.reply_to, moment)
-
-        _Delivery(project, state, settings, per_minute or settings.per_minute, compose, timeout, summary,
-                  echo).send_all(todo.send)
+        if not baseline:
+            _Delivery(project, state, settings, per_minute or settings.per_minute, compose, timeout, summary,
+                      echo).send_all(todo.send)
     return report, summary
+
+
+def _write_outbox(events: list[Event], compose: Callable[[Event, datetime], EmailMessage], moment: datetime,
+                  folder: Path, summary: Summary, echo: Callable[[str], None]) -> None:
+    """--dry-run: each message as an .eml file; the register is not touched."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for event in events:
+        path = folder / f"{event.message_id_hash[:16]}-{event.kind}.eml"
+        path.write_bytes(bytes(compose(event, moment)))
+        summary.written.append(path)
+        echo(f"wrote   {event.kind:<10} {event.award.recipient_name} <{event.award.email}>  {path.name}")
+
+
+def _record_skipped(skipped: list[tuple[Event, str]], state: dict[str, dict], moment: datetime, summary: Summary,
+                    reason: str | None = None) -> None:
+    for event, why in skipped:
+        state[event.key] = {"state": SKIPPED, "reason": reason or why, "at": format_datetime(moment)}
+        summary.skipped_new.append((event, why))
 
 
 def _host(base_url: str) -> str:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from ... import canonical
+from ...atomic_write import write_file_atomic
 
 STATE_PATH = "content/notified.json"
 LOCK_PATH = "content/.notified.lock"
@@ -38,20 +38,9 @@ def load_state(project: Path) -> dict[str, dict]:
 
 
 def save_state(project: Path, events: dict[str, dict]) -> None:
-    """Atomically replace the register (temp file + fsync + rename + fsync of the folder)."""
-    path = project / STATE_PATH
-    data = canonical.json_bytes({"format": FORMAT, "events": {k: events[k] for k in sorted(events)}})
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    """Replace the register atomically and durably (atomic_write.py)."""
+    write_file_atomic(project / STATE_PATH,
+                      canonical.json_bytes({"format": FORMAT, "events": {k: events[k] for k in sorted(events)}}))
 
 
 @contextlib.contextmanager
