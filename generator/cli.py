@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import io
+import re
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from . import __version__, api
 from .clock import now_from_env
@@ -64,7 +67,52 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _SaysCommandAsRun(io.TextIOBase):
+    """Messages name the command `badgekiln ...`; this stream says it as the user ran it.
+
+    Hints and next steps are written once, with the installed command's name. Someone who ran
+    `python build.py` in a clone reads `python build.py keys new` instead.
+    """
+
+    _NAME = re.compile(r"(?<![\w/.-])badgekiln(?=\s[a-z-]|[`'\")]|\s*$)")
+
+    def __init__(self, stream: TextIO, command: str):
+        self.stream, self.command = stream, command
+
+    def write(self, text: str) -> int:
+        self.stream.write(self._NAME.sub(self.command, text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+
+def _invoked_as(default_project: Path | None) -> str:
+    """How the user started Badgekiln: `python build.py` in a clone, else `badgekiln`."""
+    if default_project is not None:
+        return "python build.py"
+    return "python -m badgekiln" if Path(sys.argv[0]).name == "__main__.py" else "badgekiln"
+
+
 def main(argv: list[str] | None = None, *, default_project: Path | None = None) -> int:
+    command = _invoked_as(default_project)
+    if command == "badgekiln":
+        return _main(argv, default_project)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _SaysCommandAsRun(out, command), _SaysCommandAsRun(err, command)
+    try:
+        return _main(argv, default_project)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None, default_project: Path | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     if default_project is not None:
@@ -151,9 +199,9 @@ def _notify(project: Path, args) -> int:
     return EXIT_CONTENT if summary.failed or summary.uncertain or summary.pending else EXIT_OK
 
 
-def _print_diagnostics(report_items, stream=sys.stderr) -> None:
+def _print_diagnostics(report_items) -> None:
     if report_items:
-        print(format_text(report_items), file=stream)
+        print(format_text(report_items), file=sys.stderr)
 
 
 def _summary(items) -> str:
@@ -229,7 +277,7 @@ def _build(project: Path, args) -> int:
     reused = f", {result.reused} unchanged award(s) reused" if result.reused else ""
     print(f"Built {result.files} files into {result.out}: {len(model.badges)} badges, {len(model.awards)} awards"
           f"{reused}" + (" (ledger updated: commit content/ledger.json)" if checked.ledger_changed else ""))
-    print("Preview it with: python build.py serve   (then open http://127.0.0.1:8000/)")
+    print("Preview it with: badgekiln serve   (then open http://127.0.0.1:8000/)")
     return EXIT_OK
 
 

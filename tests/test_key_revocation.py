@@ -192,7 +192,7 @@ def test_revoking_the_only_key_stops_the_build_until_a_new_key_exists(tmp_path):
     code, out, err = _cli("--project", str(project), "keys", "revoke", OLD_ID, "--reason", REASON)
     assert code == 0, err
     assert "It was the current key, so it is retired too" in out
-    assert "python build.py keys rotate" in out and "E506" in out
+    assert "badgekiln keys rotate" in out and "E506" in out
     assert f"re-signs the {len(signed.model.awards)} credential(s) {OLD_ID} signed" in out
     assert "stop verifying" in out and keys.ENV_VAR in out and ledger.LEDGER_PATH in out
     assert _leaks((out + err).encode()) == []
@@ -207,7 +207,7 @@ def test_revoking_the_only_key_stops_the_build_until_a_new_key_exists(tmp_path):
     assert problem.code == "E506" and problem.location.path == ledger.LEDGER_PATH
     assert f"{len(signed.model.awards)} credential(s) of issuer 'northwind' were signed with revoked key " \
            f"{OLD_ID}" in problem.message
-    assert "python build.py keys rotate" in problem.hint
+    assert "badgekiln keys rotate" in problem.hint
     assert tree(project / "_site") == site_before
 
     code, out, err = _cli("--project", str(project), "keys", "rotate")

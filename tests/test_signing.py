@@ -352,7 +352,7 @@ def test_without_a_key_the_site_is_built_unsigned_and_says_so(example, monkeypat
     prepared = build(example, keyring=keys.Keyring())
     assert prepared.model is not None and not prepared.diagnostics
     [notice] = prepared.signing.notices
-    assert "no signing key yet" in notice and "python build.py keys new" in notice
+    assert "no signing key yet" in notice and "badgekiln keys new" in notice
     files = tree(example / "_site")
     assert not [p for p in files if ".credential." in p or p.endswith(".jws") or "did.json" in p]
     award = prepared.model.awards[0]

@@ -109,5 +109,5 @@ def run(project: Path, within_text: str, as_csv: bool, now: datetime | None = No
                      f"<{a.email}>  {what}  {item.page_url}")
     unbuilt = sum(1 for a in prepared.model.awards if a.key not in published)
     if unbuilt:
-        lines.append(f"({unbuilt} award(s) not built yet are not listed: run `python build.py` first)")
+        lines.append(f"({unbuilt} award(s) not built yet are not listed: run `badgekiln build` first)")
     return report, "\n".join(lines)

@@ -105,7 +105,7 @@ def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
     path = project / root.location.path
     if root.location.path.lower().endswith(".csv"):
         report.error("E309", f"award is a row of the roster {root.location.path}; rosters hold no status",
-                     root.location, f"turn the roster into YAML with `python build.py import {root.location.path} "
+                     root.location, f"turn the roster into YAML with `badgekiln import {root.location.path} "
                      f"--badge {root.badge}`, delete the CSV, then run {change.action} again")
         return report, ""
     original = path.read_bytes()
@@ -127,7 +127,7 @@ def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
     extra = f" and its {len(chain) - 1} CPD renewal(s)" if len(chain) > 1 else ""
     who = f"{root.recipient_name}'s {after.model.badge(root.badge).name}"
     return report, (f"{verb} {who} (a/{root.slug}/){extra} on {change.on.date()} in {root.location.path}:"
-                    f"{root.location.line}.\nRun `python build.py` and deploy to publish the change; "
+                    f"{root.location.line}.\nRun `badgekiln build` and deploy to publish the change; "
                     f"commit {root.location.path}.")
 
 

@@ -1,4 +1,4 @@
-"""`python build.py keys new|rotate|revoke|list`: key management a small provider can live with.
+"""`badgekiln keys new|rotate|revoke|list`: key management a small provider can live with.
 
 `new` and `rotate` write the private key to keys/<id>.key.json (mode 0600, git-ignored) and
 record its public half in content/ledger.json straight away, so the key is published (and
@@ -28,7 +28,7 @@ from ..validate.values import format_datetime
 README = """\
 # keys/ — private signing keys (never commit anything but this README)
 
-Files here are made by `python build.py keys new` and `python build.py keys rotate`.
+Files here are made by `badgekiln keys new` and `badgekiln keys rotate`.
 Each `<id>.key.json` holds one private signing key (Ed25519 for Open Badges 3.0 Data Integrity
 proofs, RSA for VC-JWT and Open Badges 2.0 signed assertions). Anyone who has the file can
 issue badges in your name.
@@ -37,25 +37,25 @@ issue badges in your name.
   one into content/ or templates/.
 - **Backup**: copy each key file to a password manager or an encrypted drive when you create it.
   If a key is lost, badges already issued stay valid (their signatures are recorded in
-  content/ledger.json); run `python build.py keys rotate` to make a new key for new badges.
+  content/ledger.json); run `badgekiln keys rotate` to make a new key for new badges.
 - **CI**: store the content of the current key file in a secret named `BADGEKILN_SIGNING_KEYS`
   and expose it to the build step as an environment variable, e.g. on GitHub:
 
       gh secret set BADGEKILN_SIGNING_KEYS < keys/<id>.key.json
 
-      - run: python build.py --frozen
+      - run: badgekiln build --frozen
         env:
           BADGEKILN_SIGNING_KEYS: ${{ secrets.BADGEKILN_SIGNING_KEYS }}
 
   The variable may hold one key file, a JSON list of key files, or either one base64-encoded.
-- **Rotation**: `python build.py keys rotate` makes a new key and retires the old one (its
+- **Rotation**: `badgekiln keys rotate` makes a new key and retires the old one (its
   private part is deleted; its public key stays published so old credentials verify). Commit
   content/ledger.json afterwards and update the CI secret.
-- **Leaked key**: `python build.py keys revoke <id> --reason "..."` marks it revoked. The next
+- **Leaked key**: `badgekiln keys revoke <id> --reason "..."` marks it revoked. The next
   build re-signs everything it signed with the current key (make one first with `keys rotate`
   if it was the current key) and the DID document marks it revoked, so copies signed with it
   stop verifying. Build, commit content/ledger.json and put only the current key in the CI secret.
-- **Listing**: `python build.py keys list` shows every key, where its private part is, and how
+- **Listing**: `badgekiln keys list` shows every key, where its private part is, and how
   many credentials it signed.
 """
 
@@ -156,24 +156,24 @@ def run(project: Path, args, now: datetime) -> str:
         if current:
             raise CommandError(f"{_scope(args.issuer)} already has signing key {current[-1].id} "
                                f"(created {current[-1].created[:10]}); to replace it, run "
-                               f"`python build.py keys rotate{' --issuer ' + args.issuer if args.issuer else ''}`")
+                               f"`badgekiln keys rotate{' --issuer ' + args.issuer if args.issuer else ''}`")
         key = _create(project, args.issuer, now, {k.id for k in registry})
         _save(project, doc, keys.merge_registry(registry, [key.public]))
         return (f"Created signing key {key.id} for {_scope(args.issuer)} in {keys.KEYS_DIR}/{key.id}{keys.KEY_SUFFIX} "
                 "(readable only by you).\n"
                 f"Its public key was recorded in {ledger.LEDGER_PATH}: commit that file.\n"
-                + _instructions(key) + "\nNext: python build.py   (signs a credential for every award)")
+                + _instructions(key) + "\nNext: badgekiln build   (signs a credential for every award)")
     revoked = [k for k in registry if k.issuer == args.issuer and k.revoked]
     if not current and not revoked:
         raise CommandError(f"{_scope(args.issuer)} has no signing key to rotate; create one with "
-                           f"`python build.py keys new{' --issuer ' + args.issuer if args.issuer else ''}`")
+                           f"`badgekiln keys new{' --issuer ' + args.issuer if args.issuer else ''}`")
     key = _create(project, args.issuer, now, {k.id for k in registry})
     if not current:  # the current key was revoked (and so retired): this is its replacement
         _save(project, doc, keys.merge_registry(registry, [key.public]))
         return (f"Created signing key {key.id} for {_scope(args.issuer)} in place of revoked key "
                 f"{revoked[-1].id}; the next build signs new credentials with it and re-signs what the "
                 "revoked key signed.\n"
-                f"Build now (python build.py), commit {ledger.LEDGER_PATH}, and replace the {keys.ENV_VAR} "
+                f"Build now (badgekiln build), commit {ledger.LEDGER_PATH}, and replace the {keys.ENV_VAR} "
                 "secret in CI with the new key.\n" + _instructions(key))
     stamp = format_datetime(now)
     retired_ids = {k.id for k in current}
@@ -198,7 +198,7 @@ def _unknown_key(key_id: str, registry: tuple[keys.PublicKey, ...]) -> CommandEr
         return CommandError(f"unknown key '{key_id}': {ledger.LEDGER_PATH} records no signing keys")
     hint = did_you_mean(key_id, known)
     return CommandError(f"unknown key '{key_id}' ({hint + ' ' if hint else ''}known keys: {', '.join(known)}; "
-                        "see `python build.py keys list`)")
+                        "see `badgekiln keys list`)")
 
 
 def _replacements(revoked: keys.PublicKey, registry: tuple[keys.PublicKey, ...]) -> list[keys.PublicKey]:
@@ -246,10 +246,10 @@ def _revoke_message(key: keys.PublicKey, count: int, was_current: bool, stripped
     if not replacements:
         flag = f" --issuer {key.issuer}" if key.issuer else ""
         steps.append([f"No other key signs for {_scope(key.issuer)}: make one first with",
-                      f"  python build.py keys rotate{flag}",
+                      f"  badgekiln keys rotate{flag}",
                       "(until then the build stops with E506 and publishes nothing)."])
     using = f"the current key {replacements[-1].id}" if replacements else "the new key"
-    steps += [[f"Build on this machine (python build.py). It re-signs the {count} credential(s) {key.id} signed",
+    steps += [[f"Build on this machine (badgekiln build). It re-signs the {count} credential(s) {key.id} signed",
                f"with {using} and publishes {key.id} as revoked in the DID document: the copies",
                "recipients already hold (downloads, baked images, wallets) stop verifying. Award pages keep",
                "their links and offer the new copies; ask recipients who use a wallet to add it again."],
@@ -286,7 +286,7 @@ def list_keys(project: Path) -> str:
         rows.append((key.id, key.issuer or "every issuer", key.created[:10], status,
                      private.get(key.id, "not on this machine"), str(signed.get(key.id, 0))))
     if len(rows) == 1:
-        return "No signing keys yet. Create one with: python build.py keys new"
+        return "No signing keys yet. Create one with: badgekiln keys new"
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     for key in (k for k in registry if k.revoked):

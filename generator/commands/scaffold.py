@@ -63,7 +63,7 @@ def run(project: Path, args) -> tuple[Report, str]:
     report = Report()
     where = Location("command line")
     if args.kind != "site" and not (project / "content/site.yaml").exists():
-        report.error("E202", "content/site.yaml is missing", where, "run `python build.py new site` first")
+        report.error("E202", "content/site.yaml is missing", where, "run `badgekiln new site` first")
         return report, ""
     if args.kind == "site":
         text = _dump({"title": args.title, "base_url": args.base_url, "language": "en",
@@ -91,7 +91,7 @@ def run(project: Path, args) -> tuple[Report, str]:
         issuer = args.issuer or (issuers[0] if len(issuers) == 1 else None)
         if issuer not in issuers:
             report.error("E301", f"unknown issuer '{issuer}'", where,
-                         did_you_mean(str(issuer), issuers) or "create one with `python build.py new issuer ID`")
+                         did_you_mean(str(issuer), issuers) or "create one with `badgekiln new issuer ID`")
             return report, ""
         image = f"images/{slug}.svg"
         text = _dump({"name": args.name or slug.replace("-", " ").title(), "issuer": issuer,
@@ -116,7 +116,7 @@ def run(project: Path, args) -> tuple[Report, str]:
     relpath = f"content/awards/{slug}-{issued}-{slugify(name) or 'award'}.yaml"
     text = _dump({"badge": slug, "issued_on": issued, "awards": [{"name": name, "email": email}]})
     ok = _write(project, relpath, text, report)
-    return report, f"wrote {relpath}; run `python build.py` to publish it" if ok else ""
+    return report, f"wrote {relpath}; run `badgekiln build` to publish it" if ok else ""
 
 
 def import_roster(project: Path, csv_path: Path, badge: str, issued_on: str | None) -> tuple[Report, str]:
@@ -158,6 +158,6 @@ def import_roster(project: Path, csv_path: Path, badge: str, issued_on: str | No
         return report, ""
     doc = {"badge": badge, **({"issued_on": issued_on} if issued_on else {}), "awards": awards}
     relpath = f"content/awards/{badge}-{slugify(csv_path.stem) or 'roster'}.yaml"
-    header = f"# Imported from {csv_path.name} by `python build.py import`.\n"
+    header = f"# Imported from {csv_path.name} by `badgekiln import`.\n"
     ok = _write(project, relpath, header + _dump(doc), report)
-    return report, f"wrote {relpath} with {len(awards)} award(s); run `python build.py` to publish" if ok else ""
+    return report, f"wrote {relpath} with {len(awards)} award(s); run `badgekiln build` to publish" if ok else ""

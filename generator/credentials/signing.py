@@ -283,12 +283,12 @@ def _check_supplied_keys(keyring: keys.Keyring, registry: tuple[PublicKey, ...],
             report.error("E505", f"signing key {key.id} was revoked on {known.revoked[:10]} "
                          f"({known.revocation_reason or 'no reason given'}) but its private key is still supplied",
                          loc, f"delete it everywhere (keys/, backups, the {keys.ENV_VAR} secret; put the "
-                         "current key in the secret instead: python build.py keys list)")
+                         "current key in the secret instead: badgekiln keys list)")
         elif known.retired:
             report.error("E504", f"signing key {key.id} was retired on {known.retired[:10]} but its private key "
                          "is still supplied", loc,
                          f"delete it (or update the {keys.ENV_VAR} secret with the current key: "
-                         "python build.py keys list)")
+                         "badgekiln keys list)")
 
 
 def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningState, registry: tuple[PublicKey, ...],
@@ -359,7 +359,7 @@ def _report_changed(changed: dict[tuple[Location, str], list[str]], report: Repo
         report.error("E502", f"{cause}: this would change {len(dates)} credential(s) already issued and signed "
                      f"(first on {min(dates)})", loc,
                      "issued credentials are frozen: undo the change, or sign new versions with "
-                     "`python build.py build --reissue` (copies recipients already hold stay valid; if you "
+                     "`badgekiln build --reissue` (copies recipients already hold stay valid; if you "
                      "changed nothing, a Badgekiln upgrade changed the credential format)")
 
 
@@ -389,7 +389,7 @@ def _report_stranded(stranded: dict[tuple[str, str], int], registry: tuple[Publi
                    f"{keys.ENV_VAR} secret in CI) and build again")
         else:
             scope = by_id[key_id].issuer
-            fix = (f"make a new key with `python build.py keys rotate{' --issuer ' + scope if scope else ''}` "
+            fix = (f"make a new key with `badgekiln keys rotate{' --issuer ' + scope if scope else ''}` "
                    f"(it replaces the revoked one), then build again and commit {ledger.LEDGER_PATH}")
         report.error("E506", f"{count} credential(s) of issuer '{issuer}' were signed with revoked key {key_id} "
                      "and must be re-signed, but the issuer has no usable signing key",
@@ -516,15 +516,15 @@ def _missing_key_notices(state: SigningState, model: SiteModel, unsigned_awards:
     if registry and not report.has_errors():
         report.warning("W501", f"no usable signing key (keys/ or ${keys.ENV_VAR}): {'; '.join(what)}",
                        Location(ledger.LEDGER_PATH, 1),
-                       f"in CI, store the key in the {keys.ENV_VAR} secret; locally, see `python build.py keys list`")
+                       f"in CI, store the key in the {keys.ENV_VAR} secret; locally, see `badgekiln keys list`")
     elif keys.in_ci():
         state.notices.append(
             f"no signing key: built the Open Badges 2.0 site; {'; '.join(what)}. To sign in CI, create a key "
-            f"on your machine (python build.py keys new) and store it in the {keys.ENV_VAR} secret.")
+            f"on your machine (badgekiln keys new) and store it in the {keys.ENV_VAR} secret.")
     else:
         state.notices.append(
             f"no signing key yet: built the Open Badges 2.0 site; {'; '.join(what)}. "
-            "To sign them, run `python build.py keys new` and build again (see keys/README.md).")
+            "To sign them, run `badgekiln keys new` and build again (see keys/README.md).")
 
 
 # --- output ------------------------------------------------------------------------------------

@@ -229,7 +229,7 @@ def parse_key_object(raw: Any, source: str) -> SigningKey | PublicKey:
     if not isinstance(raw, Mapping):
         raise KeyProblem("a key must be a JSON object")
     if raw.get("format") != FORMAT:
-        raise KeyProblem(f"'format' must be {FORMAT!r} (a key made by `python build.py keys new`)")
+        raise KeyProblem(f"'format' must be {FORMAT!r} (a key made by `badgekiln keys new`)")
     ed_part = raw.get("ed25519")
     if not isinstance(ed_part, Mapping) or not isinstance(ed_part.get("publicKeyMultibase"), str):
         raise KeyProblem("'ed25519.publicKeyMultibase' is missing")
@@ -324,7 +324,7 @@ def load_keyring(project: Path, environ: Mapping[str, str], report: Report) -> K
             key = parse_key_object(raw, source)
         except KeyProblem as exc:
             report.error("E501", f"signing key cannot be used: {exc}", where,
-                         "recreate it with `python build.py keys new`, or restore it from your backup")
+                         "recreate it with `badgekiln keys new`, or restore it from your backup")
             return
         if isinstance(key, PublicKey):
             return  # a retired key's public record: nothing to sign with
@@ -341,7 +341,7 @@ def load_keyring(project: Path, environ: Mapping[str, str], report: Report) -> K
             raw = json.loads(source.data.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             report.error("E501", "signing key file is not valid JSON", where,
-                         "keys/ holds only files made by `python build.py keys new`; restore it from your backup")
+                         "keys/ holds only files made by `badgekiln keys new`; restore it from your backup")
             continue
         add(raw, source.path, where)
     value = environ.get(ENV_VAR, "")

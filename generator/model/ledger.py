@@ -145,7 +145,7 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
     for key in sorted(set(old) - set(new)) if check_removed else ():
         report.error("E303", f"published award '{key}' (page a/{old[key].slug}/) is no longer in content",
                      Location(LEDGER_PATH, 1),
-                     "put the award back; to withdraw it, keep it and mark it revoked (python build.py revoke)")
+                     "put the award back; to withdraw it, keep it and mark it revoked (badgekiln revoke)")
     return new
 
 

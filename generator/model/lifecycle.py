@@ -86,7 +86,7 @@ def parse(fields: Validated, badge: Badge, issued: datetime, now: datetime, repo
         where = fields["%s" % name].at("on")
         if change.on > now:
             report.error("E204", f"{name} on {change.on.date()} is in the future", where,
-                         f"record it on the day it takes effect (`python build.py {_verb(name)}` uses today)")
+                         f"record it on the day it takes effect (`badgekiln {_verb(name)}` uses today)")
         elif change.on < issued:
             report.error("E307", f"{name} on {change.on.date()} is before the award was issued "
                          f"({issued.date()})", where, "check the date")

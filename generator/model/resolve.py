@@ -80,7 +80,7 @@ def _site_fields(sources: Sources, report: Report) -> Validated | None:
     site_path = f"{CONTENT}/site.yaml"
     if site_path not in sources.files:
         report.error("E202", "content/site.yaml is missing", Location(site_path),
-                     "create it with `python build.py new site` (title and base_url are required)")
+                     "create it with `badgekiln new site` (title and base_url are required)")
         return None
     doc = load_yaml(sources.files[site_path], site_path, report)
     return schema.validate(doc, schema.SITE, report, Location(site_path, 1), "site.yaml")

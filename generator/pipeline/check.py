@@ -82,7 +82,7 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
         what = (f"add {len(added)} award(s) to the ledger ({', '.join(added[:3])}{', ...' if len(added) > 3 else ''})"
                 if added else "record new credential signatures or signing keys in the ledger")
         report.error("E304", f"--frozen: this build would {what}", Location(ledger.LEDGER_PATH),
-                     "run `python build.py` locally and commit content/ledger.json")
+                     "run `badgekiln build` locally and commit content/ledger.json")
     if report.has_errors(options.strict):
         model = None
     return CheckResult(project, options, model, before, after, report, signed.state)

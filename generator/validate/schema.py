@@ -47,7 +47,7 @@ THEME: Schema = (
     Field("logo", "path"),
 )
 
-# outgoing mail for `python build.py notify` (password: env BADGEKILN_SMTP_PASSWORD)
+# outgoing mail for `badgekiln notify` (password: env BADGEKILN_SMTP_PASSWORD)
 SMTP: Schema = (
     Field("host", "str", required=True, doc="SMTP server name, e.g. smtp.example.org"),
     Field("port", "int", doc="default 587 (starttls), 465 (ssl) or 25 (none)"),
@@ -58,7 +58,7 @@ SMTP: Schema = (
     Field("per_minute", "int", default=30, doc="rate limit for notify"),
 )
 
-# extra signed forms of each award (both need a signing key: python build.py keys new)
+# extra signed forms of each award (both need a signing key: badgekiln keys new)
 SIGNING: Schema = (
     Field("vc_jwt", "bool", default=False, doc="also publish each OB 3.0 credential as a VC-JWT (RS256)"),
     Field("ob2_signed", "bool", default=False, doc="also publish OB 2.0 signed assertions (JWS, RS256)"),
@@ -76,7 +76,7 @@ SITE: Schema = (
     Field("footer", "text", default=""),
     Field("contact_email", "email"),
     Field("privacy_url", "url"),
-    Field("smtp", "object", schema=SMTP, default=None, doc="mail settings for `python build.py notify`"),
+    Field("smtp", "object", schema=SMTP, default=None, doc="mail settings for `badgekiln notify`"),
     Field("signing", "object", schema=SIGNING, default=None,
           doc="extra signed forms (vc_jwt, ob2_signed) and credential_status"),
     Field("public_repository", "bool", default=False,
@@ -170,9 +170,9 @@ AWARD: Schema = (
     Field("narrative", "text"),
     Field("show_name", "bool"),
     Field("listed", "bool"),
-    Field("revoked", "object", schema=STATUS_CHANGE, default=None, doc="python build.py revoke AWARD --reason ..."),
-    Field("suspended", "object", schema=STATUS_CHANGE, default=None, doc="python build.py suspend AWARD --reason ..."),
-    Field("reinstated", "object", schema=REINSTATEMENT, default=None, doc="python build.py reinstate AWARD"),
+    Field("revoked", "object", schema=STATUS_CHANGE, default=None, doc="badgekiln revoke AWARD --reason ..."),
+    Field("suspended", "object", schema=STATUS_CHANGE, default=None, doc="badgekiln suspend AWARD --reason ..."),
+    Field("reinstated", "object", schema=REINSTATEMENT, default=None, doc="badgekiln reinstate AWARD"),
     Field("cpd", "object", many=True, schema=CPD_ACTIVITY, default=(), doc="logged CPD activities"),
 )
 
@@ -266,7 +266,7 @@ def validate(doc: Any, schema: Schema, report: Report, where: Location, what: st
     """Check `doc` against `schema`, reporting every problem; None if it has any error."""
     if not isinstance(doc, YMap):
         report.error("E106", f"{what} must be a mapping of keys to values", where,
-                     "see the example in the README or run `python build.py new`")
+                     "see the example in the README or run `badgekiln new`")
         return None
     errors_before = report.error_count()
     by_name = {f.name: f for f in schema}

@@ -1,4 +1,4 @@
-"""`python build.py verify THING`: check a badge the way an employer would, without trusting us.
+"""`badgekiln verify THING`: check a badge the way an employer would, without trusting us.
 
 THING is a credential JSON, a VC-JWT or OB 2.0 JWS, a baked PNG or SVG, or a URL. Every badge
 found in it is checked for structure (the 1EdTech JSON schema), its proof or signature, that

@@ -96,7 +96,7 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
         return report, None
     if checked.ledger_changed:
         report.error("E304", "some awards are not built yet, so their pages do not exist",
-                     Location(ledger.LEDGER_PATH), "run `python build.py`, deploy the site, then notify")
+                     Location(ledger.LEDGER_PATH), "run `badgekiln build`, deploy the site, then notify")
         return report, None
     settings = None if dry_run else smtp_settings(project, report)
     if settings is None and not dry_run:
