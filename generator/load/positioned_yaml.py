@@ -141,13 +141,17 @@ def decode_text(data: bytes, path: str, report: Report) -> str | None:
         return None
 
 
+def decode_limited(data: bytes, path: str, report: Report, *, limit: int, what: str, hint: str) -> str | None:
+    """The file's text, or None with E104 (too large) or the decoding error."""
+    if len(data) > limit:
+        report.error("E104", f"{what} is {len(data)} bytes; the limit is {limit}", Location(path), hint)
+        return None
+    return decode_text(data, path, report)
+
+
 def load_yaml(data: bytes, path: str, report: Report) -> Any:
     """Parse one YAML document into YMap/YList/scalars, reporting every problem to `report`."""
-    if len(data) > MAX_YAML_BYTES:
-        report.error("E104", f"file is {len(data)} bytes; the limit is {MAX_YAML_BYTES}", Location(path),
-                     "split it into several files")
-        return None
-    text = decode_text(data, path, report)
+    text = decode_limited(data, path, report, limit=MAX_YAML_BYTES, what="file", hint="split it into several files")
     if text is None:
         return None
     try:

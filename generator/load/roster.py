@@ -9,7 +9,7 @@ import csv
 import io
 
 from ..diagnostics import Location, Report, did_you_mean
-from .positioned_yaml import YList, YMap, decode_text
+from .positioned_yaml import YList, YMap, decode_limited
 
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
@@ -44,11 +44,8 @@ def _cell(text: str) -> object:
 
 def parse_roster(data: bytes, path: str, report: Report, defaults: dict | None = None) -> YList | None:
     """Rows of a roster CSV as positioned mappings (empty rows skipped), or None if unreadable."""
-    if len(data) > MAX_CSV_BYTES:
-        report.error("E104", f"CSV is {len(data)} bytes; the limit is {MAX_CSV_BYTES}", Location(path),
-                     "split the roster into several files")
-        return None
-    text = decode_text(data, path, report)
+    text = decode_limited(data, path, report, limit=MAX_CSV_BYTES, what="CSV",
+                          hint="split the roster into several files")
     if text is None:
         return None
     first_line = text.split("\n", 1)[0]
