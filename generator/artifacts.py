@@ -17,3 +17,4 @@ class Artifact(NamedTuple):
 
     path: str
     data: bytes | Reused
+    of_award: bool = False  # one award's file (for the size report's "per award" figures)

@@ -34,7 +34,9 @@ class Site:
     # optional signed forms (site.yaml `signing:`); the OB 3.0 credential is always made
     vc_jwt: bool = False  # also publish each credential as a VC-JWT (RS256)
     ob2_signed: bool = False  # also publish OB 2.0 SignedBadge assertions (JWS, RS256)
-    credential_status: str = "single"  # shape of credentialStatus in new credentials (statuslist.py)
+    credential_status: str = "single"  # shape of credentialStatus in new credentials (status_lists.py)
+    outputs: str = "minimal"  # "full": also baked PNG/SVG files per award (routes.award_png ...)
+    host: str = "none"  # static-host profile the build checks the site against (pipeline/hosts.py)
 
 
 @dataclass(frozen=True)

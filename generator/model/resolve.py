@@ -215,7 +215,8 @@ def _site(sources: Sources, site_fields: Validated, report: Report) -> Site:
         _image(sources, theme_f.get("logo"), theme_f.at("logo"), report) if theme_f else None)
     return Site(site_fields["title"], site_fields["base_url"], site_fields["language"], site_fields["description"],
                 theme, site_fields["footer"], site_fields.get("contact_email"), site_fields.get("privacy_url"),
-                site_fields["public_repository"], **_signing_options(site_fields.get("signing")))
+                site_fields["public_repository"], **_signing_options(site_fields.get("signing")),
+                outputs=site_fields["outputs"], host=site_fields["host"])
 
 
 def _signing_options(signing: Validated | None) -> dict:

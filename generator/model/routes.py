@@ -8,7 +8,11 @@ from __future__ import annotations
 from .domain import Award, Badge, Issuer
 
 
+LAYOUT = 2  # the URL layout below; the ledger records it, so a later layout keeps published URLs
+
+
 def safe_output_path(path: str) -> str:
+    """`path` if it stays inside the output folder (relative, no `..`, no backslash), else ValueError."""
     if not path or path.startswith("/") or "\\" in path or ".." in path.split("/"):
         raise ValueError(f"output path {path!r} escapes the output folder")
     return path
@@ -50,38 +54,49 @@ class Routes:
     def badge_image(self, badge: Badge) -> str:
         return safe_output_path(f"badges/{badge.slug}.{badge.image.format}")
 
-    # awards
-    def award_json(self, award: Award) -> str:
-        return safe_output_path(f"a/{award.slug}.json")
+    def badge_bake_png(self, badge: Badge) -> str:
+        """The PNG an award's PNG download is baked from: the class art, or its rendering for SVG art."""
+        if badge.image.format == "png":
+            return self.badge_image(badge)
+        return safe_output_path(f"badges/{badge.slug}/bake.png")
+
+    # awards: one folder per award, in buckets of the slug's first two characters, so that no
+    # folder holds more than about 1,300 entries (36^2 buckets; ~770 awards each at 10^6).
+    # Frozen once published (LAYOUT, recorded in the ledger): recipients and wallets keep them.
+    def award_folder(self, award: Award) -> str:
+        return f"a/{award.slug[:2]}/{award.slug}"
 
     def award_page(self, award: Award) -> str:
-        return safe_output_path(f"a/{award.slug}/index.html")
+        """The page a recipient shares; printing it gives the certificate."""
+        return safe_output_path(f"{self.award_folder(award)}/index.html")
 
-    def award_png(self, award: Award) -> str:
-        return safe_output_path(f"a/{award.slug}.png")
+    def award_json(self, award: Award) -> str:
+        """OB 2.0 hosted Assertion; its URL is the assertion `id`."""
+        return safe_output_path(f"{self.award_folder(award)}/assertion.json")
 
-    def award_svg(self, award: Award) -> str:
-        return safe_output_path(f"a/{award.slug}.svg")
-
-    def award_certificate(self, award: Award) -> str:
-        return safe_output_path(f"a/{award.slug}/certificate.html")
-
-    # signed credentials. Frozen once published: recipients and wallets keep them.
     def award_credential_json(self, award: Award) -> str:
         """OB 3.0 OpenBadgeCredential with its DataIntegrityProof; its URL is the credential `id`."""
-        return safe_output_path(f"a/{award.slug}.credential.json")
+        return safe_output_path(f"{self.award_folder(award)}/credential.json")
 
-    def award_credential_jwt(self, award: Award) -> str:
-        """The same credential as a VC-JWT (compact JWS, RS256); only when site.yaml enables it."""
-        return safe_output_path(f"a/{award.slug}.credential.jwt")
+    def award_png(self, award: Award) -> str:
+        """PNG baked with both assertions (site.yaml `outputs: full` only; else baked in the browser)."""
+        return safe_output_path(f"{self.award_folder(award)}/badge.png")
+
+    def award_svg(self, award: Award) -> str:
+        """SVG baked with the OB 2.0 assertion (`outputs: full` and SVG art only)."""
+        return safe_output_path(f"{self.award_folder(award)}/badge.svg")
 
     def award_credential_svg(self, award: Award) -> str:
-        """SVG baked with the OB 3.0 credential (the OB 2.0 one is award_svg: one prefix per file)."""
-        return safe_output_path(f"a/{award.slug}.credential.svg")
+        """SVG baked with the OB 3.0 credential (`outputs: full` and SVG art only)."""
+        return safe_output_path(f"{self.award_folder(award)}/credential.svg")
+
+    def award_credential_jwt(self, award: Award) -> str:
+        """The credential as a VC-JWT (compact JWS, RS256); only when site.yaml enables it."""
+        return safe_output_path(f"{self.award_folder(award)}/credential.jwt")
 
     def award_ob2_jws(self, award: Award) -> str:
         """OB 2.0 SignedBadge assertion (compact JWS, RS256); only when site.yaml enables it."""
-        return safe_output_path(f"a/{award.slug}.ob2.jws")
+        return safe_output_path(f"{self.award_folder(award)}/assertion.jws")
 
     def issuer_key(self, issuer: Issuer, key_id: str) -> str:
         """OB 2.0 CryptographicKey of one signing key, owned by one issuer (SignedBadge `creator`)."""

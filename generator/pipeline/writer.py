@@ -14,6 +14,7 @@ from typing import Iterable
 
 from ..artifacts import Artifact, Reused
 from ..model.routes import safe_output_path
+from .hosts import HostLimitError, HostProfile, SiteSize
 
 MARKER = ".badgekiln-site"
 
@@ -43,9 +44,13 @@ def check_output_dir(out: Path, project: Path) -> None:
                          "choose another --out folder or empty it yourself")
 
 
-def write_site(out: Path, files: Iterable[Artifact], project: Path,
-               should_commit=lambda: True) -> int:
-    """Write `files` as the new content of `out`; returns the file count. Atomic on failure."""
+def write_site(out: Path, files: Iterable[Artifact], project: Path, should_commit=lambda: True,
+               size: SiteSize | None = None, host: HostProfile | None = None) -> int:
+    """Write `files` as the new content of `out`; returns the file count. Atomic on failure.
+
+    `size` measures the site as it is written; with a `host`, the first file that breaks one of
+    its limits stops the build (HostLimitError) before anything is published.
+    """
     check_output_dir(out, project)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -58,7 +63,8 @@ def write_site(out: Path, files: Iterable[Artifact], project: Path,
     root = str(staging)
     folders: set[str] = {root}  # plain strings: a 100k-award site writes 700k files
     try:
-        for relpath, data in files:
+        for artifact in files:
+            relpath, data = artifact[0], artifact[1]
             safe_output_path(relpath)
             if relpath in seen:
                 raise WriteError(f"two files want the output path {relpath}")
@@ -74,6 +80,11 @@ def write_site(out: Path, files: Iterable[Artifact], project: Path,
                 with open(target, "wb") as fh:
                     fh.write(data)
             count += 1
+            if size is not None:
+                size.add(relpath, os.stat(target).st_size if isinstance(data, Reused) else len(data),
+                         of_award=len(artifact) > 2 and artifact[2])
+                if host is not None and (breaches := size.breaches(host)):
+                    raise HostLimitError(host, breaches)
         if not should_commit():
             shutil.rmtree(staging, ignore_errors=True)
             return 0

@@ -67,6 +67,9 @@ SIGNING: Schema = (
               "suspension and 1EdTechRevocationList entries (VC 2.0; outside the OB 3.0 schema)"),
 )
 
+# static-host profiles (pipeline/hosts.py holds their limits; a test keeps the two lists equal)
+HOSTS = ("github-pages", "cloudflare-pages", "cloudflare-pages-paid", "netlify", "gitlab-pages", "s3", "none")
+
 SITE: Schema = (
     Field("title", "str", required=True, doc="shown in page titles and the index"),
     Field("base_url", "base_url", required=True, doc="public https:// root the site is served from"),
@@ -79,6 +82,11 @@ SITE: Schema = (
     Field("smtp", "object", schema=SMTP, default=None, doc="mail settings for `badgekiln notify`"),
     Field("signing", "object", schema=SIGNING, default=None,
           doc="extra signed forms (vc_jwt, ob2_signed) and credential_status"),
+    Field("outputs", "str", default="minimal", choices=("minimal", "full"),
+          doc="minimal: per award only its page and JSON (images baked in the browser); full: also baked "
+              "PNG/SVG files per award, for hosts without limits"),
+    Field("host", "str", default="none", choices=HOSTS,
+          doc="where the site is published: the build checks the site against that host's limits"),
     Field("public_repository", "bool", default=False,
           doc="set true if the source repository is public: rosters must then live elsewhere"),
 )
