@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic_write import write_file_atomic
+from .diagnostics import Location
 from .model import ledger
 from .pipeline.assemble import all_artifacts
 from .pipeline.cache import Cache
 from .pipeline.check import BuildOptions, CheckResult, check_project
+from .pipeline.hosts import PROFILES, HostLimitError, HostProfile, SiteSize
 from .pipeline.writer import WriteError, write_site
 
 
@@ -26,6 +28,15 @@ class BuildResult:
     out: Path
     files: int = 0  # files in the published site
     reused: int = 0  # awards whose files were kept from the previous build
+    size: SiteSize | None = None  # the site measured against its host profile (site.yaml `host:`)
+
+    @property
+    def host(self) -> HostProfile | None:
+        return PROFILES[self.checked.model.site.host] if self.checked.model is not None else None
+
+    def size_report(self) -> str:
+        """The site against its host's limits: files, bytes, fullest folder, largest file, room left."""
+        return self.size.report(self.host, len(self.checked.model.awards)) if self.size and self.host else ""
 
     @property
     def written(self) -> bool:
@@ -65,8 +76,15 @@ def build(project: Path, options: BuildOptions | None = None, *, checked: CheckR
     cache = Cache.load(project, out) if options.incremental else None
     if checked.ledger_changed and options.record_ledger:  # first: a site never shows slugs the ledger forgot
         write_file_atomic(project / ledger.LEDGER_PATH, checked.ledger_after)
-    result.files = write_site(out, all_artifacts(checked, cache, options.jobs), project,
-                              should_commit=lambda: not checked.report.has_errors(options.strict))
+    result.size = SiteSize()
+    try:
+        result.files = write_site(out, all_artifacts(checked, cache, options.jobs), project,
+                                  should_commit=lambda: not checked.report.has_errors(options.strict),
+                                  size=result.size, host=result.host)
+    except HostLimitError as exc:
+        checked.report.error("E701", f"{exc}; {out} was left as it was", Location("content/site.yaml"),
+                             "publish fewer files per award (`outputs: minimal`), choose a host or plan with "
+                             "higher limits (`host:`), or build in shards (README: Deploying)")
     if result.files and cache is not None:
         cache.save()
         result.reused = cache.hits

@@ -274,6 +274,7 @@ def _build(project: Path, args) -> int:
         print(f"build failed: {_summary(checked.diagnostics)}; {result.out} was left as it was", file=sys.stderr)
         return EXIT_CONTENT
     model = checked.model
+    print(result.size_report(), file=sys.stderr)
     reused = f", {result.reused} unchanged award(s) reused" if result.reused else ""
     print(f"Built {result.files} files into {result.out}: {len(model.badges)} badges, {len(model.awards)} awards"
           f"{reused}" + (" (ledger updated: commit content/ledger.json)" if checked.ledger_changed else ""))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import random
 import shutil
 import sys
@@ -95,3 +96,29 @@ def pytest_addoption(parser):
 @pytest.fixture
 def update_golden(request) -> bool:
     return request.config.getoption("--update-golden")
+
+
+def award_dir(slug: str) -> str:
+    """The folder of an award's files in a built site (model/routes.Routes.award_folder)."""
+    return f"a/{slug[:2]}/{slug}"
+
+
+def baked_downloads(site: Path, award) -> dict[str, bytes]:
+    """What an award page's download buttons give (assets/bake.js), made by the Python baker from
+    the published files: "png" (OB 2.0 + OB 3.0), and for SVG art "svg" and "credential-svg"."""
+    from badgekiln import bake, canonical
+
+    folder = site / award_dir(award.slug)
+    assertion = canonical.dumps(json.loads((folder / "assertion.json").read_text("utf-8")))
+    credential_file = folder / "credential.json"
+    credential = canonical.dumps(json.loads(credential_file.read_text("utf-8"))) if credential_file.is_file() else None
+    svg_art = site / f"badges/{award.badge}.svg"
+    png_art = site / (f"badges/{award.badge}/bake.png" if svg_art.is_file() else f"badges/{award.badge}.png")
+    png = bake.bake(png_art.read_bytes(), assertion, version="ob2")
+    out = {"png": bake.bake(png, credential, version="ob3") if credential else png}
+    if svg_art.is_file():
+        assertion_id = json.loads(assertion)["id"]
+        out["svg"] = bake.bake(svg_art.read_bytes(), assertion, version="ob2", verify=assertion_id)
+        if credential:
+            out["credential-svg"] = bake.bake(svg_art.read_bytes(), credential, version="ob3")
+    return out

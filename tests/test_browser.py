@@ -25,7 +25,7 @@ from types import SimpleNamespace
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from badgekiln import bake
-from conftest import FIXED_NOW, TESTS, build, copy_project
+from conftest import FIXED_NOW, TESTS, award_dir, build, copy_project
 from ob2validator import serve_directory
 from playwright.sync_api import sync_playwright
 from test_pages import signing_key_in_env
@@ -130,7 +130,7 @@ def banner(page) -> str:
 
 def test_a_valid_award_verifies_itself(visit, served):
     award = award_of(served.model, "Ada Okafor", "first-aid-at-work")
-    page = visit().open(f"a/{award.slug}/", DONE)
+    page = visit().open(f"{award_dir(award.slug)}/", DONE)
     kind, checks = verdict(page)
     assert kind == "valid", banner(page)
     assert "Verified" in banner(page) and "127.0.0.1" in banner(page)
@@ -142,7 +142,7 @@ def test_a_valid_award_verifies_itself(visit, served):
 
 def test_a_tampered_page_copy_is_not_verified(visit, served):
     award = award_of(served.model, "Ada Okafor", "first-aid-at-work")
-    html = (served.out / f"a/{award.slug}/index.html").read_text()
+    html = (served.out / f"{award_dir(award.slug)}/index.html").read_text()
     forged = html.replace('"expires": "2029-03-13T00:00:00Z"', '"expires": "2039-03-13T00:00:00Z"')
     assert forged != html
     (served.out / "tampered-copy").mkdir(exist_ok=True)
@@ -155,16 +155,16 @@ def test_a_tampered_page_copy_is_not_verified(visit, served):
 
 def test_a_tampered_signed_credential_fails_its_signature(visit, served):
     award = award_of(served.model, "Dmitri Ivanov", "fire-warden")
-    jwt = (served.out / f"a/{award.slug}.credential.jwt").read_text()
+    jwt = (served.out / f"{award_dir(award.slug)}/credential.jwt").read_text()
     header, payload, signature = jwt.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["validUntil"] = "2036-01-20T00:00:00Z"  # a forger extends the validity
     forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
     (served.out / "tampered-jwt").mkdir(exist_ok=True)
     (served.out / "tampered-jwt/forged.credential.jwt").write_text(f"{header}.{forged_payload}.{signature}")
-    html = (served.out / f"a/{award.slug}/index.html").read_text()
+    html = (served.out / f"{award_dir(award.slug)}/index.html").read_text()
     (served.out / "tampered-jwt/index.html").write_text(
-        html.replace(f"a/{award.slug}.credential.jwt\"", "tampered-jwt/forged.credential.jwt\""))
+        html.replace(f"{award_dir(award.slug)}/credential.jwt\"", "tampered-jwt/forged.credential.jwt\""))
     page = visit().open("tampered-jwt/", DONE)
     kind, checks = verdict(page)
     assert kind == "invalid" and checks["signature"] == ["fail"], checks
@@ -173,7 +173,7 @@ def test_a_tampered_signed_credential_fails_its_signature(visit, served):
 
 def test_a_revoked_award_says_so_with_the_reason(visit, served):
     award = next(a for a in served.model.awards if a.revocation is not None)
-    page = visit().open(f"a/{award.slug}/", DONE)
+    page = visit().open(f"{award_dir(award.slug)}/", DONE)
     kind, checks = verdict(page)
     assert kind == "revoked"
     assert award.revocation.reason in banner(page) and "Revoked" in banner(page)
@@ -182,14 +182,14 @@ def test_a_revoked_award_says_so_with_the_reason(visit, served):
 
 def test_a_suspended_award_is_suspended_not_revoked(visit, served):
     award = next(a for a in served.model.awards if a.suspension is not None)
-    page = visit().open(f"a/{award.slug}/", DONE)
+    page = visit().open(f"{award_dir(award.slug)}/", DONE)
     kind, _ = verdict(page)
     assert kind == "suspended" and award.suspension.reason in banner(page)
 
 
 def test_an_expired_award(visit, served):
     award = award_of(served.model, "Kwame Mensah", "first-aid-at-work")  # 2023 cohort, expired 10 Nov 2026
-    page = visit().open(f"a/{award.slug}/", DONE)
+    page = visit().open(f"{award_dir(award.slug)}/", DONE)
     kind, checks = verdict(page)
     assert kind == "expired" and checks["expiry"] == ["fail"] and checks["hosted"] == ["pass"]
     assert "expired on 10 November 2026" in banner(page)
@@ -197,21 +197,21 @@ def test_an_expired_award(visit, served):
 
 def test_an_award_expiring_soon(visit, served):
     award = award_of(served.model, "Hana Sato", "fire-warden")  # expires 8 Dec 2026, ten days after "now"
-    page = visit().open(f"a/{award.slug}/", DONE)
+    page = visit().open(f"{award_dir(award.slug)}/", DONE)
     kind, _ = verdict(page)
     assert kind == "expiring" and "in 10 days" in banner(page)
 
 
 def test_a_lapsed_cpd_badge(visit, served):
     award = next(a for a in served.model.awards if a.cpd and a.cpd.current and a.recipient_name == "Kwame Mensah")
-    page = visit().open(f"a/{award.slug}/", DONE)
+    page = visit().open(f"{award_dir(award.slug)}/", DONE)
     kind, _ = verdict(page)
     assert kind == "lapsed" and "CPD" in banner(page)
 
 
 def test_without_javascript_the_page_states_the_facts(visit, served):
     award = award_of(served.model, "Kwame Mensah", "first-aid-at-work")
-    page = visit(java_script_enabled=False).open(f"a/{award.slug}/")
+    page = visit(java_script_enabled=False).open(f"{award_dir(award.slug)}/")
     text = page.inner_text("main")
     assert "Issued on 10 November 2023" in text and "Valid until 10 November 2026." in text
     assert "With JavaScript on, this page checks itself" in text
@@ -226,7 +226,7 @@ def test_without_javascript_the_page_states_the_facts(visit, served):
 ])
 def test_email_check(visit, served, typed, answer):
     award = award_of(served.model, "Ada Okafor", "first-aid-at-work")
-    page = visit().open(f"a/{award.slug}/", DONE)
+    page = visit().open(f"{award_dir(award.slug)}/", DONE)
     page.fill("#email-input", typed)
     page.click("#email-check button[type=submit]")
     page.wait_for_selector(f"#email-result[data-match='{answer}']")
@@ -239,7 +239,7 @@ def test_email_check(visit, served, typed, answer):
 def test_verify_page_accepts_a_baked_png(visit, served):
     award = award_of(served.model, "Dmitri Ivanov", "first-aid-at-work")
     page = visit().open("verify/", "#verify-form:not([hidden])")
-    page.set_input_files("#badge-file", str(served.out / f"a/{award.slug}.png"))
+    page.set_input_files("#badge-file", str(served.out / f"{award_dir(award.slug)}/badge.png"))
     kind, checks = verdict(page)
     assert kind == "valid", banner(page)
     assert checks["hosted"] == ["pass"] and checks["match"] == ["pass"] and "credential" in checks
@@ -261,14 +261,14 @@ def test_verify_page_accepts_a_dropped_file(visit, served):
         for (const type of ['dragenter', 'dragover', 'drop']) {
             zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
         }
-    }""", f"{served.base}a/{award.slug}.svg")
+    }""", f"{served.base}{award_dir(award.slug)}/badge.svg")
     kind, checks = verdict(page)
     assert kind == "valid" and checks["match"] == ["pass"]
 
 
 def test_verify_page_rejects_a_tampered_png(visit, served):
     award = award_of(served.model, "Dmitri Ivanov", "fire-warden")
-    png = (served.out / f"a/{award.slug}.png").read_bytes()
+    png = (served.out / f"{award_dir(award.slug)}/badge.png").read_bytes()
     ob2 = next(b for b in bake.unbake(png) if b.version == "ob2")
     forged = json.loads(ob2.payload)
     forged["expires"] = "2040-01-20T00:00:00Z"
@@ -285,18 +285,18 @@ def test_verify_page_other_inputs(visit, served, how):
     award = award_of(served.model, "Eilidh MacLeod", "first-aid-at-work")
     page = visit().open("verify/", "#verify-form:not([hidden])")
     if how == "svg":
-        page.set_input_files("#badge-file", str(served.out / f"a/{award.slug}.svg"))
+        page.set_input_files("#badge-file", str(served.out / f"{award_dir(award.slug)}/badge.svg"))
     elif how == "jwt":
-        page.fill("#badge-text", (served.out / f"a/{award.slug}.credential.jwt").read_text())
+        page.fill("#badge-text", (served.out / f"{award_dir(award.slug)}/credential.jwt").read_text())
         page.click("#verify-form button[type=submit]")
     elif how == "ob2-jws":
-        page.fill("#badge-text", (served.out / f"a/{award.slug}.ob2.jws").read_text())
+        page.fill("#badge-text", (served.out / f"{award_dir(award.slug)}/assertion.jws").read_text())
         page.click("#verify-form button[type=submit]")
     elif how == "json":
-        page.fill("#badge-text", (served.out / f"a/{award.slug}.json").read_text())
+        page.fill("#badge-text", (served.out / f"{award_dir(award.slug)}/assertion.json").read_text())
         page.click("#verify-form button[type=submit]")
     else:
-        page.fill("#badge-url", f"{served.base}a/{award.slug}/")
+        page.fill("#badge-url", f"{served.base}{award_dir(award.slug)}/")
         page.click("#verify-form button[type=submit]")
     kind, checks = verdict(page)
     assert kind == "valid", (banner(page), checks)
@@ -312,7 +312,7 @@ def test_verify_page_reads_the_lists_beside_a_lone_revocation_entry(visit, serve
     award = next(a for a in served.model.awards
                  if (a.suspension is not None and a.revocation is None) == (state == "suspended")
                  and (a.revocation is not None) == (state == "revoked"))
-    credential = (served.out / f"a/{award.slug}.credential.json").read_text()
+    credential = (served.out / f"{award_dir(award.slug)}/credential.json").read_text()
     assert json.loads(credential)["credentialStatus"]["statusPurpose"] == "revocation"
     page = visit().open("verify/", "#verify-form:not([hidden])")
     page.fill("#badge-text", credential)
@@ -340,12 +340,12 @@ def test_verify_page_explains_bad_input(visit, served):
 def page_types(model) -> dict[str, tuple[str, str | None]]:
     award = award_of(model, "Ada Okafor", "first-aid-at-work")
     return {
-        "award": (f"a/{award.slug}/", DONE),
-        "award-revoked": (f"a/{next(a for a in model.awards if a.revocation).slug}/", DONE),
-        "award-cpd": (f"a/{next(a for a in model.awards if a.cpd and a.cpd.current and a.cpd.number).slug}/", DONE),
-        "award-hidden-name": (f"a/{next(a for a in model.awards if not a.show_name).slug}/", DONE),
-        "award-expired": (f"a/{award_of(model, 'Kwame Mensah', 'first-aid-at-work').slug}/", DONE),
-        "certificate": (f"a/{award.slug}/certificate.html", "#print-button:not([hidden])"),
+        "award": (f"{award_dir(award.slug)}/", DONE),
+        "award-revoked": (f"{award_dir(next(a for a in model.awards if a.revocation).slug)}/", DONE),
+        "award-cpd": (f"{award_dir(next(a for a in model.awards if a.cpd and a.cpd.current and a.cpd.number).slug)}/", DONE),
+        "award-hidden-name": (f"{award_dir(next(a for a in model.awards if not a.show_name).slug)}/", DONE),
+        "award-expired": (f"{award_dir(award_of(model, 'Kwame Mensah', 'first-aid-at-work').slug)}/", DONE),
+        "certificate": (f"{award_dir(award.slug)}/index.html", "#print-button:not([hidden])"),
         "badge": ("badges/first-aid-at-work/", None),
         "issuer": ("issuers/northwind/", None),
         "index": ("", None),
@@ -359,7 +359,7 @@ def test_no_request_leaves_the_site(visit, served):
     for path, wait in page_types(served.model).values():
         v.open(path, wait)
     assert v.requests and all(url.startswith(served.base) for url in v.requests)
-    assert any(url.endswith(".credential.jwt") for url in v.requests)
+    assert any(url.endswith("/credential.jwt") for url in v.requests)
     assert any(url.endswith("/.well-known/did.json") for url in v.requests)
 
 
@@ -376,7 +376,7 @@ def test_axe_finds_no_violations(visit, served):
     for name, (path, wait) in page_types(served.model).items():
         v.open(path, wait)
         if name == "verify":  # also the page with a result on it
-            v.page.set_input_files("#badge-file", str(served.out / f"a/{served.model.awards[-1].slug}.png"))
+            v.page.set_input_files("#badge-file", str(served.out / f"{award_dir(served.model.awards[-1].slug)}/badge.png"))
             v.page.wait_for_selector(DONE)
         if name.startswith("award"):
             v.page.click("#checks summary")
@@ -400,7 +400,7 @@ def test_screenshots_of_every_page_type(browser, served):
                 assert target.stat().st_size > 5000
             v.open("verify/", "#verify-form:not([hidden])")
             award = award_of(served.model, "Ada Okafor", "first-aid-at-work")
-            v.page.set_input_files("#badge-file", str(served.out / f"a/{award.slug}.png"))
+            v.page.set_input_files("#badge-file", str(served.out / f"{award_dir(award.slug)}/badge.png"))
             v.page.wait_for_selector(DONE)
             v.page.screenshot(path=str(ARTIFACTS / f"verify-result-{width}.png"), full_page=True)
             # nothing sticks out sideways at phone width
@@ -420,7 +420,7 @@ def test_screenshots_of_every_page_type(browser, served):
 
 def test_certificate_prints_on_one_a4_and_one_letter_page(visit, served):
     award = award_of(served.model, "Ada Okafor", "first-aid-at-work")
-    page = visit().open(f"a/{award.slug}/certificate.html")
+    page = visit().open(f"{award_dir(award.slug)}/index.html")
     for paper in ("A4", "Letter"):
         pdf = page.pdf(format=paper, landscape=True, print_background=True)
         assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1, paper
@@ -441,7 +441,7 @@ def test_hostile_markdown_does_not_run(browser, tmp_path: Path):
         assert prepared.model is not None, prepared.diagnostics
         v = Visit(browser, base)
         try:
-            for path in (f"a/{prepared.model.awards[0].slug}/", "badges/safety/"):
+            for path in (f"{award_dir(prepared.model.awards[0].slug)}/", "badges/safety/"):
                 page = v.open(path)
                 page.wait_for_load_state("networkidle")
                 assert page.evaluate("window.pwned") is None
@@ -461,7 +461,7 @@ def test_a_french_site_verifies_in_french(browser, tmp_path: Path):
         assert prepared.model is not None, prepared.diagnostics
         v = Visit(browser, base)
         try:
-            page = v.open(f"a/{prepared.model.awards[0].slug}/", DONE)
+            page = v.open(f"{award_dir(prepared.model.awards[0].slug)}/", DONE)
             assert verdict(page)[0] == "valid"
             assert page.inner_text("#status .status__title") == "Vérifié"
             assert "Valable jusqu’au 1er février 2028." in page.inner_text("#status")

@@ -17,7 +17,7 @@ from badgekiln.model import ledger
 from badgekiln.pipeline.assemble import all_artifacts
 from badgekiln.pipeline.check import check_project
 from badgekiln.pipeline.writer import MARKER, WriteError, write_site
-from conftest import REPO, SeededMinter, build, copy_project, tree
+from conftest import REPO, SeededMinter, award_dir, build, copy_project, tree
 
 
 def _emails_in_content(project: Path) -> set[bytes]:
@@ -29,17 +29,28 @@ def _emails_in_content(project: Path) -> set[bytes]:
     return found
 
 
-def test_example_builds_every_url_family(example: Path):
+@pytest.mark.parametrize("outputs", ["minimal", "full"])
+def test_example_builds_every_url_family(example: Path, outputs: str):
+    """Per award one folder, a/<2 characters>/<slug>/: its page and JSON, and with `outputs: full`
+    the baked images (an SVG only for SVG art). Badge art is published once per badge class."""
+    site_yaml = example / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text() + f"outputs: {outputs}\n")
     prepared = build(example)
     assert prepared.model is not None, prepared.diagnostics
     site = example / "_site"
     files = tree(site)
     for award in prepared.model.awards:
-        for suffix in (".json", ".png", ".svg", "/index.html"):
-            assert f"a/{award.slug}{suffix}" in files
+        folder = award_dir(award.slug)
+        assert folder == f"a/{award.slug[:2]}/{award.slug}"
+        expected = {"assertion.json", "index.html"}
+        if outputs == "full":
+            expected |= {"badge.png"} | ({"badge.svg"} if prepared.model.badge(award.badge).image.format == "svg"
+                                        else set())
+        assert {p[len(folder) + 1:] for p in files if p.startswith(folder + "/")} == expected
     for badge in prepared.model.badges:
         assert f"badges/{badge.slug}.json" in files and f"badges/{badge.slug}/index.html" in files
-    assert {"index.html", "404.html", ".nojekyll", MARKER, "issuers/northwind.json"} <= set(files)
+        assert f"badges/{badge.slug}.{badge.image.format}" in files
+    assert {"index.html", "404.html", ".nojekyll", MARKER, "issuers/northwind.json", "assets/strings.js"} <= set(files)
 
 
 def _readable_forms(path: str, data: bytes) -> list[bytes]:
@@ -58,7 +69,7 @@ def test_no_recipient_email_anywhere_in_output(example: Path, signed: bool):
     prepared = build(example, keyring=testkeys.keyring() if signed else None)
     files = tree(example / "_site")
     if signed:
-        assert any(p.endswith(".credential.jwt") for p in files), "the signed example must carry every form"
+        assert any(p.endswith("/credential.jwt") for p in files), "the signed example must carry every form"
         assert prepared.model is not None
     for path, data in files.items():
         for form in _readable_forms(path, data):
@@ -128,7 +139,7 @@ def test_expiry_policy_change_does_not_touch_issued_awards(example: Path):
     badge_file.write_text(badge_file.read_text().replace("valid_for: 1y", "valid_for: 5y"))
     build(example)
     site = example / "_site"
-    assertion = json.loads((site / f"a/{award['slug']}.json").read_text())
+    assertion = json.loads((site / f"{award_dir(award['slug'])}/assertion.json").read_text())
     assert assertion["expires"] == award["expires"]
 
 

@@ -12,7 +12,7 @@ import badgekiln
 import testkeys
 from badgekiln.crypto import keys
 from badgekiln.pipeline.cache import manifest_path
-from conftest import build, build_result, copy_project, tree
+from conftest import award_dir, build, build_result, copy_project, tree
 
 
 def cached_build(project: Path, **options) -> tuple[badgekiln.CheckResult, badgekiln.BuildResult]:
@@ -35,7 +35,7 @@ def _mtimes(site: Path) -> dict[str, int]:
 
 
 def _award_files(site: Path, slug: str) -> list[str]:
-    return [p for p in _mtimes(site) if f"/{slug}." in f"/{p}" or p.startswith(f"a/{slug}/")]
+    return [p for p in _mtimes(site) if f"/{slug}." in f"/{p}" or p.startswith(f"{award_dir(slug)}/")]
 
 
 def test_adding_an_award_renders_only_that_award(tmp_path: Path):
@@ -91,7 +91,7 @@ def test_a_file_edited_by_hand_is_rendered_again(tmp_path: Path):
     project = copy_project("minimal", tmp_path)
     first, _ = cached_build(project)
     [award] = first.model.awards
-    page = project / f"_site/a/{award.slug}/index.html"
+    page = project / f"_site/{award_dir(award.slug)}/index.html"
     page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>edited</p></body>"))
     _, result = cached_build(project)
     assert result.reused == 0 and b"edited" not in page.read_bytes()

@@ -174,7 +174,7 @@ def test_build_on_a_terminal_offers_to_create_the_first_key(tmp_path: Path):
     code, output = _build_on_a_terminal(declined, b"n\n")
     assert code == 0 and "Create a signing key now" in output, output
     assert not list(declined.glob("keys/*.key.json"))
-    assert not list((declined / "_site/a").glob("*.credential.json"))
+    assert not list((declined / "_site/a").glob("*/*/credential.json"))
 
     accepted = copy_project("minimal", tmp_path / "accepted")
     code, output = _build_on_a_terminal(accepted, b"y\n")
@@ -182,8 +182,8 @@ def test_build_on_a_terminal_offers_to_create_the_first_key(tmp_path: Path):
     [key_file] = (accepted / "keys").glob("*.key.json")
     assert key_file.stat().st_mode & 0o077 == 0
     assert "Created signing key" in output and "secretKeyMultibase" not in output
-    hosted = [p for p in (accepted / "_site/a").glob("*.json") if not p.name.endswith(".credential.json")]
-    assert hosted and len(list((accepted / "_site/a").glob("*.credential.json"))) == len(hosted)  # same run
+    hosted = list((accepted / "_site/a").glob("*/*/assertion.json"))
+    assert hosted and len(list((accepted / "_site/a").glob("*/*/credential.json"))) == len(hosted)  # same run
     # asked once: the next build signs without a question; a pipe (or CI) is never asked
     again = run(accepted)
     assert again.returncode == 0 and "[y/N]" not in again.stderr + again.stdout

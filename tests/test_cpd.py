@@ -14,7 +14,7 @@ from badgekiln.model import cpd, ledger
 from badgekiln.model.domain import CpdActivity, RenewalRule
 from badgekiln.model.lifecycle import renewal_key, root_of
 from badgekiln.validate.values import Duration
-from conftest import FIXED_NOW, SeededMinter, build, copy_project
+from conftest import FIXED_NOW, SeededMinter, award_dir, build, copy_project
 
 RULE = RenewalRule(Duration(months=12), 20, "points")
 
@@ -149,16 +149,16 @@ def test_each_renewal_is_a_published_award_linked_to_the_previous(tmp_path: Path
     entries = json.loads((project / ledger.LEDGER_PATH).read_text())["awards"]
     assert set(entries) == {a.key for a in chain}
     site = project / "_site"
-    renewal = json.loads((site / f"a/{chain[2].slug}.json").read_text())
+    renewal = json.loads((site / f"{award_dir(chain[2].slug)}/assertion.json").read_text())
     assert renewal["issuedOn"] == "2025-04-01T00:00:00Z" and renewal["expires"] == "2027-01-10T00:00:00Z"
     assert renewal["evidence"] == [{
-        "type": "Evidence", "id": f"https://badges.minimal.example/a/{chain[1].slug}.json",
+        "type": "Evidence", "id": f"https://badges.minimal.example/{award_dir(chain[1].slug)}/assertion.json",
         "name": "Previous credential",
         "description": "The credential this one renews through continuing professional development."}]
     assert renewal["narrative"] == ("Renewed through continuing professional development logged between "
                                     "2025-01-10 and 2026-01-10.")
     for award in chain:
-        assert (site / f"a/{award.slug}/index.html").is_file()
+        assert (site / f"{award_dir(award.slug)}/index.html").is_file()
 
 
 def test_policy_change_never_changes_what_was_issued(tmp_path: Path):
@@ -166,7 +166,7 @@ def test_policy_change_never_changes_what_was_issued(tmp_path: Path):
     first = build(project)
     assert not first.report.has_errors(), first.diagnostics
     before = {a.key: (a.slug, a.issued_on, a.expires) for a in first.model.awards}
-    json_before = {a.key: (project / f"_site/a/{a.slug}.json").read_bytes() for a in first.model.awards}
+    json_before = {a.key: (project / f"_site/{award_dir(a.slug)}/assertion.json").read_bytes() for a in first.model.awards}
     # The provider makes the rule stricter, the badge valid longer, and tidies the log.
     (project / "content/badges/safety.yaml").write_text(BADGE.format(valid_for="3y", every="24m", points=50))
     _write_log(project, [("2024-05-01", 20)])
@@ -175,7 +175,7 @@ def test_policy_change_never_changes_what_was_issued(tmp_path: Path):
     after = {a.key: (a.slug, a.issued_on, a.expires) for a in second.model.awards}
     assert after == before  # same credentials, same frozen dates, none withdrawn
     for award in second.model.awards:
-        assert (project / f"_site/a/{award.slug}.json").read_bytes() == json_before[award.key]
+        assert (project / f"_site/{award_dir(award.slug)}/assertion.json").read_bytes() == json_before[award.key]
 
 
 def test_badge_policy_change_keeps_frozen_expiry_of_a_plain_award(tmp_path: Path):
@@ -187,7 +187,7 @@ def test_badge_policy_change_keeps_frozen_expiry_of_a_plain_award(tmp_path: Path
     badge.write_text(badge.read_text().replace("valid_for: 2y", "valid_for: 5y"))
     second = build(project)
     assert second.model.awards[0].expires == award.expires
-    assert json.loads((project / f"_site/a/{award.slug}.json").read_text())["expires"] == "2028-02-01T00:00:00Z"
+    assert json.loads((project / f"_site/{award_dir(award.slug)}/assertion.json").read_text())["expires"] == "2028-02-01T00:00:00Z"
     # a new award of the same badge gets the new policy
     (project / "content/awards/2026.yaml").write_text(
         "badge: safety\nissued_on: 2026-02-01\nawards:\n  - recipient: ada\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 from badgekiln.diagnostics import Report
 from badgekiln.load.positioned_yaml import load_yaml
 from badgekiln.load.roster import parse_roster
-from conftest import build, copy_project, tree
+from conftest import award_dir, build, copy_project, tree
 from PIL import Image
 
 
@@ -32,7 +32,7 @@ def test_markdown_and_names_cannot_inject_html(tmp_path: Path):
             assert "<script>alert" not in text and "onerror=" not in text and "javascript:" not in text
             assert "<b onmouseover" not in text
     award = prepared.model.awards[0]
-    page = (project / f"_site/a/{award.slug}/index.html").read_text()
+    page = (project / f"_site/{award_dir(award.slug)}/index.html").read_text()
     assert "&lt;b onmouseover=alert(1)&gt;" in page
 
 

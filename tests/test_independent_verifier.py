@@ -106,7 +106,8 @@ def write_json(path: Path, value: dict) -> Path:
 
 
 def run_verifier(files: list[Path], *extra: str, did_doc: Path | None = None) -> dict[str, dict]:
-    """Run verify-di.mjs; returns its JSON line per file, keyed by file name."""
+    """Run verify-di.mjs; returns its JSON line per file, keyed by file name (by folder/name when
+    names repeat, as every award's credential.json does)."""
     args = [require_node(), str(VERIFIER), "--contexts", str(jsonld.CONTEXTS_DIR), *extra]
     if did_doc is not None:
         args += ["--did-doc", str(did_doc)]
@@ -114,7 +115,9 @@ def run_verifier(files: list[Path], *extra: str, did_doc: Path | None = None) ->
                                text=True, timeout=180, check=False)
     lines = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
     assert len(lines) == len(files), completed.stdout + completed.stderr
-    results = {Path(line["file"]).name: line for line in lines}
+    names = [Path(line["file"]).name for line in lines]
+    results = {(name if names.count(name) == 1 else f"{Path(line['file']).parent.name}/{name}"): line
+               for name, line in zip(names, lines)}
     assert completed.returncode == (0 if all(r["verified"] for r in lines) else 1), completed.stderr
     return results
 

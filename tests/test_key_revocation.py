@@ -23,7 +23,7 @@ from badgekiln import bake, cli
 from badgekiln.crypto import jws, keys
 from badgekiln.diagnostics import Report, format_text
 from badgekiln.model import ledger
-from conftest import FIXED_NOW, build, copy_project, tree
+from conftest import baked_downloads, FIXED_NOW, award_dir, build, copy_project, tree
 from test_independent_verifier import run_verifier
 
 DID = "did:web:badges.northwind-academy.example"
@@ -56,7 +56,7 @@ def _keyring(project: Path) -> keys.Keyring:
 
 
 def _credentials(site: Path) -> list[Path]:
-    return sorted((site / "a").glob("*.credential.json"))
+    return sorted((site / "a").glob("*/*/credential.json"))
 
 
 def _leaks(data: bytes) -> list[int]:
@@ -88,15 +88,15 @@ def test_every_credential_is_re_signed_by_the_new_key_and_verifies(revoked):
     assert f"re-signed {len(awards)} credential(s) signed with revoked key {OLD_ID}" in \
         "\n".join(revoked.prepared.signing.notices)
     for award in awards:
-        doc = json.loads((site / f"a/{award.slug}.credential.json").read_text())
-        old = json.loads((revoked.old_site / f"a/{award.slug}.credential.json").read_text())
+        doc = json.loads((site / f"{award_dir(award.slug)}/credential.json").read_text())
+        old = json.loads((revoked.old_site / f"{award_dir(award.slug)}/credential.json").read_text())
         [proof] = doc["proof"]
         assert proof["verificationMethod"] == f"{DID}#key-{new_id}"
         assert proof["created"] == "2026-11-29T12:00:00Z"
         assert {k: v for k, v in doc.items() if k != "proof"} == {k: v for k, v in old.items() if k != "proof"}
-        baked = {b.version: b.payload for b in bake.unbake((site / f"a/{award.slug}.png").read_bytes())}
+        baked = {b.version: b.payload for b in bake.unbake(baked_downloads(site, award)["png"])}
         assert json.loads(baked["ob3"]) == doc
-        header = jws.decode((site / f"a/{award.slug}.credential.jwt").read_text())[0]
+        header = jws.decode((site / f"{award_dir(award.slug)}/credential.jwt").read_text())[0]
         assert header["kid"] == f"{DID}#rsa-{new_id}"
     records = json.loads((revoked.project / ledger.LEDGER_PATH).read_text())["awards"]
     assert {r["credential"]["verificationMethod"] for r in records.values()} == {f"{DID}#key-{new_id}"}
@@ -125,7 +125,7 @@ def test_ob2_no_longer_names_the_revoked_key(revoked):
     assert json.loads(files["issuers/northwind.json"])["publicKey"] == [new_key_url]
     assert f"issuers/northwind/key-{OLD_ID}.json" not in files
     award = revoked.prepared.model.awards[0]
-    claims = jws.decode(files[f"a/{award.slug}.ob2.jws"].decode())[1]
+    claims = jws.decode(files[f"{award_dir(award.slug)}/assertion.jws"].decode())[1]
     assert claims["verification"]["creator"] == new_key_url
 
 
@@ -133,11 +133,14 @@ def test_old_copies_fail_digital_bazaar_and_our_verify(revoked, tmp_path, monkey
     model = revoked.prepared.model
     award = next(a for a in model.awards if a.expires and a.expires > REBUILT_AT and a.revocation is None
                  and a.suspension is None and a.cpd is None)
-    old = revoked.old_site / "a"
+    old = revoked.old_site / award_dir(award.slug)
     copies = {}
-    for suffix in ("credential.json", "credential.jwt", "ob2.jws", "png"):
+    for suffix, name in (("credential.json", "credential.json"), ("credential.jwt", "credential.jwt"),
+                         ("ob2.jws", "assertion.jws")):
         copies[suffix] = tmp_path / f"old.{suffix}"
-        shutil.copyfile(old / f"{award.slug}.{suffix}", copies[suffix])
+        shutil.copyfile(old / name, copies[suffix])
+    copies["png"] = tmp_path / "old.png"  # what the award page's download gave before the key was revoked
+    copies["png"].write_bytes(baked_downloads(revoked.old_site, award)["png"])
     [result] = run_verifier([copies["credential.json"]], "--now", "valid-from",
                             did_doc=revoked.site / ".well-known/did.json").values()
     assert result["verified"] is False
@@ -152,8 +155,8 @@ def test_old_copies_fail_digital_bazaar_and_our_verify(revoked, tmp_path, monkey
     out = capsys.readouterr().out
     assert code == 1 and "issuer key" in out and "not published by the issuer" in out, out
     # the new copy of the same award is valid, status lists (re-signed by the new key) included
-    code = cli.main(["verify", str(revoked.site / f"a/{award.slug}.credential.json"), "--site", str(revoked.site),
-                     "--email", award.email, "--json"])
+    code = cli.main(["verify", str(revoked.site / f"{award_dir(award.slug)}/credential.json"),
+                     "--site", str(revoked.site), "--email", award.email, "--json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and report["valid"], report
 

@@ -21,7 +21,7 @@ from badgekiln import cli
 from badgekiln.crypto import keys, multikey
 from badgekiln.diagnostics import Report
 from badgekiln.model import ledger
-from conftest import REPO, build, copy_project, tree
+from conftest import REPO, award_dir, build, copy_project, tree
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -62,7 +62,7 @@ def test_keys_new_creates_a_private_file_and_records_the_public_key(example: Pat
     prepared = build(example)
     assert prepared.model is not None and not prepared.diagnostics
     award = prepared.model.awards[0]
-    doc = json.loads((example / f"_site/a/{award.slug}.credential.json").read_text())
+    doc = json.loads((example / f"_site/{award_dir(award.slug)}/credential.json").read_text())
     assert doc["proof"][0]["verificationMethod"].endswith(f"#key-{key_id}")
 
 
@@ -166,7 +166,7 @@ def test_no_private_key_byte_reaches_output_logs_or_the_ledger(tmp_path: Path):
         assert completed.returncode == 0, completed.stderr.decode()
         printed += completed.stdout + completed.stderr
     site = tree(project / "_site")
-    awards = [p for p in site if p.endswith(".credential.json")]
+    awards = [p for p in site if p.endswith("/credential.json")]
     assert len(awards) >= 40 and ".well-known/did.json" in site
     some = project / "_site" / awards[0]
     completed = subprocess.run([sys.executable, str(REPO / "build.py"), "verify", str(some), "--site",

@@ -18,7 +18,7 @@ from badgekiln.credentials import status_lists
 from badgekiln.crypto import dataintegrity, didweb, jsonld
 from badgekiln.diagnostics import Report
 from badgekiln.model import ledger
-from conftest import TESTS, build, copy_project, tree
+from conftest import TESTS, award_dir, build, copy_project, tree
 from ob2validator import serve_directory, validate
 from test_independent_verifier import JS_DIR, require_node
 
@@ -100,7 +100,7 @@ def test_revoking_changes_status_files_and_page_but_never_the_credential(tmp_pat
     site = project / "_site"
     bob = _award(first, "Bob Brown")
     before = tree(site)
-    credential = json.loads(before[f"a/{bob.slug}.credential.json"])
+    credential = json.loads(before[f"{award_dir(bob.slug)}/credential.json"])
     # the default: one entry, as OB 3.0 ([0..1]) and its JSON schemas require
     assert credential["credentialStatus"] == {
         "id": f"{BASE}status/acme/revocation.json#{bob.status_index}", "type": "BitstringStatusListEntry",
@@ -116,26 +116,26 @@ def test_revoking_changes_status_files_and_page_but_never_the_credential(tmp_pat
     changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
     data_files = [p for p in changed if not p.endswith(".html")]  # pages list or show awards in many places
     assert data_files == sorted([
-        f"a/{bob.slug}.json",
+        f"{award_dir(bob.slug)}/assertion.json",
         "status/acme/1edtech-revocations.json", "status/acme/ob2-revocations.json",
         "status/acme/revocation.json", "status/acme/suspension.json",  # re-signed with a new validFrom
     ]), changed
-    assert f"a/{bob.slug}/index.html" in changed
-    for unchanged in (f"a/{bob.slug}.credential.json", f"a/{bob.slug}.png", f"a/{bob.slug}.svg"):
-        assert after[unchanged] == before[unchanged], unchanged  # never re-signed, never re-baked
-    assert json.loads(after[f"a/{bob.slug}.json"]) == {
-        "@context": "https://w3id.org/openbadges/v2", "id": f"{BASE}a/{bob.slug}.json",
+    assert f"{award_dir(bob.slug)}/index.html" in changed
+    credential = f"{award_dir(bob.slug)}/credential.json"
+    assert after[credential] == before[credential]  # never re-signed
+    assert json.loads(after[f"{award_dir(bob.slug)}/assertion.json"]) == {
+        "@context": "https://w3id.org/openbadges/v2", "id": f"{BASE}{award_dir(bob.slug)}/assertion.json",
         "revoked": True, "revocationReason": "Issued to the wrong person."}
     bits = _bits(site, "revocation")
     assert status_lists.bit(bits, bob.status_index) and sum(map(bool, bits)) == 1
     assert not any(_bits(site, "suspension"))
     assert json.loads(after["status/acme/ob2-revocations.json"])["revokedAssertions"] == [
-        {"id": f"{BASE}a/{bob.slug}.json", "revocationReason": "Issued to the wrong person."}]
+        {"id": f"{BASE}{award_dir(bob.slug)}/assertion.json", "revocationReason": "Issued to the wrong person."}]
     oneedtech = json.loads(after["status/acme/1edtech-revocations.json"])
     assert oneedtech["revokedCredential"] == oneedtech["revokedCredentials"] == [
-        {"id": f"{BASE}a/{bob.slug}.credential.json", "revoked": True,
+        {"id": f"{BASE}{award_dir(bob.slug)}/credential.json", "revoked": True,
          "revocationReason": "Issued to the wrong person."}]
-    page = after[f"a/{bob.slug}/index.html"].decode()
+    page = after[f"{award_dir(bob.slug)}/index.html"].decode()
     assert "status--revoked" in page and "Issued to the wrong person." in page
     assert _award(second, "Bob Brown").revocation.on.date().isoformat() == "2026-06-01"
 
@@ -150,17 +150,17 @@ def test_suspension_is_reversible_and_reinstating_restores_every_file(tmp_path: 
     _build(project)
     assert status_lists.bit(_bits(site, "suspension"), cleo.status_index)
     assert not any(_bits(site, "revocation"))
-    stub = json.loads((site / f"a/{cleo.slug}.json").read_text())
+    stub = json.loads((site / f"{award_dir(cleo.slug)}/assertion.json").read_text())
     assert stub["revoked"] is True and stub["revocationReason"] == "Suspended: Under review."
-    assert "status--suspended" in (site / f"a/{cleo.slug}/index.html").read_text()
+    assert "status--suspended" in (site / f"{award_dir(cleo.slug)}/index.html").read_text()
     _change(project, "reinstate", cleo.slug, "Review complete.", on="2026-05-20")
     third = _build(project)
     assert third.model.awards and _award(third, "Cleo Diaz").suspension is None
     assert _award(third, "Cleo Diaz").reinstatement.reason == "Review complete."
     restored = tree(site)
     assert not any(_bits(site, "suspension"))
-    assert restored[f"a/{cleo.slug}.json"] == original[f"a/{cleo.slug}.json"]
-    assert restored[f"a/{cleo.slug}.credential.json"] == original[f"a/{cleo.slug}.credential.json"]
+    assert restored[f"{award_dir(cleo.slug)}/assertion.json"] == original[f"{award_dir(cleo.slug)}/assertion.json"]
+    assert restored[f"{award_dir(cleo.slug)}/credential.json"] == original[f"{award_dir(cleo.slug)}/credential.json"]
 
 
 def test_status_lists_are_signed_credentials_from_the_credentials_issuer(tmp_path: Path):
@@ -172,7 +172,7 @@ def test_status_lists_are_signed_credentials_from_the_credentials_issuer(tmp_pat
     did_doc = json.loads((site / ".well-known/did.json").read_text())
     resolve = didweb.did_document_key_resolver(did_doc)
     ada = _award(_change_first, "Ada Lovelace")
-    credential = json.loads((site / f"a/{ada.slug}.credential.json").read_text())
+    credential = json.loads((site / f"{award_dir(ada.slug)}/credential.json").read_text())
     for purpose in status_lists.PURPOSES:
         doc = json.loads((site / f"status/acme/{purpose}.json").read_text())
         assert doc["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
@@ -204,7 +204,7 @@ def test_independent_verifier_reads_the_status_bits(tmp_path: Path, form: str):
     _change(project, "suspend", "safety/Cleo Diaz", "Under review.")
     _build(project)
     site = project / "_site"
-    files = [site / f"a/{_award(first, n).slug}.credential.json" for n in ("Ada Lovelace", "Bob Brown", "Cleo Diaz")]
+    files = [site / f"{award_dir(_award(first, n).slug)}/credential.json" for n in ("Ada Lovelace", "Bob Brown", "Cleo Diaz")]
     completed = subprocess.run([node, str(JS_DIR / "check-status.mjs"), "--contexts", str(jsonld.CONTEXTS_DIR),
                                 "--site", str(site), "--base-url", BASE, *map(str, files)],
                                cwd=JS_DIR, capture_output=True, text=True, timeout=120)
@@ -232,9 +232,9 @@ def test_credential_status_form_is_frozen_per_credential(tmp_path: Path):
     assert not second.diagnostics, second.diagnostics
     after = tree(site)
     for award in first.model.awards:
-        path = f"a/{award.slug}.credential.json"
+        path = f"{award_dir(award.slug)}/credential.json"
         assert after[path] == before[path], path
-    dee = json.loads(after[f"a/{_award(second, 'Dee Evans').slug}.credential.json"])
+    dee = json.loads(after[f"{award_dir(_award(second, 'Dee Evans').slug)}/credential.json"])
     assert [(e["type"], e.get("statusPurpose")) for e in dee["credentialStatus"]] == [
         ("BitstringStatusListEntry", "revocation"), ("BitstringStatusListEntry", "suspension"),
         ("1EdTechRevocationList", None)]
@@ -259,7 +259,7 @@ def test_ims_validator_reports_a_revoked_hosted_assertion(tmp_path: Path):
         prepared = build(project, served / "site", base_url=base + "site/")
         assert prepared.model is not None, prepared.diagnostics
         bob, ada = _award(prepared, "Bob Brown"), _award(prepared, "Ada Lovelace")
-        revoked, valid = validate([f"{base}site/a/{bob.slug}.json", f"{base}site/a/{ada.slug}.json"])
+        revoked, valid = validate([f"{base}site/{award_dir(bob.slug)}/assertion.json", f"{base}site/{award_dir(ada.slug)}/assertion.json"])
     assert valid["valid"] is True, valid  # a Profile with revocationList still validates
     assert revoked["valid"] is False and revoked["errorCount"] == 1, revoked
     [message] = revoked["messages"]
@@ -307,11 +307,12 @@ def test_verify_reports_revoked_suspended_expired_lapsed_and_renewed(tmp_path: P
     }
 
     def checks(award, json_name):
-        result = checker.verify(str(site / f"a/{award.slug}{json_name}"), site=site, now=FIXED_NOW, network=False)
+        result = checker.verify(str(site / award_dir(award.slug) / json_name), site=site, now=FIXED_NOW,
+                                network=False)
         [finding] = result.findings
         return finding.valid, {c.name: (c.ok, c.message) for c in finding.checks}
 
-    for suffix in (".credential.json", ".json"):  # OB 3.0 credential, OB 2.0 hosted assertion
+    for suffix in ("credential.json", "assertion.json"):  # OB 3.0 credential, OB 2.0 hosted assertion
         valid, found = checks(cases["valid"], suffix)
         assert valid, found
         valid, found = checks(cases["lapsed"], suffix)
@@ -324,12 +325,12 @@ def test_verify_reports_revoked_suspended_expired_lapsed_and_renewed(tmp_path: P
         valid, found = checks(cases["expired"], suffix)
         assert not valid and found["dates"] == (False, f"expired on {cases['expired'].expires.date()}")
         assert "renewal" not in found
-    valid, found = checks(cases["revoked"], ".credential.json")
+    valid, found = checks(cases["revoked"], "credential.json")
     assert not valid and found["status"] == (
         False, f"revoked by the issuer: {cases['revoked'].revocation.reason}"), found
-    valid, found = checks(cases["suspended"], ".credential.json")
+    valid, found = checks(cases["suspended"], "credential.json")
     assert not valid and found["status"] == (
         False, f"suspended by the issuer: {cases['suspended'].suspension.reason}"), found
-    valid, found = checks(cases["valid"], ".credential.json")
+    valid, found = checks(cases["valid"], "credential.json")
     assert found["status"] == (True, "not revoked or suspended (revocation list, suspension list, "
                                      "1EdTech revocation list)")

@@ -10,7 +10,7 @@ import io
 from datetime import datetime, timezone
 from pathlib import Path
 
-from conftest import build, copy_project
+from conftest import award_dir, build, copy_project
 from test_cli import run
 
 AWARDS = """# Spring cohort.  Keep this comment!
@@ -100,7 +100,7 @@ def test_the_page_slug_or_url_picks_one_of_two_awards(tmp_path: Path):
     project = _project(tmp_path)
     prepared = build(project)
     evening = next(a for a in prepared.model.awards if a.key.endswith("/evening"))
-    result = run(project, "suspend", f"https://badges.minimal.example/a/{evening.slug}/", "--reason", "Check",
+    result = run(project, "suspend", f"https://badges.minimal.example/{award_dir(evening.slug)}/", "--reason", "Check",
                  "--on", "2026-05-05")
     assert result.returncode == 0, result.stderr
     text = (project / "content/awards/2026.yaml").read_text()

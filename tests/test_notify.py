@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from badgekiln.commands import notify
-from conftest import REPO, build, copy_project
+from conftest import REPO, award_dir, build, copy_project
 
 AWARDS = """badge: safety
 issued_on: 2026-02-01
@@ -145,7 +145,7 @@ def test_each_new_award_is_emailed_once_with_its_link(tmp_path: Path, smtp: Reco
                                                     "dan@example.com"]
     bob = next(a for a in prepared.model.awards if a.recipient_name == "Bob Brown")
     message = next(m for m in smtp.messages if "bob@example.com" in m["To"])
-    page = f"https://badges.minimal.example/a/{bob.slug}/"
+    page = f"https://badges.minimal.example/{award_dir(bob.slug)}/"
     assert message["To"] == "Bob Brown <bob@example.com>"
     assert message["From"] == "Minimal Badges <badges@minimal.example>"
     assert message["Subject"] == "Your Safety Basics badge from Acme Training"

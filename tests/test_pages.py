@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 from badgekiln.model.domain import Theme
 from badgekiln.render import award_state, i18n, pages, social, theme
-from conftest import FIXED_NOW, build, copy_project, tree
+from conftest import FIXED_NOW, award_dir, build, copy_project, tree
 from PIL import Image
 from testkeys import env_value
 
@@ -107,18 +107,18 @@ def test_linkedin_url_has_the_exact_digest_parameters():
 def test_award_page_linkedin_link(site):
     model, files = site
     award = _award(model, "Ada Okafor", "first-aid-at-work")
-    page = _page(files, f"a/{award.slug}/index.html")
+    page = _page(files, f"{award_dir(award.slug)}/index.html")
     href = page.by_id["linkedin-add"]["href"]
     assert href.startswith("https://www.linkedin.com/profile/add?")
     assert parse_qsl(urlsplit(href).query) == [
         ("startTask", "CERTIFICATION_NAME"), ("name", "First Aid at Work"),
         ("organizationName", "Northwind Safety Academy"), ("issueYear", "2026"), ("issueMonth", "3"),
-        ("expirationYear", "2029"), ("expirationMonth", "3"), ("certUrl", f"{BASE}a/{award.slug}/"),
+        ("expirationYear", "2029"), ("expirationMonth", "3"), ("certUrl", f"{BASE}{award_dir(award.slug)}/"),
         ("certId", award.slug)]
     assert page.by_id["linkedin-add"]["target"] == "_blank"
     # a badge that never expires sends no expiration month or year
     forever = next(a for a in model.awards if a.badge == "manual-handling")
-    query = dict(parse_qsl(urlsplit(_page(files, f"a/{forever.slug}/index.html").by_id["linkedin-add"]["href"]).query))
+    query = dict(parse_qsl(urlsplit(_page(files, f"{award_dir(forever.slug)}/index.html").by_id["linkedin-add"]["href"]).query))
     assert "expirationYear" not in query and "expirationMonth" not in query
     assert (query["issueYear"], query["issueMonth"]) == (str(forever.issued_on.year), str(forever.issued_on.month))
 
@@ -130,7 +130,7 @@ def test_issuer_linkedin_page_id_is_used_when_configured(tmp_path: Path):
     prepared = build(project, tmp_path / "out")
     assert prepared.model is not None, prepared.diagnostics
     award = prepared.model.awards[0]
-    page = Page((tmp_path / f"out/a/{award.slug}/index.html").read_text())
+    page = Page((tmp_path / f"out/{award_dir(award.slug)}/index.html").read_text())
     query = parse_qsl(urlsplit(page.by_id["linkedin-add"]["href"]).query)
     assert ("organizationId", "2414183") in query and "organizationName" not in dict(query)
 
@@ -138,9 +138,9 @@ def test_issuer_linkedin_page_id_is_used_when_configured(tmp_path: Path):
 def test_share_links_are_plain_links_with_encoded_text(site):
     model, files = site
     award = _award(model, "Ada Okafor", "first-aid-at-work")
-    page = _page(files, f"a/{award.slug}/index.html")
+    page = _page(files, f"{award_dir(award.slug)}/index.html")
     shares = {a["data-share"]: a["href"] for a in page.anchors if "data-share" in a}
-    url = quote(f"{BASE}a/{award.slug}/", safe="")
+    url = quote(f"{BASE}{award_dir(award.slug)}/", safe="")
     text = quote("I earned the First Aid at Work badge from Northwind Safety Academy.", safe="")
     assert shares == {
         "linkedin": f"https://www.linkedin.com/sharing/share-offsite/?url={url}",
@@ -149,15 +149,15 @@ def test_share_links_are_plain_links_with_encoded_text(site):
         "email": f"mailto:?subject={quote('Ada Okafor earned First Aid at Work', safe='')}"
                  f"&body={text}%0A%0A{url}",
     }
-    assert page.by_id["page-link"]["value"] == f"{BASE}a/{award.slug}/"
+    assert page.by_id["page-link"]["value"] == f"{BASE}{award_dir(award.slug)}/"
 
 
 def test_withdrawn_awards_are_not_offered_for_sharing(site):
     model, files = site
     revoked = next(a for a in model.awards if a.revocation is not None)
-    page = _page(files, f"a/{revoked.slug}/index.html")
+    page = _page(files, f"{award_dir(revoked.slug)}/index.html")
     assert "linkedin-add" not in page.by_id and not [a for a in page.anchors if "data-share" in a]
-    html = files[f"a/{revoked.slug}/index.html"].decode()
+    html = files[f"{award_dir(revoked.slug)}/index.html"].decode()
     assert 'data-verdict="revoked"' in html and revoked.revocation.reason in html
 
 
@@ -166,7 +166,7 @@ def test_withdrawn_awards_are_not_offered_for_sharing(site):
 def test_award_page_open_graph_and_twitter_tags_exactly(site):
     model, files = site
     award = _award(model, "Ada Okafor", "first-aid-at-work")
-    page = _page(files, f"a/{award.slug}/index.html")
+    page = _page(files, f"{award_dir(award.slug)}/index.html")
     description = ("Issued by Northwind Safety Academy on 13 March 2026. Holders can give emergency first aid at "
                    "work: assessing an incident, CPR and use of an AED, managing bleeding, burns, fractures and "
                    "shock, and recording what…")
@@ -179,7 +179,7 @@ def test_award_page_open_graph_and_twitter_tags_exactly(site):
         ("og:site_name", "Northwind Safety Academy Badges"),
         ("og:title", "Ada Okafor earned First Aid at Work"),
         ("og:description", description),
-        ("og:url", f"{BASE}a/{award.slug}/"),
+        ("og:url", f"{BASE}{award_dir(award.slug)}/"),
         ("og:image", image),
         ("og:image:type", "image/png"),
         ("og:image:width", "1200"),
@@ -192,19 +192,19 @@ def test_award_page_open_graph_and_twitter_tags_exactly(site):
         ("twitter:image:alt", alt),
     ]
     rels = [(link.get("rel"), link.get("type"), link["href"]) for link in page.links]
-    assert ("canonical", None, f"{BASE}a/{award.slug}/") in rels
-    assert ("alternate", "application/ld+json", f"{BASE}a/{award.slug}.json") in rels
-    assert ("alternate", "application/vc+ld+json", f"{BASE}a/{award.slug}.credential.json") in rels
+    assert ("canonical", None, f"{BASE}{award_dir(award.slug)}/") in rels
+    assert ("alternate", "application/ld+json", f"{BASE}{award_dir(award.slug)}/assertion.json") in rels
+    assert ("alternate", "application/vc+ld+json", f"{BASE}{award_dir(award.slug)}/credential.json") in rels
 
 
 def test_hidden_name_stays_out_of_titles_and_previews(site):
     model, files = site
     hidden = next(a for a in model.awards if not a.show_name)
-    html = files[f"a/{hidden.slug}/index.html"].decode()
+    html = files[f"{award_dir(hidden.slug)}/index.html"].decode()
     page = Page(html)
     assert hidden.recipient_name not in html
     assert dict(page.meta)["og:title"] == f"{model.badge(hidden.badge).name}, awarded by Northwind Safety Academy"
-    assert hidden.recipient_name not in files[f"a/{hidden.slug}/certificate.html"].decode()
+    assert hidden.recipient_name not in files[f"{award_dir(hidden.slug)}/index.html"].decode()
 
 
 def test_share_image_is_a_1200x627_png_per_badge(site):
@@ -233,7 +233,7 @@ def _routes(model):
 def test_award_page_shows_the_record(site):
     model, files = site
     award = next(a for a in model.awards if a.evidence)
-    html = files[f"a/{award.slug}/index.html"].decode()
+    html = files[f"{award_dir(award.slug)}/index.html"].decode()
     badge = model.badge(award.badge)
     for text in (badge.name, f"Awarded to {award.recipient_name}", "Northwind Safety Academy", "13 March 2026",
                  "13 March 2029", "18 credits", "Emergency first aid at work", "WSF-FA-01", "workplace safety",
@@ -241,10 +241,9 @@ def test_award_page_shows_the_record(site):
         assert text in html, text
     page = Page(html)
     downloads = {a["data-download"]: a["href"] for a in page.anchors if "data-download" in a}
-    assert downloads == {"png": f"{BASE}a/{award.slug}.png", "svg": f"{BASE}a/{award.slug}.svg",
-                         "json": f"{BASE}a/{award.slug}.json", "credential": f"{BASE}a/{award.slug}.credential.json",
-                         "credential-svg": f"{BASE}a/{award.slug}.credential.svg",
-                         "jwt": f"{BASE}a/{award.slug}.credential.jwt"}
+    folder = f"{BASE}{award_dir(award.slug)}"
+    assert downloads == {"json": f"{folder}/assertion.json", "credential": f"{folder}/credential.json",
+                         "jwt": f"{folder}/credential.jwt"}  # images are baked when downloaded
     assert all(path.removeprefix(BASE) in files for path in downloads.values())
     # the embedded JSON-LD is the assertion, with `<` escaped so it cannot close the script
     embedded = re.search(r'<script type="application/ld\+json" id="bk-assertion">(.*?)</script>', html, re.S).group(1)
@@ -282,7 +281,7 @@ def test_badge_page_lists_only_earners_who_agreed(site):
     assert f"{len(standing)} people" in html
     for award in awards:
         listed = award.listed and award.show_name and award in standing
-        assert (f'href="{BASE}a/{award.slug}/"' in html) == listed, award.recipient_name
+        assert (f'href="{BASE}{award_dir(award.slug)}/"' in html) == listed, award.recipient_name
     assert badge.criteria.splitlines()[0] in html
 
 
@@ -297,23 +296,30 @@ def test_index_issuer_404_and_verify_pages(site):
     assert 'id="badge-file"' in verify and 'id="badge-text"' in verify and 'id="badge-url"' in verify
     # the verifier may fetch other issuers' badges, at the visitor's request; award pages may not
     assert "connect-src 'self' https: http:" in verify
-    assert "connect-src 'self';" in files[f"a/{model.awards[0].slug}/index.html"].decode()
+    assert "connect-src 'self';" in files[f"{award_dir(model.awards[0].slug)}/index.html"].decode()
 
 
-def test_certificate_has_a_qr_code_to_the_award_page(site):
+def test_the_certificate_is_the_award_pages_print_view(site):
+    """One page per award: printing it gives the certificate, whose QR code the page's script draws."""
     model, files = site
     award = _award(model, "Ada Okafor", "first-aid-at-work")
-    html = files[f"a/{award.slug}/certificate.html"].decode()
-    url = f"{BASE}a/{award.slug}/"
-    assert str(pages.qr_svg(url, f"QR code linking to {url}")) in html
+    html = files[f"{award_dir(award.slug)}/index.html"].decode()
+    url = f"{BASE}{award_dir(award.slug)}/"
+    page = Page(html)
+    certificate = page.by_id["certificate"]
+    assert certificate is not None and page.by_id["print-certificate"]["href"] == "#certificate"
+    assert f'data-qr="{url}"' in html and f'aria-label="QR code linking to {url}"' in html
     assert "Ada Okafor" in html and "First Aid at Work" in html and '<meta name="robots" content="noindex">' in html
-    assert "@page { size: landscape; margin: 10mm; }" in files["assets/site.css"].decode()
+    css = files["assets/site.css"].decode()
+    assert "@page { size: landscape; margin: 10mm; }" in css
+    assert ".page--award main > :not(.certificate-wrap) { display: none !important; }" in css
+    assert not [p for p in files if p.endswith("certificate.html")]
 
 
 def test_cpd_history_and_lapse_date_are_on_the_page(site):
     model, files = site
     current = next(a for a in model.awards if a.cpd is not None and a.cpd.current and a.cpd.period.needed)
-    html = files[f"a/{current.slug}/index.html"].decode()
+    html = files[f"{award_dir(current.slug)}/index.html"].decode()
     assert "Continuing professional development" in html and "CPD history" in html
     for activity in current.cpd.period.activities:
         assert activity.title in html
@@ -354,14 +360,15 @@ def test_a_french_site_is_french_everywhere(tmp_path: Path):
     prepared = build(project, tmp_path / "out")
     assert prepared.model is not None, prepared.diagnostics
     award = _award(prepared.model, "Ada Okafor", "first-aid-at-work")
-    html = (tmp_path / f"out/a/{award.slug}/index.html").read_text()
+    html = (tmp_path / f"out/{award_dir(award.slug)}/index.html").read_text()
     assert '<html lang="fr">' in html
     for text in ("Délivré le 13 mars 2026", "Valable jusqu’au 13 mars 2029.", "Ajouter au profil LinkedIn",
                  "Ce badge est-il authentique ?", "Décerné à Ada Okafor"):
         assert text in html, text
-    assert '"lang": "fr"' in html and '"months": ["janvier"' in html
+    assert '"lang": "fr"' in html
+    assert '"months":["janvier"' in (tmp_path / "out/assets/strings.js").read_text()
     first = next(a for a in prepared.model.awards if a.issued_on.day == 1)
-    assert "1er" in (tmp_path / f"out/a/{first.slug}/index.html").read_text()
+    assert "1er" in (tmp_path / f"out/{award_dir(first.slug)}/index.html").read_text()
 
 
 def test_a_provider_rewords_a_string_and_overrides_a_template(tmp_path: Path):
@@ -373,7 +380,7 @@ def test_a_provider_rewords_a_string_and_overrides_a_template(tmp_path: Path):
     prepared = build(project, tmp_path / "out")
     assert prepared.model is not None, prepared.diagnostics
     award = prepared.model.awards[0]
-    assert "Northwind credential" in (tmp_path / f"out/a/{award.slug}/index.html").read_text()
+    assert "Northwind credential" in (tmp_path / f"out/{award_dir(award.slug)}/index.html").read_text()
     assert "<p>Lost? Badges</p>" in (tmp_path / "out/404.html").read_text()
 
 

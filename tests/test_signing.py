@@ -23,7 +23,7 @@ from badgekiln.credentials import ob3, signing
 from badgekiln.crypto import dataintegrity, didweb, jws, keys
 from badgekiln.diagnostics import format_text
 from badgekiln.model import ledger
-from conftest import FIXED_NOW, REPO, SeededMinter, build, copy_project, tree
+from conftest import baked_downloads, FIXED_NOW, REPO, SeededMinter, award_dir, build, copy_project, tree
 from jsonschema import Draft201909Validator
 from test_independent_verifier import JS_DIR, require_node, run_verifier
 
@@ -42,7 +42,7 @@ def signed(tmp_path_factory):
 
 
 def _credentials(project: Path) -> list[Path]:
-    return sorted((project / "_site" / "a").glob("*.credential.json"))
+    return sorted((project / "_site" / "a").glob("*/*/credential.json"))
 
 
 def _did_doc(project: Path) -> dict:
@@ -55,24 +55,27 @@ def test_every_award_gets_every_signed_form(signed):
     files = tree(site)
     assert prepared.model.site.vc_jwt and prepared.model.site.ob2_signed  # the example exercises every form
     for award in prepared.model.awards:
-        stem = f"a/{award.slug}"
-        credential = json.loads(files[f"{stem}.credential.json"])
-        assert files[f"{stem}.credential.json"] == canonical.json_bytes(credential)
+        stem = award_dir(award.slug)
+        credential = json.loads(files[f"{stem}/credential.json"])
+        assert files[f"{stem}/credential.json"] == canonical.json_bytes(credential)
+        assert files[f"{stem}/credential.jwt"].count(b".") == 2
+        assert files[f"{stem}/assertion.jws"].count(b".") == 2
+        # the default: per award only its page and JSON; images are baked when downloaded
+        assert sorted(p for p in files if p.startswith(stem + "/")) == [
+            f"{stem}/{name}" for name in ("assertion.json", "assertion.jws", "credential.json", "credential.jwt",
+                                          "index.html")]
         # one PNG carries both: the hosted OB 2.0 assertion and the signed OB 3.0 credential
-        baked = {b.version: b.payload for b in bake.unbake(files[f"{stem}.png"])}
-        assert set(baked) == {"ob2", "ob3"}
-        assert json.loads(baked["ob3"]) == credential
-        assert json.loads(baked["ob2"])["id"] == f"https://badges.northwind-academy.example/{stem}.json"
-        # one prefix per SVG: OB 2.0 in .svg, OB 3.0 in .credential.svg, directly after <svg ...>
-        assert [b.version for b in bake.unbake(files[f"{stem}.svg"])] == ["ob2"]
-        svg3 = files[f"{stem}.credential.svg"]
-        [found] = bake.unbake(svg3)
-        assert found.version == "ob3" and found.verify is None and json.loads(found.payload) == credential
-        root_end = svg3.index(b">", svg3.index(b"<svg")) + 1
-        assert svg3[root_end:].startswith(b"<openbadges:credential><![CDATA[{")
-        assert b'xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"' in svg3[:root_end]
-        assert files[f"{stem}.credential.jwt"].count(b".") == 2
-        assert files[f"{stem}.ob2.jws"].count(b".") == 2
+        baked = baked_downloads(site, award)
+        assert {b.version: json.loads(b.payload) for b in bake.unbake(baked["png"])} == {
+            "ob2": json.loads(files[f"{stem}/assertion.json"]), "ob3": credential}
+        if "svg" in baked:  # one prefix per SVG: OB 2.0 in one, OB 3.0 in the other, directly after <svg ...>
+            assert [b.version for b in bake.unbake(baked["svg"])] == ["ob2"]
+            svg3 = baked["credential-svg"]
+            [found] = bake.unbake(svg3)
+            assert found.version == "ob3" and found.verify is None and json.loads(found.payload) == credential
+            root_end = svg3.index(b">", svg3.index(b"<svg")) + 1
+            assert svg3[root_end:].startswith(b"<openbadges:credential><![CDATA[{")
+            assert b'xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"' in svg3[:root_end]
     did_doc = json.loads(files[".well-known/did.json"])
     assert did_doc["id"] == DID
     assert did_doc["assertionMethod"] == [f"{DID}#key-{KEY_ID}", f"{DID}#rsa-{KEY_ID}"]
@@ -85,11 +88,11 @@ def test_every_award_gets_every_signed_form(signed):
 def test_credential_shape_follows_the_digest(signed):
     project, prepared = signed
     award = next(a for a in prepared.model.awards if a.evidence)
-    doc = json.loads((project / f"_site/a/{award.slug}.credential.json").read_text())
+    doc = json.loads((project / f"_site/{award_dir(award.slug)}/credential.json").read_text())
     assert doc["@context"] == ["https://www.w3.org/ns/credentials/v2",
                                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
                                "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"]
-    assert doc["id"] == f"https://badges.northwind-academy.example/a/{award.slug}.credential.json"
+    assert doc["id"] == f"https://badges.northwind-academy.example/{award_dir(award.slug)}/credential.json"
     assert doc["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert doc["issuer"]["id"] == DID and doc["issuer"]["type"] == ["Profile"]
     assert doc["issuer"]["image"] == {"id": "https://badges.northwind-academy.example/issuers/northwind.png",
@@ -177,13 +180,13 @@ def _run_webcrypto(tokens: list[Path], did_doc: Path) -> list[dict]:
 def test_vc_jwt_shape_and_webcrypto_verification(signed, tmp_path):
     project, prepared = signed
     site = project / "_site"
-    tokens = sorted(site.glob("a/*.credential.jwt"))
+    tokens = sorted(site.glob("a/*/*/credential.jwt"))
     assert len(tokens) == len(prepared.model.awards)
     award = prepared.model.awards[0]
-    token = (site / f"a/{award.slug}.credential.jwt").read_text()
+    token = (site / f"{award_dir(award.slug)}/credential.jwt").read_text()
     header, payload, _, _ = jws.decode(token)
     assert header == {"alg": "RS256", "typ": "JWT", "kid": f"{DID}#rsa-{KEY_ID}"}
-    credential = json.loads((site / f"a/{award.slug}.credential.json").read_text())
+    credential = json.loads((site / f"{award_dir(award.slug)}/credential.json").read_text())
     unsigned = {k: v for k, v in credential.items() if k != "proof"}
     claims = {"iss": DID, "jti": credential["id"], "nbf": int(award.issued_on.timestamp())}
     if award.expires:
@@ -206,7 +209,7 @@ def test_ledger_freezes_each_signed_credential(signed):
     assert "secretKeyMultibase" not in json.dumps(doc) and "privateKeyPem" not in json.dumps(doc)
     for award in prepared.model.awards:
         record = doc["awards"][award.key]["credential"]
-        credential = json.loads((project / f"_site/a/{award.slug}.credential.json").read_text())
+        credential = json.loads((project / f"_site/{award_dir(award.slug)}/credential.json").read_text())
         assert record["proofValue"] == credential["proof"][0]["proofValue"]
         assert record["verificationMethod"] == f"{DID}#key-{KEY_ID}"
         assert record["digest"] == canonical.digest({k: v for k, v in credential.items() if k != "proof"})
@@ -277,7 +280,7 @@ def test_key_rotation_republishes_issued_credentials_unchanged(signed, tmp_path)
     rotated = tmp_path / "example"
     shutil.copytree(project / "content", rotated / "content")
     before = tree(project / "_site")
-    old_jwt_files = {p: d for p, d in before.items() if p.endswith(".credential.jwt")}
+    old_jwt_files = {p: d for p, d in before.items() if p.endswith("/credential.jwt")}
     from badgekiln import cli
 
     assert cli.main(["--project", str(rotated), "keys", "rotate"]) == 0
@@ -290,10 +293,10 @@ def test_key_rotation_republishes_issued_credentials_unchanged(signed, tmp_path)
     assert prepared.model is not None and not prepared.diagnostics, format_text(prepared.diagnostics)
     after = tree(rotated / "_site")
     for path, data in before.items():
-        if path.endswith(".credential.json"):
+        if path.endswith("/credential.json"):
             assert after[path] == data, f"{path} changed after rotation"
     new_award = next(a for a in prepared.model.awards if a.recipient_name == "New Starter")
-    new_doc = json.loads(after[f"a/{new_award.slug}.credential.json"])
+    new_doc = json.loads(after[f"{award_dir(new_award.slug)}/credential.json"])
     assert new_doc["proof"][0]["verificationMethod"] == f"{DID}#key-{new_id}"
     did_doc = json.loads(after[".well-known/did.json"])
     assert did_doc["assertionMethod"] == [f"{DID}#key-{KEY_ID}", f"{DID}#key-{new_id}",
@@ -308,7 +311,7 @@ def test_key_rotation_republishes_issued_credentials_unchanged(signed, tmp_path)
     results = run_verifier(_credentials(rotated), "--now", "valid-from",
                            did_doc=rotated / "_site/.well-known/did.json")
     assert all(r["verified"] for r in results.values())
-    new_jwts = sorted((rotated / "_site/a").glob("*.credential.jwt"))
+    new_jwts = sorted((rotated / "_site/a").glob("*/*/credential.jwt"))
     assert all(r["verified"] for r in _run_webcrypto(old_jwts + new_jwts, rotated / "_site/.well-known/did.json"))
     assert jws.decode(new_jwts[0].read_text())[0]["kid"] == f"{DID}#rsa-{new_id}"
     # the retired key, if someone still supplies it, is refused
@@ -337,8 +340,8 @@ def test_changed_content_is_refused_until_reissued(signed, tmp_path):
     assert any(f"re-issued {count} changed credential(s)" in n for n in reissued.signing.notices)
     site = changed / "_site"
     for award in reissued.model.awards:
-        doc = json.loads((site / f"a/{award.slug}.credential.json").read_text())
-        old = json.loads((project / f"_site/a/{award.slug}.credential.json").read_text())
+        doc = json.loads((site / f"{award_dir(award.slug)}/credential.json").read_text())
+        old = json.loads((project / f"_site/{award_dir(award.slug)}/credential.json").read_text())
         if award.badge == "food-hygiene":
             assert doc["proof"][0]["created"] == "2026-11-29T12:00:00Z" and doc["name"].startswith("Level 2")
         else:
@@ -354,9 +357,9 @@ def test_without_a_key_the_site_is_built_unsigned_and_says_so(example, monkeypat
     [notice] = prepared.signing.notices
     assert "no signing key yet" in notice and "badgekiln keys new" in notice
     files = tree(example / "_site")
-    assert not [p for p in files if ".credential." in p or p.endswith(".jws") or "did.json" in p]
+    assert not [p for p in files if "/credential." in p or p.endswith(".jws") or "did.json" in p]
     award = prepared.model.awards[0]
-    assert [b.version for b in bake.unbake(files[f"a/{award.slug}.png"])] == ["ob2"]
+    assert [b.version for b in bake.unbake(baked_downloads(example / "_site", award)["png"])] == ["ob2"]
     completed = subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(example)],
                                capture_output=True, text=True, check=True, env={**os.environ, "CI": "true"})
     assert "note: no signing key: built the Open Badges 2.0 site" in completed.stderr
@@ -372,7 +375,7 @@ def test_frozen_ci_build_without_a_key_republishes_frozen_credentials(signed, tm
     assert [d.code for d in prepared.diagnostics] == ["W501"]  # the RS256 forms need the key
     assert "no VC-JWT or OB 2.0 signed files were made" in prepared.diagnostics[0].message
     for path in _credentials(project):
-        assert (ci / "_site/a" / path.name).read_bytes() == path.read_bytes()
+        assert (ci / "_site" / path.relative_to(project / "_site")).read_bytes() == path.read_bytes()
     assert (ci / "_site/.well-known/did.json").read_bytes() == (project / "_site/.well-known/did.json").read_bytes()
 
 
@@ -429,7 +432,7 @@ def test_ob2_signed_assertions_pass_the_ims_validator(tmp_path):
         current = [a for a in model.awards if (a.expires is None or a.expires > FIXED_NOW)
                    and a.revocation is None and a.suspension is None][:3]
         revoked = next(a for a in model.awards if a.revocation is not None)
-        tokens = [(out / f"a/{a.slug}.ob2.jws").read_text() for a in [*current, revoked]]
+        tokens = [(out / f"{award_dir(a.slug)}/assertion.jws").read_text() for a in [*current, revoked]]
         results = [validate([t], recipient=a.email)[0] for t, a in zip(tokens, [*current, revoked])]
         head, body, sig = tokens[0].split(".")
         claims = json.loads(jws.b64url_decode(body))

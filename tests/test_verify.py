@@ -10,7 +10,7 @@ import pytest
 import testkeys
 from badgekiln import cli
 from badgekiln.crypto import dataintegrity, jws, keys, multikey
-from conftest import FIXED_NOW, build, copy_project
+from conftest import FIXED_NOW, award_dir, baked_downloads, build, copy_project
 from ob2validator import serve_directory
 
 EPOCH = str(int(FIXED_NOW.timestamp()))
@@ -25,7 +25,9 @@ def site(tmp_path_factory):
     current = next(a for a in model.awards if a.expires and a.expires > FIXED_NOW and a.revocation is None
                    and a.suspension is None and a.evidence == () and a.cpd is None)
     expired = next(a for a in model.awards if a.expires and a.expires < FIXED_NOW and a.revocation is None)
-    return project / "_site", current, expired
+    svg_art = next(a for a in model.awards if a.expires and a.expires > FIXED_NOW and a.revocation is None
+                   and a.suspension is None and a.cpd is None and model.badge(a.badge).image.format == "svg")
+    return project / "_site", current, expired, svg_art
 
 
 @pytest.fixture(autouse=True)
@@ -48,8 +50,8 @@ def checks(report: dict, index: int = 0) -> dict[str, bool | None]:
 
 
 def test_valid_credential_with_its_recipient(site, capsys):
-    folder, award, _ = site
-    path = folder / f"a/{award.slug}.credential.json"
+    folder, award, _, _ = site
+    path = folder / f"{award_dir(award.slug)}/credential.json"
     code, out = run(capsys, str(path), "--site", str(folder), "--email", f"  {award.email.upper()} ")
     assert code == 0, out
     assert out.startswith("VALID: Open Badges 3.0 credential (Data Integrity proof)\n")
@@ -62,8 +64,8 @@ def test_valid_credential_with_its_recipient(site, capsys):
 
 
 def test_tampered_credential(site, capsys, tmp_path):
-    folder, award, _ = site
-    doc = json.loads((folder / f"a/{award.slug}.credential.json").read_text())
+    folder, award, _, _ = site
+    doc = json.loads((folder / f"{award_dir(award.slug)}/credential.json").read_text())
     doc["validUntil"] = "2099-01-01T00:00:00Z"  # one field changed: extend the expiry
     tampered = tmp_path / "tampered.json"
     tampered.write_text(json.dumps(doc))
@@ -76,16 +78,16 @@ def test_tampered_credential(site, capsys, tmp_path):
 
 
 def test_wrong_email(site, capsys):
-    folder, award, _ = site
-    code, out = run(capsys, str(folder / f"a/{award.slug}.credential.json"), "--site", str(folder),
+    folder, award, _, _ = site
+    code, out = run(capsys, str(folder / f"{award_dir(award.slug)}/credential.json"), "--site", str(folder),
                     "--email", "someone.else@example.com")
     assert code == 1
     assert "INVALID" in out and "recipient: not issued to someone.else@example.com" in out
 
 
 def test_unknown_key(site, capsys, tmp_path):
-    folder, award, _ = site
-    doc = json.loads((folder / f"a/{award.slug}.credential.json").read_text())
+    folder, award, _, _ = site
+    doc = json.loads((folder / f"{award_dir(award.slug)}/credential.json").read_text())
     stranger, _ = keys.generate(None, datetime(2026, 1, 1, tzinfo=timezone.utc))
     method = f"did:web:badges.northwind-academy.example#key-{stranger.id}"
     forged = dataintegrity.sign({k: v for k, v in doc.items() if k != "proof"}, stranger.ed25519,
@@ -107,37 +109,47 @@ def test_unknown_key(site, capsys, tmp_path):
 
 
 def test_expired(site, capsys):
-    folder, _, award = site
-    code, out = run(capsys, str(folder / f"a/{award.slug}.credential.json"), "--site", str(folder))
+    folder, _, award, _ = site
+    code, out = run(capsys, str(folder / f"{award_dir(award.slug)}/credential.json"), "--site", str(folder))
     assert code == 1
     verdict = f"INVALID: Open Badges 3.0 credential (Data Integrity proof) -- dates: expired on {award.expires.date()}"
     assert verdict in out
     assert "[ok]   proof" in out  # still authentic: only its dates fail
 
 
-def test_every_input_form(site, capsys):
-    folder, award, _ = site
-    stem = folder / f"a/{award.slug}"
+def test_every_input_form(site, capsys, tmp_path):
+    """Published files, and the images the award page bakes when downloaded (PNG art and SVG art)."""
+    folder, png_art, _, svg_art = site
     ob2, ob3 = "Open Badges 2.0 assertion (hosted)", "Open Badges 3.0 credential (Data Integrity proof)"
-    for suffix, kinds in ((".credential.jwt", ["Open Badges 3.0 credential (VC-JWT)"]), (".png", [ob2, ob3]),
-                          (".svg", [ob2]), (".credential.svg", [ob3]),
-                          (".ob2.jws", ["Open Badges 2.0 assertion (signed)"]), (".json", [ob2])):
-        code, report = run_json(capsys, f"{stem}{suffix}", "--site", str(folder), "--email", award.email)
-        assert code == 0, (suffix, report)
-        assert [b["format"] for b in report["badges"]] == kinds, suffix
-        assert all(b["valid"] and {c["name"]: c["ok"] for c in b["checks"]}["recipient"] for b in report["badges"])
+    for award in (png_art, svg_art):
+        inputs = {name: folder / award_dir(award.slug) / name
+                  for name in ("credential.jwt", "assertion.jws", "assertion.json")}
+        for name, data in baked_downloads(folder, award).items():
+            inputs[name] = tmp_path / f"{award.slug}-{name}.{'png' if name == 'png' else 'svg'}"
+            inputs[name].write_bytes(data)
+        expected = {"credential.jwt": ["Open Badges 3.0 credential (VC-JWT)"], "png": [ob2, ob3],
+                    "assertion.jws": ["Open Badges 2.0 assertion (signed)"], "assertion.json": [ob2]}
+        if award is svg_art:
+            expected |= {"svg": [ob2], "credential-svg": [ob3]}
+        assert set(inputs) == set(expected)
+        for name, kinds in expected.items():
+            code, report = run_json(capsys, str(inputs[name]), "--site", str(folder), "--email", award.email)
+            assert code == 0, (name, report)
+            assert [b["format"] for b in report["badges"]] == kinds, name
+            assert all(b["valid"] and {c["name"]: c["ok"] for c in b["checks"]}["recipient"] for b in report["badges"])
     # a compact JWT given on the command line works too
-    code, report = run_json(capsys, (folder / f"a/{award.slug}.credential.jwt").read_text(), "--site", str(folder))
+    jwt = (folder / f"{award_dir(png_art.slug)}/credential.jwt").read_text()
+    code, report = run_json(capsys, jwt, "--site", str(folder))
     assert code == 0 and report["badges"][0]["format"].endswith("(VC-JWT)")
 
 
 def test_tampered_jwt_and_jws(site, capsys, tmp_path):
-    folder, award, _ = site
-    for suffix in (".credential.jwt", ".ob2.jws"):
-        head, body, sig = (folder / f"a/{award.slug}{suffix}").read_text().split(".")
+    folder, award, _, _ = site
+    for suffix in ("/credential.jwt", "/assertion.jws"):
+        head, body, sig = (folder / f"{award_dir(award.slug)}{suffix}").read_text().split(".")
         claims = json.loads(jws.b64url_decode(body))
         claims["narrative"] = "Top of the class."
-        path = tmp_path / f"t{suffix}"
+        path = tmp_path / f"t{suffix.replace('/', '.')}"
         path.write_text(".".join([head, jws.b64url(json.dumps(claims).encode()), sig]))
         code, report = run_json(capsys, str(path), "--site", str(folder))
         assert code == 1 and checks(report)["proof"] is False, suffix
@@ -147,16 +159,16 @@ def test_revoked_ob2_badge(site, capsys):
     folder = site[0]
     prepared_awards = json.loads((folder.parent / "content/ledger.json").read_text())["awards"]
     revoked = [v["slug"] for v in prepared_awards.values()
-               if json.loads((folder / f"a/{v['slug']}.json").read_text()).get("revoked")]
+               if json.loads((folder / f"{award_dir(v['slug'])}/assertion.json").read_text()).get("revoked")]
     assert revoked
-    code, out = run(capsys, str(folder / f"a/{revoked[0]}.png"), "--site", str(folder))
+    code, out = run(capsys, str(folder / f"{award_dir(revoked[0])}/assertion.json"), "--site", str(folder))
     assert code == 1 and "status: revoked by the issuer" in out
 
 
 def test_https_url_is_fetched(site, capsys):
-    folder, award, _ = site
+    folder, award, _, _ = site
     with serve_directory(folder) as base:
-        code, report = run_json(capsys, f"{base}a/{award.slug}.credential.json", "--site", str(folder))
+        code, report = run_json(capsys, f"{base}{award_dir(award.slug)}/credential.json", "--site", str(folder))
     assert code == 0 and report["valid"], report
     code, out = run(capsys, "http://badges.example.com/a/x.credential.json")
     assert code == 1 and "only https:// URLs are fetched" in out

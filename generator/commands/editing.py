@@ -19,7 +19,6 @@ rest of the history).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,14 +33,12 @@ from ..load.files import read_sources
 from ..model import ledger
 from ..model.domain import Award, SiteModel
 from ..model.lifecycle import root_of
+from ..model.routes import award_slug_in
 from ..validate.entities import load_recipients
 from ..validate.values import normalise_email, parse_datetime, slugify
 
 ACTIONS = ("revoke", "suspend", "reinstate")
 _WHERE = Location("command line")
-_URL_SLUG = re.compile(r"/a/([a-z0-9]+)(?:[./]|$)")
-
-
 @dataclass(frozen=True)
 class Change:
     action: str  # revoke | suspend | reinstate
@@ -146,8 +143,7 @@ def _refusal(action: str, award: Award) -> str | None:
 def find(model: SiteModel, ref: str, project: Path, report: Report) -> Award | None:
     """The award `ref` names (renewals resolve to themselves; callers go to the chain's root)."""
     ref = ref.strip()
-    match = _URL_SLUG.search(ref)
-    slug = match.group(1) if match else ref
+    slug = award_slug_in(ref) or ref
     for award in model.awards:
         if award.slug == slug or award.key == ref:
             return award
@@ -156,7 +152,7 @@ def find(model: SiteModel, ref: str, project: Path, report: Report) -> Award | N
     if not sep or badge not in {b.slug for b in model.badges}:
         hint = did_you_mean(badge if sep else ref, [b.slug for b in model.badges] if sep else [a.slug for a in roots])
         report.error("E301", f"no award '{ref}'", _WHERE,
-                     hint or "give the page slug (from its URL a/SLUG/), or BADGE/RECIPIENT, e.g. first-aid/ada-okafor")
+                     hint or "give the page slug or URL (a/../SLUG/), or BADGE/RECIPIENT, e.g. first-aid/ada-okafor")
         return None
     emails = _recipient_emails(project)
     wanted_email = emails.get(who)

@@ -56,7 +56,9 @@ def badge_class(badge: Badge, model: SiteModel, routes: Routes) -> dict:
     })
 
 
-def assertion(award: Award, badge: Badge, routes: Routes) -> dict:
+def assertion(award: Award, badge: Badge, routes: Routes, *, baked_image: bool = False) -> dict:
+    """The hosted Assertion. Its `image` is the award's baked PNG when one is published per award
+    (`outputs: full`), else the badge class image (the PNG a recipient downloads is baked from it)."""
     evidence = [_drop_empty({
         "type": "Evidence", "id": e.url, "name": e.name, "description": e.description,
     }) for e in award.evidence]
@@ -79,7 +81,7 @@ def assertion(award: Award, badge: Badge, routes: Routes) -> dict:
         "verification": {"type": "HostedBadge"},
         "issuedOn": format_datetime(award.issued_on),
         "expires": format_datetime(award.expires) if award.expires else None,
-        "image": routes.url(routes.award_png(award)),
+        "image": routes.url(routes.award_png(award) if baked_image else routes.badge_image(badge)),
         "evidence": evidence,
         "narrative": (award.narrative or "").strip(),
     })

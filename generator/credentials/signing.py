@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .. import bake, canonical
+from .. import canonical
 from ..artifacts import Artifact
 from ..crypto import dataintegrity, didweb, jsonld, jws, keys, multikey
 from ..crypto.keys import PublicKey, SigningKey
@@ -585,23 +585,15 @@ def ob2_signed_assertion(assertion: dict, creator: str) -> dict:
     return {**assertion, "verification": {"type": "SignedBadge", "creator": creator}}
 
 
-def award_files(signing: AwardSigning | None, award: Award, badge: Badge, issuer: Issuer, site: Site,
-                routes: Routes, ob2_png: bytes, svg: bytes, assertion: dict) -> Iterator[Artifact]:
-    """The award's PNG (OB 2.0 + OB 3.0 baked), credential JSON, OB 3.0 SVG, VC-JWT, OB 2.0 JWS."""
-    credential = signing.credential(award, badge, issuer, site, routes) if signing is not None else None
-    if credential is None:
-        yield Artifact(routes.award_png(award), ob2_png)
-    else:
-        payload = canonical.dumps(credential)
-        yield Artifact(routes.award_png(award), bake.bake(ob2_png, payload, version="ob3"))
-        yield Artifact(routes.award_credential_json(award), canonical.json_bytes(credential))
-        yield Artifact(routes.award_credential_svg(award), bake.bake(svg, payload, version="ob3"))
+def rs256_forms(signing: AwardSigning | None, award: Award, issuer: Issuer, routes: Routes,
+                credential: dict | None, assertion: dict) -> Iterator[Artifact]:
+    """The opt-in RS256 forms of an award (site.yaml `signing:`): VC-JWT and OB 2.0 signed assertion."""
     signer = signing.signer if signing is not None else None
     if signer is None or signer.key.rsa is None:
         return
     if signing.vc_jwt and credential is not None:
-        yield Artifact(routes.award_credential_jwt(award), signer.vc_jwt(credential).encode("ascii"))
+        yield Artifact(routes.award_credential_jwt(award), signer.vc_jwt(credential).encode("ascii"), True)
     if signing.ob2_signed:
         creator = routes.url(routes.issuer_key(issuer, signer.key_id))
         yield Artifact(routes.award_ob2_jws(award),
-                       signer.ob2_jws(ob2_signed_assertion(assertion, creator)).encode("ascii"))
+                       signer.ob2_jws(ob2_signed_assertion(assertion, creator)).encode("ascii"), True)

@@ -7,7 +7,6 @@ because an SVG opened from our site runs with our origin.
 """
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import io
@@ -137,14 +136,3 @@ def png_for(image: Image) -> bytes:
     rendered = resvg_py.svg_to_bytes(svg_string=image.data.decode("utf-8-sig"), width=RASTER_WIDTH,
                                      height=height, skip_system_fonts=True)
     return bytes(rendered)
-
-
-def svg_for(image: Image) -> bytes:
-    """SVG bytes of a badge image: the original SVG, or an SVG wrapping the PNG unchanged."""
-    if image.format == "svg":
-        return image.data
-    encoded = base64.b64encode(image.data).decode("ascii")
-    w, h = image.width, image.height
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-            f'width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
-            f'<image width="{w}" height="{h}" xlink:href="data:image/png;base64,{encoded}"/></svg>\n').encode()

@@ -17,6 +17,7 @@ from typing import Protocol
 from .. import canonical
 from ..diagnostics import Location, Report
 from ..validate.values import format_datetime, parse_datetime
+from .routes import LAYOUT
 
 LEDGER_PATH = "content/ledger.json"
 FORMAT = 1
@@ -86,6 +87,9 @@ def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
         doc = json.loads(data.decode("utf-8"))
         if doc.get("format") != FORMAT:
             raise ValueError(f"unknown ledger format {doc.get('format')!r}")
+        if doc.get("layout", LAYOUT) != LAYOUT:  # absent: written before layouts were recorded (none published)
+            raise ValueError(f"its awards were published with URL layout {doc.get('layout')!r}, and this "
+                             f"Badgekiln publishes layout {LAYOUT}; use the Badgekiln version that wrote it")
         entries = {}
         for key, raw in doc["awards"].items():
             entries[key] = Entry(
@@ -102,7 +106,7 @@ def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
 
 def serialise(entries: dict[str, Entry], keys: list[dict] | None = None) -> bytes:
     """Ledger bytes; `keys` is the public signing-key registry (generator/keys.py), if any."""
-    doc = {"format": FORMAT, "awards": {k: entries[k].as_json() for k in sorted(entries)}}
+    doc = {"format": FORMAT, "layout": LAYOUT, "awards": {k: entries[k].as_json() for k in sorted(entries)}}
     if keys:
         doc["keys"] = keys
     return canonical.json_bytes(doc)
@@ -143,7 +147,7 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
     if not check_removed:  # keep what we could not check, so nothing is lost
         new.update({k: v for k, v in old.items() if k not in new})
     for key in sorted(set(old) - set(new)) if check_removed else ():
-        report.error("E303", f"published award '{key}' (page a/{old[key].slug}/) is no longer in content",
+        report.error("E303", f"published award '{key}' (page {old[key].slug}) is no longer in content",
                      Location(LEDGER_PATH, 1),
                      "put the award back; to withdraw it, keep it and mark it revoked (badgekiln revoke)")
     return new

@@ -5,10 +5,20 @@ it cannot disagree. Paths are checked to stay inside the output folder.
 """
 from __future__ import annotations
 
+import re
+
 from .domain import Award, Badge, Issuer
 
-
 LAYOUT = 2  # the URL layout below; the ledger records it, so a later layout keeps published URLs
+
+
+_AWARD_URL = re.compile(r"/a/[a-z0-9]{2}/([a-z0-9]+)(?:/|$)")
+
+
+def award_slug_in(url: str) -> str | None:
+    """The award slug in one of its URLs (page, assertion, credential), or None."""
+    match = _AWARD_URL.search(url)
+    return match.group(1) if match else None
 
 
 def safe_output_path(path: str) -> str:
@@ -137,4 +147,5 @@ class Routes:
     stylesheet = "assets/site.css"
     theme_stylesheet = "assets/theme.css"  # colours from site.yaml (theme.py)
     verify_page = "verify/index.html"
+    script_strings = "assets/strings.js"  # the page strings scripts show, for the site's language
     site_logo = "assets/logo"

@@ -28,8 +28,8 @@ def all_artifacts(checked: CheckResult, cache: Cache | None = None, jobs: int | 
     strings = i18n.for_site(checked.project, model.site.language, report)
     env = templates.environment(checked.project, strings)
     yield from site_artifacts(checked.project, model, checked.signing, routes, strings, env, report)
-    renderer = AwardRenderer(routes, strings, env, {b.slug: (images.png_for(b.image), images.svg_for(b.image))
-                                                    for b in model.badges})
+    bake_png = {b.slug: images.png_for(b.image) for b in model.badges} if model.site.outputs == "full" else {}
+    renderer = AwardRenderer(routes, strings, env, bake_png)
     yield from _award_artifacts(checked, renderer, cache, jobs)
 
 

@@ -16,7 +16,7 @@ import jinja2
 from .. import bake, canonical
 from ..artifacts import Artifact
 from ..credentials import ob2, ob2_revocation
-from ..credentials.signing import AwardSigning, award_files
+from ..credentials.signing import AwardSigning, rs256_forms
 from ..diagnostics import Diagnostic, Report
 from ..model.domain import Award, Badge, Issuer, Site
 from ..model.routes import Routes
@@ -47,23 +47,48 @@ class AwardRenderer:
     routes: Routes
     strings: Catalogue
     env: jinja2.Environment
-    badge_art: dict[str, tuple[bytes, bytes]]  # badge slug -> (PNG, SVG) to bake, derived from the badge image
+    bake_png: dict[str, bytes]  # badge slug -> the PNG its awards are baked into (`outputs: full`)
 
     def render(self, sources: AwardSources) -> tuple[list[Artifact], list[Diagnostic]]:
-        """All files of one award: independent of every other award, so it runs in any process."""
-        site, issuer, badge, award = sources.site, sources.issuer, sources.badge, sources.award
+        """All files of one award: independent of every other award, so it runs in any process.
+
+        By default that is its page, its OB 2.0 assertion and its OB 3.0 credential; images are
+        baked in the browser from the class art. `outputs: full` adds the baked images.
+        """
+        site, issuer, badge, award, signing = (sources.site, sources.issuer, sources.badge, sources.award,
+                                               sources.signing)
         routes, report = self.routes, Report()
-        png, svg = self.badge_art[badge.slug]
-        assertion = ob2.assertion(award, badge, routes)
-        payload = canonical.dumps(assertion)
+        full = site.outputs == "full"
+        assertion = ob2.assertion(award, badge, routes, baked_image=full)
+        credential = signing.credential(award, badge, issuer, site, routes) if signing is not None else None
         files = [Artifact(routes.award_json(award),
-                          canonical.json_bytes(ob2_revocation.hosted_assertion(award, assertion)))]
-        signed = list(award_files(sources.signing, award, badge, issuer, site, routes,
-                                  bake.bake(png, payload, version="ob2"), svg, assertion))
-        files += signed
-        files.append(Artifact(routes.award_svg(award), bake.bake(svg, payload, version="ob2", verify=assertion["id"])))
-        files += page(self.env, site, routes, routes.award_page(award), "award.html", report, **pages.award_context(
-            award, badge, issuer, assertion, site, routes, self.strings, published={a.path for a in signed}))
-        files += page(self.env, site, routes, routes.award_certificate(award), "certificate.html", report,
-                      **pages.certificate_context(award, badge, issuer, assertion, site, routes, self.strings))
+                          canonical.json_bytes(ob2_revocation.hosted_assertion(award, assertion)), True)]
+        if credential is not None:
+            files.append(Artifact(routes.award_credential_json(award), canonical.json_bytes(credential), True))
+        if full:
+            files += self._baked_images(award, badge, assertion, credential)
+        files += rs256_forms(signing, award, issuer, routes, credential, assertion)
+        files += (Artifact(a.path, a.data, True) for a in page(
+            self.env, site, routes, routes.award_page(award), "award.html", report, **pages.award_context(
+                award, badge, issuer, assertion, site, routes, self.strings, published={a.path for a in files})))
         return files, report.items
+
+    def _baked_images(self, award: Award, badge: Badge, assertion: dict, credential: dict | None) -> list[Artifact]:
+        """`outputs: full`: the baked PNG (both assertions), and for SVG art the two baked SVGs.
+
+        PNG art gets no SVG: a PNG wrapped in an SVG is the same picture again, base64 inflated.
+        """
+        routes = self.routes
+        ob2_payload = canonical.dumps(assertion)
+        png = bake.bake(self.bake_png[badge.slug], ob2_payload, version="ob2")
+        if credential is not None:
+            png = bake.bake(png, canonical.dumps(credential), version="ob3")
+        files = [Artifact(routes.award_png(award), png, True)]
+        if badge.image.format == "svg":
+            svg = badge.image.data
+            files.append(Artifact(routes.award_svg(award),
+                                  bake.bake(svg, ob2_payload, version="ob2", verify=assertion["id"]), True))
+            if credential is not None:
+                files.append(Artifact(routes.award_credential_svg(award),
+                                      bake.bake(svg, canonical.dumps(credential), version="ob3"), True))
+        return files

@@ -14,10 +14,12 @@ from .. import canonical
 from ..artifacts import Artifact
 from ..credentials import ob2, ob2_revocation, signing, status_lists
 from ..diagnostics import Report
+from ..load import images
 from ..model.domain import SiteModel
 from ..model.routes import Routes
 from ..render import pages, templates
 from ..render.i18n import Catalogue
+from . import hosts
 
 
 def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState | None, routes: Routes,
@@ -29,8 +31,11 @@ def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState 
         return templates.page(env, site, routes, path, template, report, **context)
 
     yield Artifact(".nojekyll", b"")
+    if hosts.PROFILES[site.host].headers_file:
+        yield Artifact("_headers", hosts.headers_file(routes.did_document()))
     yield from static_assets(project)
     yield from pages.site_files(site, routes)
+    yield Artifact(routes.script_strings, pages.strings_script(strings))
     if site.theme.logo:
         yield Artifact(f"{routes.site_logo}.{site.theme.logo.format}", site.theme.logo.data)
     yield from page(routes.index, "index.html", model=model, **pages.index_context(model, routes))
@@ -50,6 +55,8 @@ def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState 
         issuer = model.issuer(badge.issuer)
         yield Artifact(routes.badge_json(badge), canonical.json_bytes(ob2.badge_class(badge, model, routes)))
         yield Artifact(routes.badge_image(badge), badge.image.data)
+        if routes.badge_bake_png(badge) != routes.badge_image(badge):  # SVG art: the PNG downloads bake into
+            yield Artifact(routes.badge_bake_png(badge), images.png_for(badge.image))
         yield from page(routes.badge_page(badge), "badge.html", **pages.badge_context(
             badge, issuer, model.awards_of(badge.slug), site, routes, strings))
         yield from pages.badge_files(badge, issuer, site, routes, strings)

@@ -110,7 +110,7 @@ class Catalogue:
         return self.text("date.format", day=day, month=months[value.month - 1], year=value.year)
 
     def js(self) -> dict[str, str]:
-        """The strings the browser scripts need (keys under `js.`), for a JSON island in the page."""
+        """The strings the browser scripts need (keys under `js.`), published as assets/strings.js."""
         strings = {k[3:]: v for k, v in sorted(self.strings.items()) if k.startswith("js.")}
         strings["months"] = list(self.raw("date.months"))
         strings["date_format"] = self.text("date.format", day="{day}", month="{month}", year="{year}")
@@ -157,5 +157,5 @@ def install(env: jinja2.Environment, strings: Catalogue) -> None:
         except CatalogueError as exc:
             raise jinja2.UndefinedError(str(exc)) from None
 
-    env.globals.update(t=t, tt=tt, js_strings=strings.js, language=strings.language)
+    env.globals.update(t=t, tt=tt, language=strings.language)
     env.filters["date"] = strings.date

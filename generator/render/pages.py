@@ -7,13 +7,12 @@ reads a clock: expiry is decided in the browser (award_state.py says why).
 from __future__ import annotations
 
 import html
+import json
 import re
 from dataclasses import replace
 from typing import Collection, Iterator
 
 import nh3
-import segno
-from markupsafe import Markup
 
 from ..load import images
 from ..model.domain import Award, Badge, Issuer, Site, SiteModel
@@ -130,7 +129,7 @@ def award_context(award: Award, badge: Badge, issuer: Issuer, assertion: dict, s
         "downloads": _downloads(award, assertion, routes, published),
         "linkedin_url": social.linkedin_add_for_award(award, badge, issuer, page_url),
         "share_links": social.share_links(page_url, share_text, og["title"]), "share_text": share_text,
-        "certificate_url": routes.url(routes.award_certificate(award)),
+        "certificate": _certificate(award, badge, issuer, site, routes),
         "og": og, "verifier": _award_verifier(award, assertion, routes, published, cpd), "cpd": cpd,
         "history": history(award),
     }
@@ -141,20 +140,15 @@ def _published_url(path: str, routes: Routes, published: Collection[str]) -> str
 
 
 def _downloads(award: Award, assertion: dict, routes: Routes, published: Collection[str]) -> list[dict]:
-    """The files a recipient can download, the signed ones only when this build made them."""
-    downloads = [
-        {"id": "png", "href": routes.url(routes.award_png(award)), "label": "download.png", "type": "image/png"},
-        {"id": "svg", "href": routes.url(routes.award_svg(award)), "label": "download.svg",
-         "type": "image/svg+xml"},
-        {"id": "json", "href": assertion["id"], "label": "download.json", "type": "application/ld+json"},
-    ]
-    signed = [("credential", routes.award_credential_json(award), "download.credential", "application/vc+ld+json"),
-              ("credential-svg", routes.award_credential_svg(award), "download.credential_svg", "image/svg+xml"),
-              ("jwt", routes.award_credential_jwt(award), "download.jwt", "text/plain")]
-    for kind, path, label, media_type in signed:
-        if path in published:
-            downloads.append({"id": kind, "href": routes.url(path), "label": label, "type": media_type})
-    return downloads
+    """The award's files a recipient can download: the hosted assertion, and what else this build published."""
+    offered = [("png", routes.award_png(award), "download.png", "image/png"),
+               ("svg", routes.award_svg(award), "download.svg", "image/svg+xml"),
+               ("json", routes.award_json(award), "download.json", "application/ld+json"),
+               ("credential", routes.award_credential_json(award), "download.credential", "application/vc+ld+json"),
+               ("credential-svg", routes.award_credential_svg(award), "download.credential_svg", "image/svg+xml"),
+               ("jwt", routes.award_credential_jwt(award), "download.jwt", "text/plain")]
+    return [{"id": kind, "href": routes.url(path), "label": label, "type": media_type}
+            for kind, path, label, media_type in offered if kind == "json" or path in published]
 
 
 def _award_verifier(award: Award, assertion: dict, routes: Routes, published: Collection[str],
@@ -189,26 +183,10 @@ def _award_og(award: Award, badge: Badge, issuer: Issuer, name: str | None, page
                image_alt=strings.text("og.image_alt", badge=badge.name, issuer=issuer.name), site=site, large=True)
 
 
-def qr_svg(url: str, label: str) -> Markup:
-    """An inline SVG QR code (segno: deterministic, no raster, prints sharp)."""
-    code = segno.make(url, error="m", micro=False, mask=0)  # fixed mask: 5x faster, still a valid QR
-    svg = code.svg_inline(scale=1, border=2, omitsize=True, svgclass="qr-code", lineclass=None, dark="#111111")
-    svg = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
-    return Markup('<div class="qr" role="img" aria-label="{}">{}</div>').format(label, Markup(svg))
-
-
-def certificate_context(award: Award, badge: Badge, issuer: Issuer, assertion: dict, site: Site,
-                        routes: Routes, strings: Catalogue) -> dict:
-    """The printable certificate: the same facts, laid out for paper, with a QR code to the page."""
-    state = award_state.award_state(award)
-    page_url = routes.url(routes.award_page(award))
-    return {
-        "award": award, "badge": badge, "issuer": issuer, "state": state, "page_url": page_url,
-        "recipient_name": award.recipient_name if award.show_name else None,
-        "issuer_logo": issuer_logo(issuer, site, routes), "credits": format_amount(badge.credits),
-        "qr": qr_svg(page_url, strings.text("certificate.qr_label", url=page_url)),
-        "verifier": {"kind": "certificate"},
-    }
+def _certificate(award: Award, badge: Badge, issuer: Issuer, site: Site, routes: Routes) -> dict:
+    """The printable certificate: the page's print view (its QR code is drawn by the page's script)."""
+    return {"recipient_name": award.recipient_name if award.show_name else None,
+            "badge_image": routes.url(routes.badge_image(badge))}
 
 
 # ---------------------------------------------------------------- badge, issuer, index
@@ -269,6 +247,12 @@ def verify_context(routes: Routes) -> dict:
 
 
 # ---------------------------------------------------------------- derived files
+
+def strings_script(strings: Catalogue) -> bytes:
+    """The page strings the scripts show, published once per site instead of in every page."""
+    text = json.dumps(strings.js(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return ("window.BADGEKILN_STRINGS = " + text + ";\n").encode("utf-8")
+
 
 def site_files(site: Site, routes: Routes) -> Iterator[tuple[str, bytes]]:
     """assets/theme.css (colours from site.yaml, contrast-checked)."""

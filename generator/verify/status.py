@@ -12,17 +12,15 @@ pass. Findings are added to report.Finding like the other checks.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 from ..credentials import status_lists
 from ..crypto import dataintegrity
+from ..model.routes import award_slug_in
 from ..validate.values import parse_datetime
 from .fetch import FetchError
 from .issuer_keys import issuer_id_of, resolve_ed25519, types_of
-
-_SLUG = re.compile(r"/a/([a-z0-9]+)\.(?:credential\.)?json$")
 
 
 def _entries(doc: dict) -> list[dict]:
@@ -111,14 +109,14 @@ def check_renewal(doc_id: Any, status_url: str | None, now: datetime, fetcher, f
     """For an expired CPD credential, say whether it lapsed or was renewed (renewals.json)."""
     if not isinstance(doc_id, str) or not status_url or "/" not in status_url:
         return
-    match = _SLUG.search(doc_id)
-    if match is None:
+    slug = award_slug_in(doc_id)
+    if slug is None:
         return
     try:
         document = fetcher.json(status_url.rsplit("/", 1)[0] + "/renewals.json")
     except FetchError:
         return  # not a Badgekiln issuer, or no CPD badges: plain expiry stands
-    chain = (document.get("credentials") or {}).get(status_lists.slug_key(match.group(1))) \
+    chain = (document.get("credentials") or {}).get(status_lists.slug_key(slug)) \
         if isinstance(document, dict) else None
     if not isinstance(chain, dict):
         return

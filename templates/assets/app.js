@@ -3,8 +3,8 @@
 import { verifyItems, itemsFromFile, classify, emailMatches, expiryState, VerifyError } from './verify.js';
 
 const configEl = document.getElementById('bk-config');
-const config = configEl ? JSON.parse(configEl.textContent) : { page: {}, strings: {} };
-const S = config.strings || {};
+const config = configEl ? JSON.parse(configEl.textContent) : { page: {} };
+const S = window.BADGEKILN_STRINGS || {};  // the site's page strings, once per site (assets/strings.js)
 const page = config.page || {};
 
 // ------------------------------------------------------------------ text
@@ -311,9 +311,15 @@ function wireCopy() {
 
 function wirePrint() {
   const button = document.getElementById('print-button');
-  if (!button) return;
-  button.hidden = false;
-  button.addEventListener('click', () => window.print());
+  if (button) {
+    button.hidden = false;
+    button.addEventListener('click', () => window.print());
+  }
+  // The award page's certificate is its print view: print it straight away.
+  const certificate = document.getElementById('print-certificate');
+  if (certificate) {
+    certificate.addEventListener('click', (event) => { event.preventDefault(); window.print(); });
+  }
 }
 
 wireCopy();
