@@ -586,14 +586,12 @@ def ob2_signed_assertion(assertion: dict, creator: str) -> dict:
 
 
 def award_files(signing: AwardSigning | None, award: Award, badge: Badge, issuer: Issuer, site: Site,
-                routes: Routes, ob2_png: bytes, svg: bytes, assertion: dict) -> Iterator[Artifact]:
+                routes: Routes, png: bytes, svg: bytes, assertion: dict) -> Iterator[Artifact]:
     """The award's PNG (OB 2.0 + OB 3.0 baked), credential JSON, OB 3.0 SVG, VC-JWT, OB 2.0 JWS."""
     credential = signing.credential(award, badge, issuer, site, routes) if signing is not None else None
-    if credential is None:
-        yield Artifact(routes.award_png(award), ob2_png)
-    else:
-        payload = canonical.dumps(credential)
-        yield Artifact(routes.award_png(award), bake.bake(ob2_png, payload, version="ob3"))
+    payload = canonical.dumps(credential) if credential is not None else None
+    yield Artifact(routes.award_png(award), bake.badge_png(png, canonical.dumps(assertion), payload))
+    if credential is not None:
         yield Artifact(routes.award_credential_json(award), canonical.json_bytes(credential))
         yield Artifact(routes.award_credential_svg(award), bake.bake(svg, payload, version="ob3"))
     signer = signing.signer if signing is not None else None

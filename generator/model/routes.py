@@ -50,6 +50,12 @@ class Routes:
     def badge_image(self, badge: Badge) -> str:
         return safe_output_path(f"badges/{badge.slug}.{badge.image.format}")
 
+    def badge_bake_png(self, badge: Badge) -> str:
+        """The PNG an award's badge is baked into (in the browser): the class image, or a raster of SVG art."""
+        if badge.image.format == "png":
+            return self.badge_image(badge)
+        return safe_output_path(f"badges/{badge.slug}/bake.png")
+
     # awards
     def award_json(self, award: Award) -> str:
         return safe_output_path(f"a/{award.slug}.json")

@@ -58,8 +58,7 @@ class AwardRenderer:
         payload = canonical.dumps(assertion)
         files = [Artifact(routes.award_json(award),
                           canonical.json_bytes(ob2_revocation.hosted_assertion(award, assertion)))]
-        signed = list(award_files(sources.signing, award, badge, issuer, site, routes,
-                                  bake.bake(png, payload, version="ob2"), svg, assertion))
+        signed = list(award_files(sources.signing, award, badge, issuer, site, routes, png, svg, assertion))
         files += signed
         files.append(Artifact(routes.award_svg(award), bake.bake(svg, payload, version="ob2", verify=assertion["id"])))
         files += page(self.env, site, routes, routes.award_page(award), "award.html", report, **pages.award_context(

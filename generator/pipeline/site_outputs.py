@@ -14,6 +14,7 @@ from .. import canonical
 from ..artifacts import Artifact
 from ..credentials import ob2, ob2_revocation, signing, status_lists
 from ..diagnostics import Report
+from ..load import images
 from ..model.domain import SiteModel
 from ..model.routes import Routes
 from ..render import pages, templates
@@ -50,6 +51,8 @@ def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState 
         issuer = model.issuer(badge.issuer)
         yield Artifact(routes.badge_json(badge), canonical.json_bytes(ob2.badge_class(badge, model, routes)))
         yield Artifact(routes.badge_image(badge), badge.image.data)
+        if badge.image.format != "png":  # the raster the award page bakes the PNG download into
+            yield Artifact(routes.badge_bake_png(badge), images.png_for(badge.image))
         yield from page(routes.badge_page(badge), "badge.html", **pages.badge_context(
             badge, issuer, model.awards_of(badge.slug), site, routes, strings))
         yield from pages.badge_files(badge, issuer, site, routes, strings)

@@ -11,7 +11,11 @@
 const enc = new TextEncoder();
 
 export class BakeError extends Error {
-  constructor(code, detail = '') { super(`${code}${detail ? `: ${detail}` : ''}`); this.code = code; }
+  constructor(code, detail = '') {
+    super(`${code}${detail ? `: ${detail}` : ''}`);
+    this.code = code;
+    this.detail = detail;
+  }
 }
 
 // ------------------------------------------------------------------ canonical JSON
