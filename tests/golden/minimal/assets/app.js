@@ -1,7 +1,6 @@
 // Page behaviour: verify (award page on load, /verify/ on demand), bake the badge download, copy the link, print.
 // Pages are complete without this script; it only adds checks and conveniences.
 import { verifyItems, itemsFromFile, classify, emailMatches, expiryState, VerifyError } from './verify.js';
-import { bakeDownload } from './bake.js';
 
 const configEl = document.getElementById('bk-config');
 const config = configEl ? JSON.parse(configEl.textContent) : { page: {}, strings: {} };
@@ -306,6 +305,7 @@ function wireBaking() {
     button.addEventListener('click', async () => {
       setText(out, tr('bake.making'));
       try {
+        const { bakeDownload } = await import('./bake.js'); // loaded on the first click only
         const file = await bakeDownload(button.dataset.bake, baking, (...a) => window.fetch(...a));
         const url = URL.createObjectURL(new Blob([file.bytes], { type: file.type }));
         const link = Object.assign(document.createElement('a'), { href: url, download: file.name, hidden: true });

@@ -70,7 +70,8 @@ function pyFloat(x) {
   let text;
   if (point > 16 || point < -3) {
     const e = point - 1;
-    text = `${digits[0]}${digits.length > 1 ? `.${digits.slice(1)}` : ''}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+    const fraction = digits.length > 1 ? `.${digits.slice(1)}` : '';
+    text = `${digits[0]}${fraction}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
   } else if (point <= 0) {
     text = `0.${'0'.repeat(-point)}${digits}`;
   } else if (point >= digits.length) {
@@ -157,14 +158,15 @@ export function bakePng(image, payload, version) {
 const SVG_NAMESPACES = { ob2: 'http://openbadges.org', ob3: 'https://purl.imsglobal.org/ob/v3p0' };
 const SVG_ELEMENTS = { ob2: 'assertion', ob3: 'credential' };
 const WS = '[ \\t\\n\\r\\f\\v]'; // Python's \s on bytes: ASCII whitespace only
+const NAME = (also) => `[^ \\t\\n\\r\\f\\v${also}]+`;
 const XML_TOKEN = new RegExp([
   '(?<comment><!--.*?-->)', '(?<cdata><!\\[CDATA\\[.*?\\]\\]>)', '(?<pi><\\?.*?\\?>)',
   `(?<doctype><!DOCTYPE(?:[^\\[>"']|"[^"]*"|'[^']*')*(?:\\[.*?\\]${WS}*)?>)`,
-  `(?<end></(?<ename>[^ \\t\\n\\r\\f\\v>]+)${WS}*>)`,
-  `(?<start><(?<name>[^ \\t\\n\\r\\f\\v/>!?]+)(?:${WS}+[^ \\t\\n\\r\\f\\v=/>]+${WS}*=${WS}*(?:"[^"]*"|'[^']*'))*${WS}*(?<empty>/?)>)`,
+  `(?<end></${NAME('>')}${WS}*>)`,
+  `(?<start><(?<name>${NAME('/>!?')})(?:${WS}+${NAME('=/>')}${WS}*=${WS}*(?:"[^"]*"|'[^']*'))*${WS}*(?<empty>/?)>)`,
   '(?<text>[^<]+)',
 ].join('|'), 'sy');
-const XML_ATTR = new RegExp(`([^ \\t\\n\\r\\f\\v=/>]+)${WS}*=${WS}*(?:"([^"]*)"|'([^']*)')`, 'g');
+const XML_ATTR = new RegExp(`(${NAME('=/>')})${WS}*=${WS}*(?:"([^"]*)"|'([^']*)')`, 'g');
 
 /** An attribute's value as an XML parser reads it: references resolved, whitespace normalised. */
 function attrValue(raw) {
@@ -215,7 +217,8 @@ function declareNamespace(startTag, version) {
   return `${startTag.slice(0, at)} xmlns:openbadges="${uri}"${startTag.slice(at)}`;
 }
 
-const quote = (value) => `"${value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}"`;
+const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+const quote = (value) => `"${value.replace(/[&<>"]/g, (c) => ENTITIES[c])}"`;
 
 function badgeElement(payload, version, verify) {
   // U+FFFE and U+FFFF may stand in JSON text but not in XML: the Python baker refuses them too.
@@ -296,11 +299,13 @@ export async function bakeDownload(kind, baking, fetch) {
   const bytes = async (url) => new Uint8Array(await (await get(url)).arrayBuffer());
   const p = awardPayloads(await text(baking.assertion), await text(kind === 'svg' ? null : baking.credential));
   if (kind === 'png') {
-    const baked = bakePng(await bytes(baking.png), p.assertion, 'ob2');
-    return { name: `${baking.stem}.png`, type: 'image/png', bytes: p.credential ? bakePng(baked, p.credential, 'ob3') : baked };
+    let png = bakePng(await bytes(baking.png), p.assertion, 'ob2');
+    if (p.credential) png = bakePng(png, p.credential, 'ob3');
+    return { name: `${baking.stem}.png`, type: 'image/png', bytes: png };
   }
   const svg = await bytes(baking.image);
-  if (kind === 'svg') return { name: `${baking.stem}.svg`, type: 'image/svg+xml', bytes: bakeSvg(svg, p.assertion, 'ob2', p.id) };
+  const type = 'image/svg+xml';
+  if (kind === 'svg') return { name: `${baking.stem}.svg`, type, bytes: bakeSvg(svg, p.assertion, 'ob2', p.id) };
   if (!p.credential) throw new BakeError('no_credential');
-  return { name: `${baking.stem}-credential.svg`, type: 'image/svg+xml', bytes: bakeSvg(svg, p.credential, 'ob3') };
+  return { name: `${baking.stem}-credential.svg`, type, bytes: bakeSvg(svg, p.credential, 'ob3') };
 }
