@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import io
 import json
 import os
 import signal
@@ -28,9 +29,14 @@ from email import policy
 from pathlib import Path
 
 import pytest
+import testkeys
 from aiosmtpd.controller import Controller
+from badgekiln import bake, canonical
 from badgekiln.commands import notify
+from badgekiln.model.routes import Routes
 from conftest import REPO, award_dir, build, copy_project
+from openbadges_bakery import unbake as bakery_unbake
+from PIL import Image
 
 AWARDS = """badge: safety
 issued_on: 2026-02-01
@@ -151,7 +157,7 @@ def test_each_new_award_is_emailed_once_with_its_link(tmp_path: Path, smtp: Reco
     assert message["Subject"] == "Your Safety Basics badge from Acme Training"
     assert message["Auto-Submitted"] == "auto-generated" and message["X-Badgekiln-Event"] == "issued"
     assert message["Message-ID"].endswith(".issued@minimal.example>")
-    assert message.get_content_type() == "multipart/alternative"
+    assert message.get_content_type() == "multipart/mixed"  # the text, the HTML and the badge
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert page in text and f'href="{page}"' in html
@@ -166,6 +172,33 @@ def test_each_new_award_is_emailed_once_with_its_link(tmp_path: Path, smtp: Reco
     second = _notify(project)
     assert second.returncode == 0 and "notify done: 0 sent, 4 skipped, 0 failed" in second.stdout
     assert len(smtp.messages) == 4
+
+
+def test_the_award_email_carries_the_baked_badge(tmp_path: Path, smtp: Recorder):
+    """The answer to "how do I claim my badge?": the PNG, with the hosted assertion and the signed
+    credential baked in, the same bytes the award page bakes in the browser."""
+    project = _project(tmp_path, smtp.port)
+    prepared = build(project, keyring=testkeys.keyring())  # signed: each award gets its OB 3.0 credential
+    result = _notify(project)  # no key in this process: the credentials' proofs are in the ledger
+    assert result.returncode == 0, result.stdout + result.stderr
+    bob = next(a for a in prepared.model.awards if a.recipient_name == "Bob Brown")
+    badge = prepared.model.badge(bob.badge)
+    message = next(m for m in smtp.messages if "bob@example.com" in m["To"])
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "image/png" and attachment.get_filename() == f"safety-{bob.slug}.png"
+    png = attachment.get_content()
+    routes, site = Routes(prepared.model.site.base_url), project / "_site"
+    hosted = json.loads((site / routes.award_json(bob)).read_text())
+    credential = json.loads((site / routes.award_credential_json(bob)).read_text())
+    assert json.loads(bakery_unbake(io.BytesIO(png))) == hosted  # openbadges-bakery reads the hosted assertion
+    with Image.open(io.BytesIO(png)) as image:
+        assert json.loads(image.text["openbadgecredential"]) == credential
+    class_png = (site / routes.badge_bake_png(badge)).read_bytes()
+    assert png == bake.badge_png(class_png, canonical.dumps(hosted), canonical.dumps(credential))
+    text = message.get_body(("plain",)).get_content()
+    assert f"Attached: safety-{bob.slug}.png, your badge image" in text
+    assert f'<strong>safety-{bob.slug}.png</strong>' in message.get_body(("html",)).get_content()
+    assert f"{routes.url(routes.badge_bake_png(badge))}" in message.get_body(("html",)).get_content()
 
 
 def test_revocation_is_emailed_only_to_someone_who_was_told(tmp_path: Path, smtp: Recorder):
@@ -186,6 +219,7 @@ def test_revocation_is_emailed_only_to_someone_who_was_told(tmp_path: Path, smtp
     assert last["To"] == "Bob Brown <bob@example.com>" and last["X-Badgekiln-Event"] == "revoked"
     assert last["Subject"] == "Your Safety Basics badge has been revoked"
     assert "Reason: Issued in error." in last.get_body(("plain",)).get_content()
+    assert list(last.iter_attachments()) == []  # a revoked badge is not sent again
     reasons = {k: v.get("reason") for k, v in _register(project).items() if v["state"] == "skipped"}
     assert sorted(reasons.values()) == ["revoked before it was announced", "the recipient was never told of the award"]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+from dataclasses import replace
 import os
 import re
 from datetime import datetime, timezone
@@ -245,9 +247,60 @@ def test_award_page_shows_the_record(site):
     assert downloads == {"json": f"{folder}/assertion.json", "credential": f"{folder}/credential.json",
                          "jwt": f"{folder}/credential.jwt"}  # images are baked when downloaded
     assert all(path.removeprefix(BASE) in files for path in downloads.values())
+    # the badge image is baked in the browser (bake.js) from the class image and the published JSON
+    baking = json.loads(re.search(r'<script type="application/json" id="bk-baking">(.*?)</script>', html).group(1))
+    stem = f"first-aid-at-work-{award.slug}"
+    assert baking == {"image": f"{BASE}badges/first-aid-at-work.png", "format": "png",
+                      "png": f"{BASE}badges/first-aid-at-work.png", "assertion": f"{folder}/assertion.json",
+                      "credential": f"{folder}/credential.json", "stem": stem,
+                      "files": [{"id": "png", "label": "download.baked_png", "name": f"{stem}.png"}]}
+    assert all(url.removeprefix(BASE) in files for url in (baking["png"], baking["assertion"], baking["credential"]))
+    assert f'class="award-card__image" src="{BASE}badges/first-aid-at-work.png"' in html
     # the embedded JSON-LD is the assertion, with `<` escaped so it cannot close the script
     embedded = re.search(r'<script type="application/ld\+json" id="bk-assertion">(.*?)</script>', html, re.S).group(1)
     assert embedded.startswith('{"@context": "https://w3id.org/openbadges/v2"')
+
+
+@pytest.mark.parametrize("outputs", ["minimal", "full"])
+def test_the_page_bakes_in_the_browser_or_links_the_baked_files(site, outputs):
+    """`baking` for bake.js, or links to the per-award baked files `outputs: full` publishes; SVG art
+    gets SVG downloads, PNG art none; a withdrawn award offers no badge image either way."""
+    model, files = site
+    routes = _routes(model)
+    strings = i18n.load(None, "en")
+    full = outputs == "full"
+
+    def context(award):
+        badge = model.badge(award.badge)
+        published = {p for p in files if p.startswith(award_dir(award.slug) + "/")}
+        if full:
+            published |= {routes.award_png(award)} | ({routes.award_svg(award), routes.award_credential_svg(award)}
+                                                      if badge.image.format == "svg" else set())
+        assertion = {"id": routes.url(routes.award_json(award))}
+        return pages.award_context(award, badge, model.issuer(badge.issuer), assertion,
+                                   replace(model.site, outputs=outputs), routes, strings, published=published)
+
+    svg_art = _award(model, "Dmitri Ivanov", "fire-warden")
+    png_art = _award(model, "Ada Okafor", "first-aid-at-work")
+    withdrawn = next(a for a in model.awards if a.revocation is not None)
+    assert model.badge(svg_art.badge).image.format == "svg"
+    links = {award: [d["id"] for d in context(award)["downloads"]] for award in (svg_art, png_art, withdrawn)}
+    if not full:
+        assert links[svg_art] == links[png_art] == links[withdrawn] == ["json", "credential", "jwt"]
+        baking = context(svg_art)["baking"]
+        assert [f["id"] for f in baking["files"]] == ["png", "svg", "credential-svg"]
+        assert baking["image"] == f"{BASE}badges/fire-warden.svg"
+        assert baking["png"] == f"{BASE}badges/fire-warden/bake.png"
+        assert "badges/fire-warden/bake.png" in files
+        assert [f["id"] for f in context(png_art)["baking"]["files"]] == ["png"]
+        assert context(svg_art)["image_url"] == f"{BASE}badges/fire-warden.svg"
+    else:
+        assert links[svg_art] == ["png", "svg", "json", "credential", "credential-svg", "jwt"]
+        assert links[png_art] == ["png", "json", "credential", "jwt"]  # PNG art: no SVG wrapper
+        assert links[withdrawn] == ["json", "credential", "jwt"]
+        assert context(svg_art)["baking"] is None and context(png_art)["baking"] is None
+        assert context(svg_art)["image_url"] == f"{BASE}{award_dir(svg_art.slug)}/badge.png"
+    assert context(withdrawn)["baking"] is None
 
 
 def test_no_page_loads_anything_from_another_site(site):
@@ -261,7 +314,7 @@ def test_no_page_loads_anything_from_another_site(site):
             assert "default-src 'self'" in csp and "script-src 'self'" in csp, path
     css = files["assets/site.css"].decode() + files["assets/theme.css"].decode()
     assert "url(" not in css and "@import" not in css and "@font-face" not in css
-    for name in ("app.js", "verify.js"):
+    for name in ("app.js", "verify.js", "bake.js"):
         js = files[f"assets/{name}"].decode()
         assert "http://" not in js.replace("http://www.w3.org/2000/svg", "").replace("http://openbadges.org", "")
         assert not re.search(r"https://(?!purl\.imsglobal\.org/ob/v3p0')", js), name

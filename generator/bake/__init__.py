@@ -93,6 +93,14 @@ def bake(image: bytes, payload: str, *, version: str, verify: str | None = None)
     return svg.bake(bytes(image), payload, version=version, verify=verify)
 
 
+def badge_png(png_image: bytes, assertion: str, credential: str | None = None) -> bytes:
+    """The PNG a recipient downloads: the OB 2.0 assertion as `openbadges`, then, when the award
+    has one, the signed OB 3.0 credential as `openbadgecredential`. The award page makes the same
+    bytes in the browser (templates/assets/bake.js)."""
+    baked = bake(png_image, assertion, version="ob2")
+    return baked if credential is None else bake(baked, credential, version="ob3")
+
+
 def unbake(image: bytes) -> list[Baked]:
     """Every badge payload in the image, in document order (a PNG may hold an ob2 and an ob3)."""
     if sniff(image) == "png":

@@ -80,9 +80,7 @@ class AwardRenderer:
         """
         routes = self.routes
         ob2_payload = canonical.dumps(assertion)
-        png = bake.bake(self.bake_png[badge.slug], ob2_payload, version="ob2")
-        if credential is not None:
-            png = bake.bake(png, canonical.dumps(credential), version="ob3")
+        png = bake.badge_png(self.bake_png[badge.slug], ob2_payload, credential and canonical.dumps(credential))
         files = [Artifact(routes.award_png(award), png, True)]
         if badge.image.format == "svg":
             svg = badge.image.data

@@ -55,7 +55,7 @@ def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState 
         issuer = model.issuer(badge.issuer)
         yield Artifact(routes.badge_json(badge), canonical.json_bytes(ob2.badge_class(badge, model, routes)))
         yield Artifact(routes.badge_image(badge), badge.image.data)
-        if routes.badge_bake_png(badge) != routes.badge_image(badge):  # SVG art: the PNG downloads bake into
+        if badge.image.format != "png":  # the raster the award page bakes the PNG download into
             yield Artifact(routes.badge_bake_png(badge), images.png_for(badge.image))
         yield from page(routes.badge_page(badge), "badge.html", **pages.badge_context(
             badge, issuer, model.awards_of(badge.slug), site, routes, strings))

@@ -112,21 +112,27 @@ def award_context(award: Award, badge: Badge, issuer: Issuer, assertion: dict, s
                   strings: Catalogue, *, published: Collection[str] = ()) -> dict:
     """Everything the award page shows: the record, its state, downloads, sharing, verifier input.
 
-    `published` holds the output paths of the award's signed files (OB 3.0 credential, VC-JWT)
-    when the build made them, so the page links and verifies only what exists.
+    `published` holds the output paths of the award's files this build made (credential, VC-JWT,
+    baked images), so the page links and verifies only what exists. By default the page bakes the
+    badge images itself (`baking`, for assets/bake.js); with `outputs: full` the build published them
+    and `downloads` links them. A withdrawn award offers no badge image either way.
     """
+    bake_in_browser = site.outputs != "full"
     page_url = routes.url(routes.award_page(award))
     name = award.recipient_name if award.show_name else None
     share_text = strings.text("share.text", badge=badge.name, issuer=issuer.name)
     cpd = cpd_context(award, routes, strings)
     og = _award_og(award, badge, issuer, name, page_url, site, routes, strings)
+    state = award_state.award_state(award)
+    offered = not state.withdrawn  # a withdrawn award offers no badge image
     return {
-        "award": award, "badge": badge, "issuer": issuer, "assertion": assertion,
-        "state": award_state.award_state(award),
+        "award": award, "badge": badge, "issuer": issuer, "assertion": assertion, "state": state,
         "recipient_name": name, "page_url": page_url, "json_url": assertion["id"],
+        "image_url": routes.url(routes.badge_image(badge) if bake_in_browser else routes.award_png(award)),
         "issuer_logo": issuer_logo(issuer, site, routes),
         "credits": format_amount(badge.credits),
-        "downloads": _downloads(award, assertion, routes, published),
+        "downloads": _downloads(award, assertion, routes, published, offered and not bake_in_browser),
+        "baking": _baking(award, badge, assertion, routes, published) if offered and bake_in_browser else None,
         "linkedin_url": social.linkedin_add_for_award(award, badge, issuer, page_url),
         "share_links": social.share_links(page_url, share_text, og["title"]), "share_text": share_text,
         "certificate": _certificate(award, badge, issuer, site, routes),
@@ -139,8 +145,10 @@ def _published_url(path: str, routes: Routes, published: Collection[str]) -> str
     return routes.url(path) if path in published else None
 
 
-def _downloads(award: Award, assertion: dict, routes: Routes, published: Collection[str]) -> list[dict]:
-    """The award's files a recipient can download: the hosted assertion, and what else this build published."""
+def _downloads(award: Award, assertion: dict, routes: Routes, published: Collection[str],
+               images: bool) -> list[dict]:
+    """The award's files a recipient can download as links: the hosted assertion, and what else this
+    build published (the baked images only when `images`)."""
     offered = [("png", routes.award_png(award), "download.png", "image/png"),
                ("svg", routes.award_svg(award), "download.svg", "image/svg+xml"),
                ("json", routes.award_json(award), "download.json", "application/ld+json"),
@@ -148,7 +156,32 @@ def _downloads(award: Award, assertion: dict, routes: Routes, published: Collect
                ("credential-svg", routes.award_credential_svg(award), "download.credential_svg", "image/svg+xml"),
                ("jwt", routes.award_credential_jwt(award), "download.jwt", "text/plain")]
     return [{"id": kind, "href": routes.url(path), "label": label, "type": media_type}
-            for kind, path, label, media_type in offered if kind == "json" or path in published]
+            for kind, path, label, media_type in offered
+            if kind == "json" or (path in published and (images or kind not in ("png", "svg", "credential-svg")))]
+
+
+def badge_file_stem(badge: Badge, award: Award) -> str:
+    """The name a downloaded badge image is saved under (page and email alike), before `.png` / `.svg`."""
+    return f"{badge.slug}-{award.slug}"
+
+
+def _baking(award: Award, badge: Badge, assertion: dict, routes: Routes, published: Collection[str]) -> dict:
+    """What templates/assets/bake.js needs to make this award's badge images in the browser.
+
+    The PNG download bakes the class PNG (or, for SVG art, its published raster); SVG art also
+    gets the SVG downloads (OB 2.0, and OB 3.0 when the award has a signed credential). PNG art
+    gets no SVG: a PNG wrapped in an SVG is the same picture, three times the size.
+    """
+    stem = badge_file_stem(badge, award)
+    credential = _published_url(routes.award_credential_json(award), routes, published)
+    files = [("png", "download.baked_png", f"{stem}.png")]
+    if badge.image.format == "svg":
+        files.append(("svg", "download.baked_svg", f"{stem}.svg"))
+        if credential:
+            files.append(("credential-svg", "download.baked_credential_svg", f"{stem}-credential.svg"))
+    return {"image": routes.url(routes.badge_image(badge)), "format": badge.image.format,
+            "png": routes.url(routes.badge_bake_png(badge)), "assertion": assertion["id"], "credential": credential,
+            "stem": stem, "files": [{"id": kind, "label": label, "name": name} for kind, label, name in files]}
 
 
 def _award_verifier(award: Award, assertion: dict, routes: Routes, published: Collection[str],

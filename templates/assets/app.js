@@ -1,6 +1,7 @@
-// Page behaviour: verify (award page on load, /verify/ on demand), copy the link, print.
+// Page behaviour: verify (award page on load, /verify/ on demand), bake the badge download, copy the link, print.
 // Pages are complete without this script; it only adds checks and conveniences.
 import { verifyItems, itemsFromFile, classify, emailMatches, expiryState, VerifyError } from './verify.js';
+import { qrSvg } from './qr.js';
 
 const configEl = document.getElementById('bk-config');
 const config = configEl ? JSON.parse(configEl.textContent) : { page: {} };
@@ -290,6 +291,39 @@ async function verifyPage() {
   wireEmailCheck(() => report);
 }
 
+// ------------------------------------------------------------------ badge downloads
+
+/** The award page's "Download badge" buttons: bake.js makes the file from the class image and the
+ *  award's published JSON; a withdrawn award or an unreachable file gives a message, never a file. */
+function wireBaking() {
+  const configEl = document.getElementById('bk-baking');
+  if (!configEl) return;
+  const baking = JSON.parse(configEl.textContent);
+  const out = document.getElementById('bake-status');
+  document.getElementById('bake-nojs').hidden = true;
+  document.getElementById('bake-list').hidden = false;
+  for (const button of document.querySelectorAll('[data-bake]')) {
+    button.addEventListener('click', async () => {
+      setText(out, tr('bake.making'));
+      try {
+        const { bakeDownload } = await import('./bake.js'); // loaded on the first click only
+        const file = await bakeDownload(button.dataset.bake, baking, (...a) => window.fetch(...a));
+        const url = URL.createObjectURL(new Blob([file.bytes], { type: file.type }));
+        const link = Object.assign(document.createElement('a'), { href: url, download: file.name, hidden: true });
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60000);
+        setText(out, tr('bake.done', { name: file.name }));
+      } catch (error) {
+        const code = error && ['revoked', 'fetch'].includes(error.code) ? error.code : 'failed';
+        if (code === 'failed') console.error(error);
+        setText(out, tr(`bake.${code}`, { url: error && error.detail }));
+      }
+    });
+  }
+}
+
 // ------------------------------------------------------------------ shared conveniences
 
 function wireCopy() {
@@ -322,7 +356,14 @@ function wirePrint() {
   }
 }
 
+// The certificate (the award page's print view) links back to the page with a QR code.
+function drawQrCodes() {
+  for (const box of document.querySelectorAll('[data-qr]')) box.innerHTML = qrSvg(box.dataset.qr);
+}
+
 wireCopy();
 wirePrint();
+drawQrCodes();
+wireBaking();
 if (page.kind === 'award') awardPage();
 else if (page.kind === 'verify') verifyPage();

@@ -110,7 +110,7 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
     reply_to = settings.reply_to if settings else None
 
     def compose(event: Event, moment: datetime) -> EmailMessage:
-        return build_message(event, model, routes, env, sender, reply_to, moment)
+        return build_message(event, model, routes, env, sender, reply_to, moment, checked.signing)
 
     summary = Summary()
     with lock(project):

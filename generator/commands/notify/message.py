@@ -1,6 +1,7 @@
 """The award emails themselves: subject, text and HTML from templates/email/, and headers."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime as email_date
@@ -9,10 +10,14 @@ from pathlib import Path
 
 import jinja2
 
+from ... import bake, canonical
+from ...credentials import ob2
+from ...credentials.signing import SigningState
+from ...load import images
 from ...model import cpd
-from ...model.domain import SiteModel
+from ...model.domain import Award, SiteModel
 from ...model.routes import Routes
-from ...render import social, templates
+from ...render import pages, social, templates
 from ...validate.values import format_amount
 from .events import Event
 
@@ -36,20 +41,39 @@ def environment(project: Path) -> jinja2.Environment:
     return env
 
 
+# The events whose email carries the badge: the recipient's answer to "how do I claim it?"
+ATTACHED = ("issued", "renewed")
+
+_raster = functools.lru_cache(maxsize=64)(images.png_for)  # one PNG per badge class, not per email
+
+
+def baked_png(award: Award, model: SiteModel, routes: Routes, signing: SigningState | None) -> bytes:
+    """The award's badge PNG, baked by the Python baker exactly as the award page bakes it in the browser."""
+    badge = model.badge(award.badge)
+    issuer = model.issuer(badge.issuer)
+    assertion = canonical.dumps(ob2.assertion(award, badge, routes))
+    credential = (signing.for_award(award, issuer).credential(award, badge, issuer, model.site, routes)
+                  if signing is not None else None)
+    return bake.badge_png(_raster(badge.image), assertion, canonical.dumps(credential) if credential else None)
+
+
 def _context(event: Event, model: SiteModel, routes: Routes) -> dict:
     award = event.award
     badge = model.badge(award.badge)
     issuer = model.issuer(badge.issuer)
     page_url = routes.url(routes.award_page(award))
     linkedin = social.linkedin_add_for_award(award, badge, issuer, page_url)
+    attachment = pages.badge_file_stem(badge, award) + ".png" if event.kind in ATTACHED else None
     return {"kind": event.kind, "reason": event.reason, "award": award, "badge": badge, "issuer": issuer,
             "site": model.site, "name": award.recipient_name, "page_url": page_url,
-            "image_url": routes.url(routes.award_png(award)), "json_url": routes.url(routes.award_json(award)),
-            "linkedin_url": linkedin, "cpd": award.cpd}
+            "image_url": routes.url(routes.badge_bake_png(badge)), "json_url": routes.url(routes.award_json(award)),
+            "linkedin_url": linkedin, "cpd": award.cpd, "attachment": attachment,
+            "verify_url": routes.url(routes.verify_page)}
 
 
 def build_message(event: Event, model: SiteModel, routes: Routes, env: jinja2.Environment, sender: str,
-                  reply_to: str | None, now: datetime) -> EmailMessage:
+                  reply_to: str | None, now: datetime, signing: SigningState | None) -> EmailMessage:
+    """The email of one award event; an issued or renewed award's carries its baked badge PNG."""
     context = _context(event, model, routes)
     badge, issuer = context["badge"], context["issuer"]
     subject = env.get_template("email/subject.txt").render(
@@ -68,6 +92,9 @@ def build_message(event: Event, model: SiteModel, routes: Routes, env: jinja2.En
     message["X-Badgekiln-Event"] = event.kind
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    if context["attachment"]:
+        message.add_attachment(baked_png(event.award, model, routes, signing), maintype="image", subtype="png",
+                               filename=context["attachment"])
     return message
 
 
