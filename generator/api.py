@@ -82,7 +82,7 @@ def build(project: Path, options: BuildOptions | None = None, *, checked: CheckR
                                   should_commit=lambda: not checked.report.has_errors(options.strict),
                                   size=result.size, host=result.host)
     except HostLimitError as exc:
-        checked.report.error("E701", f"{exc}; {out} was left as it was", Location("content/site.yaml"),
+        checked.report.error("E801", f"{exc}; {out} was left as it was", Location("content/site.yaml"),
                              "publish fewer files per award (`outputs: minimal`), choose a host or plan with "
                              "higher limits (`host:`), or build in shards (README: Deploying)")
     if result.files and cache is not None:

@@ -61,7 +61,7 @@ CODES: dict[str, str] = {
     "E505": "revoked signing key still supplied",
     "E506": "credentials signed with a revoked key need a new key",
     "E601": "template error",
-    "E701": "the site would break a limit of its host (site.yaml `host:`)",
+    "E801": "the site would break a limit of its host (site.yaml `host:`)",
     # warnings
     "W101": "recipient roster in a repository that may be public",
     "W202": "image is not square",

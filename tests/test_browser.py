@@ -25,7 +25,7 @@ from types import SimpleNamespace
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from badgekiln import bake
-from conftest import FIXED_NOW, TESTS, award_dir, build, copy_project
+from conftest import FIXED_NOW, TESTS, award_dir, baked_downloads, build, copy_project
 from ob2validator import serve_directory
 from playwright.sync_api import sync_playwright
 from test_pages import signing_key_in_env
@@ -107,6 +107,21 @@ def visit(browser, served):
         assert v.outside() == [], f"requests left 127.0.0.1: {v.outside()}"
         assert v.errors == [], v.errors
         assert v.dialogs == [], v.dialogs
+
+
+def baked(served, award, kind: str = "png") -> Path:
+    """The image the award page's download button gives (bake.js; the Python baker makes the same bytes)."""
+    path = served.out / "downloads" / f"{award.slug}-{kind}.{'png' if kind == 'png' else 'svg'}"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(baked_downloads(served.out, award)[kind])
+    return path
+
+
+def svg_art(served):
+    """An award of an SVG-art badge in good standing and not expiring soon."""
+    return next(a for a in served.model.awards if served.model.badge(a.badge).image.format == "svg"
+                and a.revocation is None and a.suspension is None and a.cpd is None
+                and a.expires and (a.expires - FIXED_NOW).days > 90)
 
 
 def award_of(model, name: str, badge: str):
@@ -239,7 +254,7 @@ def test_email_check(visit, served, typed, answer):
 def test_verify_page_accepts_a_baked_png(visit, served):
     award = award_of(served.model, "Dmitri Ivanov", "first-aid-at-work")
     page = visit().open("verify/", "#verify-form:not([hidden])")
-    page.set_input_files("#badge-file", str(served.out / f"{award_dir(award.slug)}/badge.png"))
+    page.set_input_files("#badge-file", str(baked(served, award)))
     kind, checks = verdict(page)
     assert kind == "valid", banner(page)
     assert checks["hosted"] == ["pass"] and checks["match"] == ["pass"] and "credential" in checks
@@ -251,7 +266,8 @@ def test_verify_page_accepts_a_baked_png(visit, served):
 
 
 def test_verify_page_accepts_a_dropped_file(visit, served):
-    award = award_of(served.model, "Ada Okafor", "first-aid-at-work")
+    award = svg_art(served)
+    svg = baked(served, award, "svg")
     page = visit().open("verify/", "#verify-form:not([hidden])")
     page.evaluate("""async (url) => {
         const bytes = await (await fetch(url)).arrayBuffer();
@@ -261,14 +277,14 @@ def test_verify_page_accepts_a_dropped_file(visit, served):
         for (const type of ['dragenter', 'dragover', 'drop']) {
             zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
         }
-    }""", f"{served.base}{award_dir(award.slug)}/badge.svg")
+    }""", f"{served.base}{svg.relative_to(served.out).as_posix()}")
     kind, checks = verdict(page)
     assert kind == "valid" and checks["match"] == ["pass"]
 
 
 def test_verify_page_rejects_a_tampered_png(visit, served):
     award = award_of(served.model, "Dmitri Ivanov", "fire-warden")
-    png = (served.out / f"{award_dir(award.slug)}/badge.png").read_bytes()
+    png = baked(served, award).read_bytes()
     ob2 = next(b for b in bake.unbake(png) if b.version == "ob2")
     forged = json.loads(ob2.payload)
     forged["expires"] = "2040-01-20T00:00:00Z"
@@ -285,7 +301,7 @@ def test_verify_page_other_inputs(visit, served, how):
     award = award_of(served.model, "Eilidh MacLeod", "first-aid-at-work")
     page = visit().open("verify/", "#verify-form:not([hidden])")
     if how == "svg":
-        page.set_input_files("#badge-file", str(served.out / f"{award_dir(award.slug)}/badge.svg"))
+        page.set_input_files("#badge-file", str(baked(served, svg_art(served), "svg")))
     elif how == "jwt":
         page.fill("#badge-text", (served.out / f"{award_dir(award.slug)}/credential.jwt").read_text())
         page.click("#verify-form button[type=submit]")
@@ -339,13 +355,14 @@ def test_verify_page_explains_bad_input(visit, served):
 
 def page_types(model) -> dict[str, tuple[str, str | None]]:
     award = award_of(model, "Ada Okafor", "first-aid-at-work")
+    cpd = next(a for a in model.awards if a.cpd and a.cpd.current and a.cpd.number)
     return {
         "award": (f"{award_dir(award.slug)}/", DONE),
         "award-revoked": (f"{award_dir(next(a for a in model.awards if a.revocation).slug)}/", DONE),
-        "award-cpd": (f"{award_dir(next(a for a in model.awards if a.cpd and a.cpd.current and a.cpd.number).slug)}/", DONE),
+        "award-cpd": (f"{award_dir(cpd.slug)}/", DONE),
         "award-hidden-name": (f"{award_dir(next(a for a in model.awards if not a.show_name).slug)}/", DONE),
         "award-expired": (f"{award_dir(award_of(model, 'Kwame Mensah', 'first-aid-at-work').slug)}/", DONE),
-        "certificate": (f"{award_dir(award.slug)}/index.html", "#print-button:not([hidden])"),
+        "certificate": (f"{award_dir(award.slug)}/#certificate", "#certificate .qr svg"),
         "badge": ("badges/first-aid-at-work/", None),
         "issuer": ("issuers/northwind/", None),
         "index": ("", None),
@@ -376,7 +393,7 @@ def test_axe_finds_no_violations(visit, served):
     for name, (path, wait) in page_types(served.model).items():
         v.open(path, wait)
         if name == "verify":  # also the page with a result on it
-            v.page.set_input_files("#badge-file", str(served.out / f"{award_dir(served.model.awards[-1].slug)}/badge.png"))
+            v.page.set_input_files("#badge-file", str(baked(served, served.model.awards[-1])))
             v.page.wait_for_selector(DONE)
         if name.startswith("award"):
             v.page.click("#checks summary")
@@ -400,7 +417,7 @@ def test_screenshots_of_every_page_type(browser, served):
                 assert target.stat().st_size > 5000
             v.open("verify/", "#verify-form:not([hidden])")
             award = award_of(served.model, "Ada Okafor", "first-aid-at-work")
-            v.page.set_input_files("#badge-file", str(served.out / f"{award_dir(award.slug)}/badge.png"))
+            v.page.set_input_files("#badge-file", str(baked(served, award)))
             v.page.wait_for_selector(DONE)
             v.page.screenshot(path=str(ARTIFACTS / f"verify-result-{width}.png"), full_page=True)
             # nothing sticks out sideways at phone width
@@ -420,7 +437,14 @@ def test_screenshots_of_every_page_type(browser, served):
 
 def test_certificate_prints_on_one_a4_and_one_letter_page(visit, served):
     award = award_of(served.model, "Ada Okafor", "first-aid-at-work")
-    page = visit().open(f"{award_dir(award.slug)}/index.html")
+    page = visit().open(f"{award_dir(award.slug)}/", "#print-certificate")
+    page.wait_for_selector("#certificate .qr svg", state="attached")  # drawn by the page's script (qr.js)
+    page.emulate_media(media="print")
+    assert page.is_visible("#certificate .certificate") and not page.is_visible("#verification-title")
+    assert page.is_visible("#certificate .qr svg")
+    page.emulate_media(media="screen")
+    assert not page.is_visible("#certificate .certificate")  # on screen the page is the award, not the certificate
+    page.emulate_media(media="print")  # page.pdf() prints with the emulated media
     for paper in ("A4", "Letter"):
         pdf = page.pdf(format=paper, landscape=True, print_background=True)
         assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1, paper

@@ -166,7 +166,8 @@ def test_policy_change_never_changes_what_was_issued(tmp_path: Path):
     first = build(project)
     assert not first.report.has_errors(), first.diagnostics
     before = {a.key: (a.slug, a.issued_on, a.expires) for a in first.model.awards}
-    json_before = {a.key: (project / f"_site/{award_dir(a.slug)}/assertion.json").read_bytes() for a in first.model.awards}
+    json_before = {a.key: (project / "_site" / award_dir(a.slug) / "assertion.json").read_bytes()
+                   for a in first.model.awards}
     # The provider makes the rule stricter, the badge valid longer, and tidies the log.
     (project / "content/badges/safety.yaml").write_text(BADGE.format(valid_for="3y", every="24m", points=50))
     _write_log(project, [("2024-05-01", 20)])
@@ -187,7 +188,8 @@ def test_badge_policy_change_keeps_frozen_expiry_of_a_plain_award(tmp_path: Path
     badge.write_text(badge.read_text().replace("valid_for: 2y", "valid_for: 5y"))
     second = build(project)
     assert second.model.awards[0].expires == award.expires
-    assert json.loads((project / f"_site/{award_dir(award.slug)}/assertion.json").read_text())["expires"] == "2028-02-01T00:00:00Z"
+    hosted = json.loads((project / "_site" / award_dir(award.slug) / "assertion.json").read_text())
+    assert hosted["expires"] == "2028-02-01T00:00:00Z"
     # a new award of the same badge gets the new policy
     (project / "content/awards/2026.yaml").write_text(
         "badge: safety\nissued_on: 2026-02-01\nawards:\n  - recipient: ada\n"

@@ -23,7 +23,7 @@ from badgekiln import bake, cli
 from badgekiln.crypto import jws, keys
 from badgekiln.diagnostics import Report, format_text
 from badgekiln.model import ledger
-from conftest import baked_downloads, FIXED_NOW, award_dir, build, copy_project, tree
+from conftest import FIXED_NOW, award_dir, baked_downloads, build, copy_project, tree
 from test_independent_verifier import run_verifier
 
 DID = "did:web:badges.northwind-academy.example"

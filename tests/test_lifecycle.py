@@ -204,7 +204,8 @@ def test_independent_verifier_reads_the_status_bits(tmp_path: Path, form: str):
     _change(project, "suspend", "safety/Cleo Diaz", "Under review.")
     _build(project)
     site = project / "_site"
-    files = [site / f"{award_dir(_award(first, n).slug)}/credential.json" for n in ("Ada Lovelace", "Bob Brown", "Cleo Diaz")]
+    files = [site / award_dir(_award(first, n).slug) / "credential.json"
+             for n in ("Ada Lovelace", "Bob Brown", "Cleo Diaz")]
     completed = subprocess.run([node, str(JS_DIR / "check-status.mjs"), "--contexts", str(jsonld.CONTEXTS_DIR),
                                 "--site", str(site), "--base-url", BASE, *map(str, files)],
                                cwd=JS_DIR, capture_output=True, text=True, timeout=120)
@@ -259,7 +260,8 @@ def test_ims_validator_reports_a_revoked_hosted_assertion(tmp_path: Path):
         prepared = build(project, served / "site", base_url=base + "site/")
         assert prepared.model is not None, prepared.diagnostics
         bob, ada = _award(prepared, "Bob Brown"), _award(prepared, "Ada Lovelace")
-        revoked, valid = validate([f"{base}site/{award_dir(bob.slug)}/assertion.json", f"{base}site/{award_dir(ada.slug)}/assertion.json"])
+        urls = [f"{base}site/{award_dir(a.slug)}/assertion.json" for a in (bob, ada)]
+        revoked, valid = validate(urls)
     assert valid["valid"] is True, valid  # a Profile with revocationList still validates
     assert revoked["valid"] is False and revoked["errorCount"] == 1, revoked
     [message] = revoked["messages"]

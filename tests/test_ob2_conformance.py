@@ -37,10 +37,12 @@ def test_every_assertion_passes_the_ims_validator(served_example):
     assert len(results) == len(prepared.model.awards) >= 40
     failures = {r["input"]: error_messages(r) for r in results if not r["valid"] or r["errorCount"]}
     now = datetime.now(timezone.utc)
-    expired = {f"{base_url}{award_dir(a.slug)}/assertion.json": a for a in prepared.model.awards if a.expires and a.expires < now}
+    expired = {f"{base_url}{award_dir(a.slug)}/assertion.json": a for a in prepared.model.awards
+               if a.expires and a.expires < now}
     assert expired, "the example shows an expired award"
     # revoked and suspended awards are served as the revoked stub, which badgecheck reports invalid
-    revoked = {f"{base_url}{award_dir(a.slug)}/assertion.json" for a in prepared.model.awards if a.revocation or a.suspension}
+    revoked = {f"{base_url}{award_dir(a.slug)}/assertion.json" for a in prepared.model.awards
+               if a.revocation or a.suspension}
     assert revoked, "the example shows a revoked award"
     assert set(failures) == set(expired) | revoked, failures
     for url, award in expired.items():  # expired awards fail for exactly that reason

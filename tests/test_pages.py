@@ -7,9 +7,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from dataclasses import replace
 import os
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
@@ -120,7 +120,8 @@ def test_award_page_linkedin_link(site):
     assert page.by_id["linkedin-add"]["target"] == "_blank"
     # a badge that never expires sends no expiration month or year
     forever = next(a for a in model.awards if a.badge == "manual-handling")
-    query = dict(parse_qsl(urlsplit(_page(files, f"{award_dir(forever.slug)}/index.html").by_id["linkedin-add"]["href"]).query))
+    link = _page(files, f"{award_dir(forever.slug)}/index.html").by_id["linkedin-add"]["href"]
+    query = dict(parse_qsl(urlsplit(link).query))
     assert "expirationYear" not in query and "expirationMonth" not in query
     assert (query["issueYear"], query["issueMonth"]) == (str(forever.issued_on.year), str(forever.issued_on.month))
 

@@ -23,7 +23,7 @@ from badgekiln.credentials import ob3, signing
 from badgekiln.crypto import dataintegrity, didweb, jws, keys
 from badgekiln.diagnostics import format_text
 from badgekiln.model import ledger
-from conftest import baked_downloads, FIXED_NOW, REPO, SeededMinter, award_dir, build, copy_project, tree
+from conftest import FIXED_NOW, REPO, SeededMinter, award_dir, baked_downloads, build, copy_project, tree
 from jsonschema import Draft201909Validator
 from test_independent_verifier import JS_DIR, require_node, run_verifier
 
