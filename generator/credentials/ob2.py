@@ -19,7 +19,16 @@ def _drop_empty(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if v not in (None, "", [], ())}
 
 
-def issuer_profile(issuer: Issuer, routes: Routes) -> dict:
+def endorsement_urls(model: SiteModel, kind: str, slug: str) -> list[str]:
+    """OB 2.0 `endorsement`: the URLs of the hosted OB 2.0 Endorsements received for an entity.
+
+    Received OB 3.0 EndorsementCredentials are not listed: OB 2.0 verifiers (the IMS validator)
+    fetch each URL and require an OB 2.0 Endorsement there. Pages show both kinds.
+    """
+    return [e.url for e in model.endorsements_of(kind, slug) if e.version == "ob2" and e.url]
+
+
+def issuer_profile(issuer: Issuer, routes: Routes, endorsements: list[str] | tuple = ()) -> dict:
     return _drop_empty({
         "@context": CONTEXT,
         "type": "Issuer",
@@ -31,6 +40,7 @@ def issuer_profile(issuer: Issuer, routes: Routes) -> dict:
         "telephone": issuer.telephone,
         "image": routes.url(routes.issuer_image(issuer)) if issuer.image else None,
         "revocationList": routes.url(routes.ob2_revocation_list(issuer)),  # see revocation.py
+        "endorsement": list(endorsements),
     })
 
 
@@ -53,10 +63,11 @@ def badge_class(badge: Badge, model: SiteModel, routes: Routes) -> dict:
         "issuer": routes.url(routes.issuer_json(model.issuer(badge.issuer))),
         "tags": list(badge.tags),
         "alignment": alignment,
+        "endorsement": endorsement_urls(model, "badge", badge.slug),
     })
 
 
-def assertion(award: Award, badge: Badge, routes: Routes) -> dict:
+def assertion(award: Award, badge: Badge, routes: Routes, endorsements: list[str] | tuple = ()) -> dict:
     evidence = [_drop_empty({
         "type": "Evidence", "id": e.url, "name": e.name, "description": e.description,
     }) for e in award.evidence]
@@ -82,4 +93,5 @@ def assertion(award: Award, badge: Badge, routes: Routes) -> dict:
         "image": routes.url(routes.award_png(award)),
         "evidence": evidence,
         "narrative": (award.narrative or "").strip(),
+        "endorsement": list(endorsements),  # URLs of OB 2.0 Endorsements of this award
     })

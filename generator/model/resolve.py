@@ -23,7 +23,7 @@ from ..validate.entities import (
     validate_awards,
 )
 from ..validate.schema import Validated
-from . import ledger, lifecycle
+from . import endorsements, given_endorsements, ledger, lifecycle
 from .domain import Alignment, Award, Badge, Evidence, Issuer, Site, SiteModel, Theme
 
 
@@ -52,8 +52,14 @@ def _image(sources: Sources, ref: str | None, where: Location, report: Report):
 
 
 def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: ledger.Minter,
-                now: datetime, report: Report) -> tuple[SiteModel | None, dict[str, ledger.Entry]]:
-    """Validate and resolve everything; None (with errors in `report`) when content is unusable."""
+                now: datetime, report: Report, old_given: dict[str, ledger.Given] | None = None,
+                ) -> tuple[SiteModel | None, dict[str, ledger.Entry]]:
+    """Validate and resolve everything; None (with errors in `report`) when content is unusable.
+
+    `old_given` is the ledger's given endorsements; the model's `given` carry what was minted
+    for each (pipeline/check.py turns them back into ledger entries).
+    """
+    old_given = old_given or {}
     site_fields = _site_fields(sources, report)
     issuers_raw, known_issuers = load_entities(sources, "issuers", schema.ISSUER, "issuer", report)
     badges_raw, known_badges = load_entities(sources, "badges", schema.BADGE, "badge", report)
@@ -66,14 +72,22 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
         wanted.add(raw, {b.slug: b for b in badges}, badges_raw, known_badges, now, report)
     wanted.add_renewals({b.slug: b for b in badges})
     _warn_public_roster(sources, site_fields, report)
-    new_ledger = ledger.reconcile(old_ledger, wanted.wanted, minter, report, check_removed=not report.has_errors())
+    given_indexes = frozenset(g.status_index for g in old_given.values())
+    new_ledger = ledger.reconcile(old_ledger, wanted.wanted, minter, report, check_removed=not report.has_errors(),
+                                  reserved_indexes=given_indexes)
+    used = {e.status_index for e in new_ledger.values()} | set(given_indexes)
+    given, _ = given_endorsements.resolve(sources, issuers, known_issuers, old_given, used, minter, report,
+                                          check_removed=not report.has_errors())
     if report.has_errors() or site_fields is None:
         return None, new_ledger
     site = _site(sources, site_fields, report)
     awards = wanted.awards(new_ledger, {b.slug: b for b in badges})
     if report.has_errors():
         return None, new_ledger
-    return SiteModel(site, tuple(issuers), tuple(badges), tuple(awards)), new_ledger
+    received = endorsements.check_received(sources, site, issuers, badges, awards, now, report)
+    if report.has_errors():
+        return None, new_ledger
+    return SiteModel(site, tuple(issuers), tuple(badges), tuple(awards), received, given), new_ledger
 
 
 def _site_fields(sources: Sources, report: Report) -> Validated | None:

@@ -5,7 +5,7 @@ it cannot disagree. Paths are checked to stay inside the output folder.
 """
 from __future__ import annotations
 
-from .domain import Award, Badge, Issuer
+from .domain import Award, Badge, GivenEndorsement, Issuer
 
 
 def safe_output_path(path: str) -> str:
@@ -115,6 +115,13 @@ class Routes:
     def revocation_list_1edtech(self, issuer: Issuer) -> str:
         """1EdTech Revocation List (`1EdTechRevocationList` status method) as JSON."""
         return safe_output_path(f"status/{issuer.slug}/1edtech-revocations.json")
+
+    # endorsements this site gives. Frozen once published: the endorsed party embeds them.
+    def given_endorsement(self, endorsement: GivenEndorsement) -> str:
+        """The signed OB 3.0 EndorsementCredential; its URL is the credential `id`."""
+        return safe_output_path(f"endorsements/{endorsement.slug}.json")
+
+    given_endorsements_page = "endorsements/index.html"  # "Endorsements we give"
 
     # site-wide
     index = "index.html"

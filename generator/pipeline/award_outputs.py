@@ -18,7 +18,7 @@ from ..artifacts import Artifact
 from ..credentials import ob2, ob2_revocation
 from ..credentials.signing import AwardSigning, award_files
 from ..diagnostics import Diagnostic, Report
-from ..model.domain import Award, Badge, Issuer, Site
+from ..model.domain import Award, Badge, Endorsement, Issuer, Site
 from ..model.routes import Routes
 from ..render import pages
 from ..render.i18n import Catalogue
@@ -34,6 +34,7 @@ class AwardSources:
     badge: Badge
     award: Award
     signing: AwardSigning | None
+    endorsements: tuple[Endorsement, ...] = ()  # of its badge, issuer and the award, current at this build
 
     @functools.cached_property
     def digest(self) -> str:
@@ -54,7 +55,8 @@ class AwardRenderer:
         site, issuer, badge, award = sources.site, sources.issuer, sources.badge, sources.award
         routes, report = self.routes, Report()
         png, svg = self.badge_art[badge.slug]
-        assertion = ob2.assertion(award, badge, routes)
+        assertion = ob2.assertion(award, badge, routes,
+                                  [e.url for e in sources.endorsements if e.version == "ob2" and e.endorses("award", award.key)])
         payload = canonical.dumps(assertion)
         files = [Artifact(routes.award_json(award),
                           canonical.json_bytes(ob2_revocation.hosted_assertion(award, assertion)))]
@@ -63,7 +65,8 @@ class AwardRenderer:
         files += signed
         files.append(Artifact(routes.award_svg(award), bake.bake(svg, payload, version="ob2", verify=assertion["id"])))
         files += page(self.env, site, routes, routes.award_page(award), "award.html", report, **pages.award_context(
-            award, badge, issuer, assertion, site, routes, self.strings, published={a.path for a in signed}))
+            award, badge, issuer, assertion, site, routes, self.strings, published={a.path for a in signed},
+            endorsements=sources.endorsements))
         files += page(self.env, site, routes, routes.award_certificate(award), "certificate.html", report,
                       **pages.certificate_context(award, badge, issuer, assertion, site, routes, self.strings))
         return files, report.items
