@@ -30,7 +30,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from .. import canonical
-from ..crypto import dataintegrity, didweb, jsonld, jws, keys, multikey
+from ..crypto import dataintegrity, didweb, jws, keys, multikey
 from ..diagnostics import Location, Report, did_you_mean
 from ..load.files import CONTENT, Sources
 from ..load.json_lines import line_of

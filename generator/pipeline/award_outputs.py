@@ -55,8 +55,8 @@ class AwardRenderer:
         site, issuer, badge, award = sources.site, sources.issuer, sources.badge, sources.award
         routes, report = self.routes, Report()
         png, svg = self.badge_art[badge.slug]
-        assertion = ob2.assertion(award, badge, routes,
-                                  [e.url for e in sources.endorsements if e.version == "ob2" and e.endorses("award", award.key)])
+        own = [e.url for e in sources.endorsements if e.version == "ob2" and e.endorses("award", award.key)]
+        assertion = ob2.assertion(award, badge, routes, own)
         payload = canonical.dumps(assertion)
         files = [Artifact(routes.award_json(award),
                           canonical.json_bytes(ob2_revocation.hosted_assertion(award, assertion)))]

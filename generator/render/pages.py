@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urlsplit
 from dataclasses import replace
 from typing import Collection, Iterator
+from urllib.parse import urlsplit
 
 import nh3
 import segno
