@@ -85,10 +85,10 @@ def endorsement_checks(endorsements: tuple[Endorsement, ...]) -> list[dict]:
     checks = []
     for e in endorsements:
         if e.version == "ob2":
-            checks.append({"version": "ob2", "form": "url", "value": e.url, "copy": e.document})
+            checks.append({"version": "ob2", "form": "url", "value": e.url, "copy": e.document, "name": e.endorser})
         else:
             checks.append({"version": "ob3", "form": "jws" if isinstance(e.document, str) else "json",
-                           "value": e.document})
+                           "value": e.document, "name": e.endorser})
     return checks
 
 
