@@ -86,7 +86,8 @@ def record_status_form(record: Mapping) -> str:
 
 def _parts(unsigned: dict) -> dict:
     """Short digests of the parts that come from one source file each (to locate a change)."""
-    return {"achievement": canonical.digest(unsigned["credentialSubject"]["achievement"])[:16],
+    subject = unsigned["credentialSubject"]  # an EndorsementCredential's subject has no achievement
+    return {"achievement": canonical.digest(subject.get("achievement", subject))[:16],
             "issuer": canonical.digest(unsigned["issuer"])[:16]}
 
 

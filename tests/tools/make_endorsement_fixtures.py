@@ -75,7 +75,8 @@ def main() -> None:
               "sha256": hashlib.sha256(revoked.read_bytes()).hexdigest(), "keys": {},
               "status": {"state": "revoked", "message": "revoked by the issuer: withdrawn after audit"}}
     write("E704-endorsement-revoked", "council.check.json", record)
-    write("E701-endorsement-unreadable", "council.json", '{"type": ["VerifiableCredential",\n  "EndorsementCredential"\n')
+    broken = '{"type": ["VerifiableCredential",\n  "EndorsementCredential"\n'
+    write("E701-endorsement-unreadable", "council.json", broken)
     write("E706-endorsement-not-fetched", "council.yaml", "url: https://accreditation.example/e/safety.json\n")
     print(f"endorser {ENDORSER}")
 
