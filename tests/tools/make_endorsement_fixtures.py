@@ -27,19 +27,21 @@ SITE = "https://badges.minimal.example/"
 
 
 def endorsement(subject: str, *, until: str | None = "2031-01-01T00:00:00Z", status: bool = False,
-                ident: str = "urn:uuid:7b1e9a52-0d7c-4a8e-9a43-3f1f0c2b6d01") -> dict:
+                ident: str = "urn:uuid:7b1e9a52-0d7c-4a8e-9a43-3f1f0c2b6d01",
+                name: str = "Test Accreditation Council endorses Safety Basics",
+                comment: str = "Meets the **council's standard** for safety courses.") -> dict:
     doc = {
         "@context": ["https://www.w3.org/ns/credentials/v2",
                      "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
                      "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"],
         "id": ident,
         "type": ["VerifiableCredential", "EndorsementCredential"],
-        "name": "Test Accreditation Council endorses Safety Basics",
+        "name": name,
         "issuer": {"id": ENDORSER, "type": ["Profile"], "name": "Test Accreditation Council",
                    "url": "https://accreditation.example/"},
         "validFrom": "2025-01-01T00:00:00Z",
         "credentialSubject": {"id": subject, "type": ["EndorsementSubject"],
-                              "endorsementComment": "Meets the **council's standard** for safety courses."},
+                              "endorsementComment": comment},
         "credentialSchema": [{"id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
                                     "ob_v3p0_endorsementcredential_schema.json",
                               "type": "1EdTechJsonSchemaValidator2019"}],
@@ -78,6 +80,15 @@ def main() -> None:
     broken = '{"type": ["VerifiableCredential",\n  "EndorsementCredential"\n'
     write("E701-endorsement-unreadable", "council.json", broken)
     write("E706-endorsement-not-fetched", "council.yaml", "url: https://accreditation.example/e/safety.json\n")
+    example = endorsement(
+        "https://badges.northwind-academy.example/badges/first-aid-at-work.json",
+        ident="urn:uuid:2f4b8c1d-5e6a-4f7b-8c9d-0a1b2c3d4e5f",
+        name="Test Accreditation Council endorses First Aid at Work",
+        comment="This course meets the council's **first-aid training standard**: qualified trainers, "
+                "18 contact hours and a practical assessment. (A fictional endorser, for the example site.)")
+    target = REPO / "content" / "endorsements" / "test-accreditation-council.json"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(json.dumps(example, indent=2, ensure_ascii=False) + "\n")
     print(f"endorser {ENDORSER}")
 
 
