@@ -33,11 +33,11 @@ from badgekiln.verify.fetch import Fetcher
 from badgekiln.verify.report import format_text as verification_text
 from conftest import FIXED_NOW, TESTS, build, copy_project, tree
 from ob2validator import validate
+from test_browser import browser  # noqa: F401 (Chromium, as test_browser launches it)
 from test_independent_verifier import run_verifier
 from test_pages import signing_key_in_env
 
 SPEC_ENDORSEMENT = TESTS / "vectors/ob-v3p0-spec-examples/example-37-sample-endorsementcredential.ldp.json"
-CHROMIUM = "/usr/bin/chromium"
 ENDORSEMENT_SCHEMAS = checker.ENDORSEMENT_SCHEMAS
 ACHIEVEMENT_SCHEMAS = checker.ACHIEVEMENT_SCHEMAS
 
@@ -289,18 +289,7 @@ def test_hostile_endorsement_text_cannot_inject(tmp_path):
     assert checked.model is None
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM,
-                                              args=["--no-sandbox", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
-
-
-def test_the_browser_verifier_on_bs_award_page_shows_the_endorsements_verified(sites, browser):
+def test_the_browser_verifier_on_bs_award_page_shows_the_endorsements_verified(sites, browser):  # noqa: F811
     award = sites.newest
     context = browser.new_context()
     outside: list[str] = []

@@ -107,25 +107,13 @@ def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
     if problem:
         report.error("E309", problem, root.location)
         return report, ""
-    path = project / root.location.path
     if root.location.path.lower().endswith(".csv"):
         report.error("E309", f"award is a row of the roster {root.location.path}; rosters hold no status",
                      root.location, f"turn the roster into YAML with `badgekiln import {root.location.path} "
                      f"--badge {root.badge}`, delete the CSV, then run {change.action} again")
         return report, ""
-    original = path.read_bytes()
-    try:
-        edited = edit_yaml(original, root.location.line, change)
-    except EditError as exc:
-        report.error("E309", str(exc), root.location, "edit the file by hand (see README: Revoking an award)")
-        return report, ""
-    write_file_atomic(path, edited)
-    after = api.check(project, render=False)
-    if after.model is None or after.report.has_errors():
-        write_file_atomic(path, original)
-        report.extend(d for d in after.diagnostics)
-        report.error("E309", f"the edit would make content invalid; {root.location.path} was left as it was",
-                     root.location)
+    after = _edit_and_check(project, root.location, change, "awards", report)
+    if after is None:
         return report, ""
     chain = [a for a in after.model.awards if root_of(a.key)[0] == root_key]
     verb = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}[change.action]
@@ -150,24 +138,33 @@ def _apply_given(project: Path, prepared, given: GivenEndorsement, change: Chang
         report.error("E309", f"endorsement was revoked on {given.revocation.on.date()}; revocation is permanent",
                      given.location)
         return report, ""
-    path = project / given.location.path
+    if _edit_and_check(project, given.location, change, "endorsements", report) is None:
+        return report, ""
+    return report, (f"revoked endorsement '{given.slug}' of {given.about_name} on {change.on.date()} in "
+                    f"{given.location.path}:{given.location.line}.\nRun `badgekiln build` and deploy to publish the "
+                    f"change (its status-list bit); commit {given.location.path}.")
+
+
+def _edit_and_check(project: Path, where: Location, change: Change, list_key: str, report: Report):
+    """Write the change under the item at `where` and check the project; put the file back if it fails.
+
+    Returns the check of the edited project, or None (with the reasons in `report`).
+    """
+    path = project / where.path
     original = path.read_bytes()
     try:
-        edited = edit_yaml(original, given.location.line, change, list_key="endorsements")
+        edited = edit_yaml(original, where.line, change, list_key)
     except EditError as exc:
-        report.error("E309", str(exc), given.location, "edit the file by hand")
-        return report, ""
+        report.error("E309", str(exc), where, "edit the file by hand (see README: Revoking an award)")
+        return None
     write_file_atomic(path, edited)
     after = api.check(project, render=False)
     if after.model is None or after.report.has_errors():
         write_file_atomic(path, original)
         report.extend(after.diagnostics)
-        report.error("E309", f"the edit would make content invalid; {given.location.path} was left as it was",
-                     given.location)
-        return report, ""
-    return report, (f"revoked endorsement '{given.slug}' of {given.about_name} on {change.on.date()} in "
-                    f"{given.location.path}:{given.location.line}.\nRun `badgekiln build` and deploy to publish the "
-                    f"change (its status-list bit); commit {given.location.path}.")
+        report.error("E309", f"the edit would make content invalid; {where.path} was left as it was", where)
+        return None
+    return after
 
 
 def _refusal(action: str, award: Award) -> str | None:

@@ -8,21 +8,26 @@ from its id. Removing a published one from content is an error, as for an award.
 """
 from __future__ import annotations
 
-from ..diagnostics import Location, Report, did_you_mean
+from collections.abc import Callable
+
+from ..diagnostics import Location, Report
 from ..load.files import CONTENT, Sources
 from ..load.positioned_yaml import load_yaml
 from ..validate import schema
 from ..validate.values import parse_url
 from . import ledger
-from .domain import GivenEndorsement, Issuer, StatusChange
+from .domain import GivenEndorsement, StatusChange
 
 PATH = f"{CONTENT}/given-endorsements.yaml"
 
 
-def resolve(sources: Sources, issuers: list[Issuer], known_issuers: set[str], old: dict[str, ledger.Given],
+def resolve(sources: Sources, issuer_of: Callable[[schema.Validated], str | None], old: dict[str, ledger.Given],
             used_indexes: set[int], minter: ledger.Minter, report: Report,
             check_removed: bool) -> tuple[tuple[GivenEndorsement, ...], dict[str, ledger.Given]]:
-    """The given endorsements in content and the ledger's entries for them after this build."""
+    """The given endorsements in content and the ledger's entries for them after this build.
+
+    `issuer_of` finds an entry's issuer (resolve.issuer_of: as given, or the only one).
+    """
     entries = dict(old)
     found: list[GivenEndorsement] = []
     data = sources.files.get(PATH)
@@ -36,7 +41,7 @@ def resolve(sources: Sources, issuers: list[Issuer], known_issuers: set[str], ol
             report.error("E302", f"endorsement id '{slug}' is used twice", fields.at("id"), "give each one its own id")
             continue
         seen.add(slug)
-        issuer = _issuer(fields, issuers, known_issuers, report)
+        issuer = issuer_of(fields)
         about = fields["about"]
         if not about.startswith(("did:", "urn:")):
             try:
@@ -68,20 +73,3 @@ def resolve(sources: Sources, issuers: list[Issuer], known_issuers: set[str], ol
         report.error("E707", f"published endorsement '{slug}' is no longer in {PATH}", Location(ledger.LEDGER_PATH, 1),
                      "put it back; to withdraw it, keep it and revoke it (badgekiln revoke " + slug + ")")
     return tuple(sorted(found, key=lambda g: g.slug)), entries
-
-
-def _issuer(fields: schema.Validated, issuers: list[Issuer], known: set[str], report: Report) -> str | None:
-    slug = fields.get("issuer")
-    slugs = [i.slug for i in issuers]
-    if slug is None:
-        if len(known) == 1:
-            return slugs[0] if slugs else None
-        report.error("E202", f"endorsement '{fields['id']}' needs 'issuer' (there are {len(known)} issuers)",
-                     fields.loc, f"add `issuer: {slugs[0] if slugs else 'ID'}`")
-        return None
-    if slug not in slugs:
-        if slug not in known:
-            report.error("E301", f"unknown issuer '{slug}'", fields.at("issuer"),
-                         did_you_mean(slug, slugs) or "add a file content/issuers/<id>.yaml")
-        return None
-    return slug

@@ -76,8 +76,9 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
     new_ledger = ledger.reconcile(old_ledger, wanted.wanted, minter, report, check_removed=not report.has_errors(),
                                   reserved_indexes=given_indexes)
     used = {e.status_index for e in new_ledger.values()} | set(given_indexes)
-    given, _ = given_endorsements.resolve(sources, issuers, known_issuers, old_given, used, minter, report,
-                                          check_removed=not report.has_errors())
+    given, _ = given_endorsements.resolve(
+        sources, lambda f: issuer_of(f"endorsement '{f['id']}'", f, issuers_raw, known_issuers, report),
+        old_given, used, minter, report, check_removed=not report.has_errors())
     if report.has_errors() or site_fields is None:
         return None, new_ledger
     site = _site(sources, site_fields, report)
@@ -111,15 +112,18 @@ def _resolve_issuers(sources: Sources, issuers_raw: dict[str, Validated], report
     return issuers
 
 
-def _badge_issuer(slug: str, f: Validated, issuers_raw: dict[str, Validated], known_issuers: set[str],
-                  report: Report) -> str | None:
-    """The badge's issuer id: as given, or the only issuer there is; None (reported) if unusable."""
+def issuer_of(what: str, f: Validated, issuers_raw: dict[str, Validated], known_issuers: set[str],
+              report: Report) -> str | None:
+    """The issuer id of a badge or given endorsement (`what`): as given, or the only issuer there is.
+
+    None (reported) if unusable.
+    """
     issuer = f.get("issuer")
     if issuer is None:
         if len(known_issuers) == 1:
             only = next(iter(known_issuers))
             return only if only in issuers_raw else None
-        report.error("E202", f"badge '{slug}' needs 'issuer' (there are {len(known_issuers)} issuers)",
+        report.error("E202", f"{what} needs 'issuer' (there are {len(known_issuers)} issuers)",
                      f.loc, f"add `issuer: {next(iter(sorted(issuers_raw)), 'ID')}`")
         return None
     if issuer not in issuers_raw:
@@ -134,7 +138,7 @@ def _resolve_badges(sources: Sources, badges_raw: dict[str, Validated], issuers_
                     known_issuers: set[str], report: Report) -> list[Badge]:
     badges = []
     for slug, f in sorted(badges_raw.items()):
-        issuer = _badge_issuer(slug, f, issuers_raw, known_issuers, report)
+        issuer = issuer_of(f"badge '{slug}'", f, issuers_raw, known_issuers, report)
         img = _image(sources, f.get("image"), f.at("image"), report)
         if img is not None and img.width != img.height:
             report.warning("W202", f"badge image is {img.width}x{img.height}, not square", f.at("image"),
