@@ -28,6 +28,7 @@ import pytest
 from badgekiln.commands import editing, endorsements
 from badgekiln.credentials import status_lists
 from badgekiln.diagnostics import format_text
+from badgekiln.render import pages
 from badgekiln.verify import checker
 from badgekiln.verify.fetch import Fetcher
 from badgekiln.verify.report import format_text as verification_text
@@ -274,8 +275,16 @@ def test_the_spec_example_endorsement_is_accepted(tmp_path):
     assert "1EdTech University is in good standing" in page
 
 
-def test_hostile_endorsement_text_cannot_inject(tmp_path):
-    """A received endorsement is third-party text: its comment is sanitised, its links http(s) only."""
+def test_endorser_origins_in_the_page_policy_are_plain_hosts():
+    """Origins come from third-party documents: nothing that could end a CSP source list gets in."""
+    hostile = SimpleNamespace(url="https://ok.example/e.json", document={
+        "issuer": {"id": "did:web:evil.example;form-action *"},
+        "credentialStatus": {"id": "https://x.example;script-src 'unsafe-inline'/list"}})
+    assert pages.endorser_origins((hostile,)) == ["https://ok.example"]
+
+
+def test_an_altered_hostile_endorsement_is_refused(tmp_path):
+    """Script in a comment or a javascript: link cannot be slipped into a signed endorsement."""
     project = copy_project("minimal", tmp_path)
     acme = project / "content/issuers/acme.yaml"
     acme.write_text(acme.read_text().replace("https://acme.example/", "https://1edtech.edu/issuers/565049"))

@@ -92,23 +92,28 @@ def endorsement_checks(endorsements: tuple[Endorsement, ...]) -> list[dict]:
     return checks
 
 
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?\Z")  # nothing that could end a CSP source or directive
+
+
 def endorser_origins(endorsements: tuple[Endorsement, ...]) -> list[str]:
-    """Origins the page's verifier fetches from (its Content-Security-Policy allows exactly these)."""
+    """Origins the page's verifier fetches from (its Content-Security-Policy allows exactly these).
+
+    They come from third-party documents, so only plain host[:port] origins are kept.
+    """
     origins = set()
     for e in endorsements:
-        documents = [e.document] if isinstance(e.document, dict) else []
-        urls = [e.url, *(_status_urls(d) for d in documents)]
-        for url in urls:
-            for one in url if isinstance(url, list) else [url]:
-                parts = urlsplit(one) if isinstance(one, str) else None
-                if parts is not None and parts.scheme in ("https", "http") and parts.netloc:
-                    origins.add(f"{parts.scheme}://{parts.netloc}")
-        issuer = e.document.get("issuer") if isinstance(e.document, dict) else None
+        document = e.document if isinstance(e.document, dict) else {}
+        for url in [e.url, *_status_urls(document)]:
+            parts = urlsplit(url) if isinstance(url, str) else None
+            if parts is not None and parts.scheme in ("https", "http") and _HOST.match(parts.netloc):
+                origins.add(f"{parts.scheme}://{parts.netloc}")
+        issuer = document.get("issuer")
         ident = issuer.get("id") if isinstance(issuer, dict) else issuer
         if isinstance(ident, str) and ident.startswith("did:web:"):
             host = ident[len("did:web:"):].split(":")[0].replace("%3A", ":").replace("%3a", ":")
-            origins.update({f"https://{host}", f"http://{host}"} if host.startswith(("127.0.0.1", "localhost"))
-                           else {f"https://{host}"})
+            if _HOST.match(host):
+                loopback = host.startswith(("127.0.0.1", "localhost"))
+                origins.update({f"https://{host}", f"http://{host}"} if loopback else {f"https://{host}"})
     return sorted(origins)
 
 
