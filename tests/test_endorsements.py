@@ -27,6 +27,7 @@ from types import SimpleNamespace
 import pytest
 from badgekiln.commands import editing, endorsements
 from badgekiln.credentials import status_lists
+from badgekiln.crypto import dataintegrity
 from badgekiln.diagnostics import format_text
 from badgekiln.render import pages
 from badgekiln.verify import checker
@@ -37,6 +38,7 @@ from ob2validator import validate
 from test_browser import browser  # noqa: F401 (Chromium, as test_browser launches it)
 from test_independent_verifier import run_verifier
 from test_pages import signing_key_in_env
+from tools.make_endorsement_fixtures import ENDORSER, KEY, PUBLIC, endorsement
 
 SPEC_ENDORSEMENT = TESTS / "vectors/ob-v3p0-spec-examples/example-37-sample-endorsementcredential.ldp.json"
 ENDORSEMENT_SCHEMAS = checker.ENDORSEMENT_SCHEMAS
@@ -281,6 +283,23 @@ def test_endorser_origins_in_the_page_policy_are_plain_hosts():
         "issuer": {"id": "did:web:evil.example;form-action *"},
         "credentialStatus": {"id": "https://x.example;script-src 'unsafe-inline'/list"}})
     assert pages.endorser_origins((hostile,)) == ["https://ok.example"]
+
+
+def test_a_signed_hostile_endorsement_cannot_inject_html_or_links(tmp_path):
+    """A received endorsement is third-party text: its comment is sanitised, its links http(s) only."""
+    project = copy_project("minimal", tmp_path)
+    (project / "content/endorsements").mkdir()
+    doc = endorsement("https://badges.minimal.example/badges/safety.json",
+                      comment="<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))")
+    doc["issuer"]["url"] = "javascript:alert(4)"
+    doc = dataintegrity.sign(dataintegrity.unsecured(doc), KEY, verification_method=f"{ENDORSER}#{PUBLIC}",
+                             created="2025-01-01T00:00:00Z")
+    (project / "content/endorsements/council.json").write_text(json.dumps(doc))
+    checked = build(project, tmp_path / "out")
+    assert checked.ok, format_text(checked.diagnostics)
+    page = (tmp_path / "out/badges/safety/index.html").read_text()
+    assert "Test Accreditation Council" in page
+    assert "<script>alert" not in page and "onerror" not in page and "javascript:" not in page
 
 
 def test_an_altered_hostile_endorsement_is_refused(tmp_path):
