@@ -290,9 +290,9 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     records = {} if report.has_errors() else _sign_all(plan.to_sign, state, format_datetime(options.now), model,
                                                        report)
     state.records.update(records)
-    given = _sign_given(model, endorsements.given, state, registry, options, report)
+    given, unsigned_given = _sign_given(model, endorsements.given, state, registry, options, report)
     _signing_notices(state, plan, entries, records)
-    _missing_key_notices(state, model, plan.unsigned, registry, report)
+    _missing_key_notices(state, model, plan.unsigned, registry, report, unsigned_given)
     if preview:
         return SigningOutcome(state, entries, keys.registry_json(registry_after), endorsements)
     entries = {k: (replace(e, credential=records[k]) if k in records else e) for k, e in entries.items()}
@@ -303,12 +303,16 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     return SigningOutcome(state, entries, keys.registry_json(registry_after), ledger.Endorsements(given, embedded))
 
 
-def _sign_given(model: SiteModel, old: dict[str, ledger.Given], state: SigningState,
-                registry: tuple[PublicKey, ...], options: Any, report: Report) -> dict[str, ledger.Given]:
-    """Republish, sign or re-sign each given endorsement, like an award's credential; its ledger entries after."""
+def _sign_given(model: SiteModel, old: dict[str, ledger.Given], state: SigningState, registry: tuple[PublicKey, ...],
+                options: Any, report: Report) -> tuple[dict[str, ledger.Given], list[str]]:
+    """Republish, sign or re-sign each given endorsement, like an award's credential.
+
+    Returns the ledger entries after, and the endorsements left unsigned for want of a key.
+    """
     routes = Routes(model.site.base_url)
     revoked = {k.id for k in registry if k.revoked}
     after = dict(old)
+    waiting: list[str] = []
     for given in model.given:
         entry = old.get(given.slug)
         record = entry.credential if entry is not None and not state.preview else None
@@ -327,8 +331,7 @@ def _sign_given(model: SiteModel, old: dict[str, ledger.Given], state: SigningSt
                          "what was given is frozen: undo the change, or sign a new version with "
                          "`badgekiln build --reissue`")
         elif signer is None:
-            state.notices.append(f"no signing key for issuer '{given.issuer}': endorsement '{given.slug}' is "
-                                 "published once it is signed (badgekiln keys new)")
+            waiting.append(given.slug)
         elif not report.has_errors():
             result = sign_one(signer, unsigned, format_datetime(options.now))
             if isinstance(result, tuple):
@@ -338,7 +341,7 @@ def _sign_given(model: SiteModel, old: dict[str, ledger.Given], state: SigningSt
             state.given_records[given.slug] = result
         after[given.slug] = ledger.Given(given.issuer, given.status_index,
                                          state.given_records.get(given.slug, record) if not state.preview else None)
-    return after
+    return after, waiting
 
 
 def _check_supplied_keys(keyring: keys.Keyring, registry: tuple[PublicKey, ...], report: Report) -> None:
@@ -589,15 +592,17 @@ def _change_of(record: Mapping, unsigned: dict, did: str, award: Award, badge: B
 
 
 def _missing_key_notices(state: SigningState, model: SiteModel, unsigned_awards: list[Award],
-                         registry: tuple[PublicKey, ...], report: Report) -> None:
+                         registry: tuple[PublicKey, ...], report: Report, unsigned_given: list[str]) -> None:
     """Say clearly what was not signed for want of a key (a warning once the site has signed)."""
     no_signer = [i.slug for i in model.issuers if i.slug not in state.signers]
     wants_rs256 = [name for name, on in (("VC-JWT", state.vc_jwt), ("OB 2.0 signed", state.ob2_signed)) if on]
-    if not unsigned_awards and not (no_signer and wants_rs256 and model.awards):
+    if not unsigned_awards and not unsigned_given and not (no_signer and wants_rs256 and model.awards):
         return
     what = []
     if unsigned_awards:
         what.append(f"{len(unsigned_awards)} award(s) have no signed Open Badges 3.0 credential")
+    if unsigned_given:
+        what.append(f"{len(unsigned_given)} endorsement(s) you give are not published until signed")
     if no_signer and wants_rs256:
         what.append(f"no {' or '.join(wants_rs256)} files were made")
     if registry and not report.has_errors():
