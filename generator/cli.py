@@ -10,7 +10,7 @@ from typing import TextIO
 
 from . import __version__, api
 from .clock import now_from_env
-from .commands import due, editing, key_commands, notify, scaffold, serve
+from .commands import due, editing, endorsements, key_commands, notify, scaffold, serve
 from .crypto import keys
 from .diagnostics import Report, Severity, format_json, format_text
 from .validate.values import parse_base_url
@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--site", type=Path, help="built site folder to read the issuer's documents from")
     ver.add_argument("--json", action="store_true", help="machine-readable report")
     editing.add_arguments(sub)  # revoke, suspend, reinstate
+    endorsements.add_arguments(sub)  # endorsements fetch|add, endorse
     due.add_arguments(sub)
     notify.add_arguments(sub)
     return parser
@@ -154,6 +155,13 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
         return EXIT_OK
     if args.command in editing.ACTIONS:
         return _report_only(editing.run(project, args.command, args.award, args.reason, args.on))
+    if args.command == "endorsements":
+        if args.endorsements_command == "fetch":
+            return _report_only(endorsements.fetch(project, args.names, now_from_env()))
+        return _report_only(endorsements.add(project, args.source, args.name, now_from_env()))
+    if args.command == "endorse":
+        return _report_only(endorsements.endorse(project, args.about, args.comment, args.valid_for, args.name,
+                                                 args.ident, args.issuer, now_from_env()))
     if args.command == "due":
         report, text = due.run(project, args.within, args.csv)
         if report.has_errors():

@@ -62,12 +62,21 @@ CODES: dict[str, str] = {
     "E506": "credentials signed with a revoked key need a new key",
     "E601": "template error",
     "E801": "the site would break a limit of its host (site.yaml `host:`)",
+    # E7xx: endorsements (received in content/endorsements/, given in content/given-endorsements.yaml)
+    "E701": "endorsement cannot be read",
+    "E702": "endorsement proof does not verify",
+    "E703": "endorsement expired or not yet valid",
+    "E704": "endorsement revoked by its endorser",
+    "E705": "endorsement names nothing on this site",
+    "E706": "endorsement not fetched, or its endorser's key not recorded",
+    "E707": "published endorsement removed from content",
     # warnings
     "W101": "recipient roster in a repository that may be public",
     "W202": "image is not square",
     "W203": "published date differs from content",
     "W501": "signed outputs missing: no usable signing key",
     "W204": "CPD activity outside every renewal period",
+    "W701": "endorsement revocation status not checked",
 }
 
 

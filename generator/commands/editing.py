@@ -30,8 +30,8 @@ from ..atomic_write import write_file_atomic
 from ..clock import now_from_env
 from ..diagnostics import Location, Report, did_you_mean
 from ..load.files import read_sources
-from ..model import ledger
-from ..model.domain import Award, SiteModel
+from ..model import given_endorsements, ledger
+from ..model.domain import Award, GivenEndorsement, SiteModel
 from ..model.lifecycle import root_of
 from ..model.routes import award_slug_in
 from ..validate.entities import load_recipients
@@ -54,7 +54,8 @@ def add_arguments(sub) -> None:
              "reinstate": "lift a suspension"}
     for action in ACTIONS:
         p = sub.add_parser(action, help=helps[action])
-        p.add_argument("award", help="page slug or URL, ledger key, or BADGE/RECIPIENT (id, email or name)")
+        p.add_argument("award", help="page slug or URL, ledger key, or BADGE/RECIPIENT (id, email or name); "
+                       "for revoke also the id of an endorsement you gave")
         p.add_argument("--reason", required=action != "reinstate", default="",
                        help="why (shown on the award page and in the revocation lists)")
         p.add_argument("--on", dest="on", default=None, help="date it takes effect, YYYY-MM-DD (default: today)")
@@ -86,6 +87,10 @@ def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
         report.error("E309", f"cannot {change.action}: fix the errors in content first", _WHERE)
         return report, ""
     published = ledger.parse(prepared.ledger_before, Report())
+    given = next((g for g in prepared.model.given if g.slug == change.ref.strip()
+                  or change.ref.strip().endswith(f"/endorsements/{g.slug}.json")), None)
+    if given is not None:
+        return _apply_given(project, prepared, given, change, report)
     award = find(prepared.model, change.ref, project, report)
     if award is None:
         return report, ""
@@ -99,25 +104,13 @@ def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
     if problem:
         report.error("E309", problem, root.location)
         return report, ""
-    path = project / root.location.path
     if root.location.path.lower().endswith(".csv"):
         report.error("E309", f"award is a row of the roster {root.location.path}; rosters hold no status",
                      root.location, f"turn the roster into YAML with `badgekiln import {root.location.path} "
                      f"--badge {root.badge}`, delete the CSV, then run {change.action} again")
         return report, ""
-    original = path.read_bytes()
-    try:
-        edited = edit_yaml(original, root.location.line, change)
-    except EditError as exc:
-        report.error("E309", str(exc), root.location, "edit the file by hand (see README: Revoking an award)")
-        return report, ""
-    write_file_atomic(path, edited)
-    after = api.check(project, render=False)
-    if after.model is None or after.report.has_errors():
-        write_file_atomic(path, original)
-        report.extend(d for d in after.diagnostics)
-        report.error("E309", f"the edit would make content invalid; {root.location.path} was left as it was",
-                     root.location)
+    after = _edit_and_check(project, root.location, change, "awards", report)
+    if after is None:
         return report, ""
     chain = [a for a in after.model.awards if root_of(a.key)[0] == root_key]
     verb = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}[change.action]
@@ -126,6 +119,49 @@ def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
     return report, (f"{verb} {who} (a/{root.slug}/){extra} on {change.on.date()} in {root.location.path}:"
                     f"{root.location.line}.\nRun `badgekiln build` and deploy to publish the change; "
                     f"commit {root.location.path}.")
+
+
+def _apply_given(project: Path, prepared, given: GivenEndorsement, change: Change,
+                 report: Report) -> tuple[Report, str]:
+    """Revoke an endorsement this site gave: the same lines under its entry, the same status lists."""
+    if change.action != "revoke":
+        report.error("E309", f"endorsement '{given.slug}' can only be revoked (it has no suspension)", given.location)
+        return report, ""
+    if given.slug not in ledger.parse_endorsements(prepared.ledger_before, Report()).given:
+        report.error("E309", f"endorsement '{given.slug}' has not been published yet", _WHERE,
+                     f"just remove it from {given_endorsements.PATH}")
+        return report, ""
+    if given.revocation is not None:
+        report.error("E309", f"endorsement was revoked on {given.revocation.on.date()}; revocation is permanent",
+                     given.location)
+        return report, ""
+    if _edit_and_check(project, given.location, change, "endorsements", report) is None:
+        return report, ""
+    return report, (f"revoked endorsement '{given.slug}' of {given.about_name} on {change.on.date()} in "
+                    f"{given.location.path}:{given.location.line}.\nRun `badgekiln build` and deploy to publish the "
+                    f"change (its status-list bit); commit {given.location.path}.")
+
+
+def _edit_and_check(project: Path, where: Location, change: Change, list_key: str, report: Report):
+    """Write the change under the item at `where` and check the project; put the file back if it fails.
+
+    Returns the check of the edited project, or None (with the reasons in `report`).
+    """
+    path = project / where.path
+    original = path.read_bytes()
+    try:
+        edited = edit_yaml(original, where.line, change, list_key)
+    except EditError as exc:
+        report.error("E309", str(exc), where, "edit the file by hand (see README: Revoking an award)")
+        return None
+    write_file_atomic(path, edited)
+    after = api.check(project, render=False)
+    if after.model is None or after.report.has_errors():
+        write_file_atomic(path, original)
+        report.extend(after.diagnostics)
+        report.error("E309", f"the edit would make content invalid; {where.path} was left as it was", where)
+        return None
+    return after
 
 
 def _refusal(action: str, award: Award) -> str | None:
@@ -189,13 +225,13 @@ class EditError(Exception):
     """The award's YAML cannot be edited safely by the tool."""
 
 
-def edit_yaml(data: bytes, item_line: int, change: Change) -> bytes:
-    """`data` with the change written under the awards-list item that starts on `item_line`."""
+def edit_yaml(data: bytes, item_line: int, change: Change, list_key: str = "awards") -> bytes:
+    """`data` with the change written under the `list_key` item that starts on `item_line`."""
     text = data.decode("utf-8-sig")
     bom = data.startswith(b"\xef\xbb\xbf")
     newline = "\r\n" if "\r\n" in text else "\n"
     lines = text.replace("\r\n", "\n").split("\n")
-    item = _item_node(text.replace("\r\n", "\n"), item_line)
+    item = _item_node(text.replace("\r\n", "\n"), item_line, list_key)
     if item.flow_style:
         raise EditError("the award is written in flow style ({...}); the tool only edits block style")
     indent = " " * item.start_mark.column
@@ -223,14 +259,14 @@ def edit_yaml(data: bytes, item_line: int, change: Change) -> bytes:
     return ("\ufeff" if bom else "").encode() + newline.join(lines).encode("utf-8")
 
 
-def _item_node(text: str, item_line: int) -> yaml.MappingNode:
+def _item_node(text: str, item_line: int, list_key: str) -> yaml.MappingNode:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise EditError(f"the file cannot be parsed: {exc}") from None
     if isinstance(root, yaml.MappingNode):
         for key, value in root.value:
-            if key.value == "awards" and isinstance(value, yaml.SequenceNode):
+            if key.value == list_key and isinstance(value, yaml.SequenceNode):
                 for item in value.value:
                     if isinstance(item, yaml.MappingNode) and item.start_mark.line + 1 == item_line:
                         return item

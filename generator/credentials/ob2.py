@@ -19,7 +19,16 @@ def _drop_empty(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if v not in (None, "", [], ())}
 
 
-def issuer_profile(issuer: Issuer, routes: Routes) -> dict:
+def endorsement_urls(model: SiteModel, kind: str, slug: str) -> list[str]:
+    """OB 2.0 `endorsement`: the URLs of the hosted OB 2.0 Endorsements received for an entity.
+
+    Received OB 3.0 EndorsementCredentials are not listed: OB 2.0 verifiers (the IMS validator)
+    fetch each URL and require an OB 2.0 Endorsement there. Pages show both kinds.
+    """
+    return [e.url for e in model.endorsements_of(kind, slug) if e.version == "ob2" and e.url]
+
+
+def issuer_profile(issuer: Issuer, routes: Routes, endorsements: list[str] | tuple = ()) -> dict:
     return _drop_empty({
         "@context": CONTEXT,
         "type": "Issuer",
@@ -31,6 +40,7 @@ def issuer_profile(issuer: Issuer, routes: Routes) -> dict:
         "telephone": issuer.telephone,
         "image": routes.url(routes.issuer_image(issuer)) if issuer.image else None,
         "revocationList": routes.url(routes.ob2_revocation_list(issuer)),  # see revocation.py
+        "endorsement": list(endorsements),
     })
 
 
@@ -53,10 +63,12 @@ def badge_class(badge: Badge, model: SiteModel, routes: Routes) -> dict:
         "issuer": routes.url(routes.issuer_json(model.issuer(badge.issuer))),
         "tags": list(badge.tags),
         "alignment": alignment,
+        "endorsement": endorsement_urls(model, "badge", badge.slug),
     })
 
 
-def assertion(award: Award, badge: Badge, routes: Routes, *, baked_image: bool = False) -> dict:
+def assertion(award: Award, badge: Badge, routes: Routes, endorsements: list[str] | tuple = (), *,
+              baked_image: bool = False) -> dict:
     """The hosted Assertion. Its `image` is the award's baked PNG when one is published per award
     (`outputs: full`), else the badge class image (the PNG a recipient downloads is baked from it)."""
     evidence = [_drop_empty({
@@ -84,4 +96,5 @@ def assertion(award: Award, badge: Badge, routes: Routes, *, baked_image: bool =
         "image": routes.url(routes.award_png(award) if baked_image else routes.badge_image(badge)),
         "evidence": evidence,
         "narrative": (award.narrative or "").strip(),
+        "endorsement": list(endorsements),  # URLs of OB 2.0 Endorsements of this award
     })

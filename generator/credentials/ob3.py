@@ -12,7 +12,7 @@ Extra top-level members (e.g. `credentialStatus` from the lifecycle code) are pa
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..model.domain import Award, Badge, Issuer, Site
@@ -72,14 +72,28 @@ def achievement(badge: Badge, site: Site, routes: Routes) -> dict:
     })
 
 
+def with_endorsements(node: dict, documents: Sequence[dict | str]) -> dict:
+    """`node` (an Achievement, Profile or the credential) carrying received endorsements.
+
+    EndorsementCredentials go in `endorsement`, VC-JWTs in `endorsementJwt`, each exactly as
+    the endorser signed it; empty lists are omitted (OB 3.0 App. A.1).
+    """
+    credentials = [d for d in documents if isinstance(d, dict)]
+    tokens = [d for d in documents if isinstance(d, str)]
+    return _drop_empty({**node, "endorsement": credentials, "endorsementJwt": tokens})
+
+
 def credential(award: Award, badge: Badge, issuer: Issuer, site: Site, routes: Routes, did: str,
-               extra: Mapping[str, Any] | None = None) -> dict:
+               extra: Mapping[str, Any] | None = None,
+               endorsements: Mapping[str, Sequence[dict | str]] | None = None) -> dict:
     """The unsigned OpenBadgeCredential of one award.
 
     `extra` adds or replaces top-level members (for instance `credentialStatus`); the
     @context list is computed after merging, so a `1EdTech…` type in `extra` also pulls in
-    the extensions context.
+    the extensions context. `endorsements` maps "achievement", "issuer" and "credential" to
+    the received endorsements embedded there (credentials/endorsement.py chooses them).
     """
+    embed = endorsements or {}
     issued = format_datetime(award.issued_on)
     subject = _drop_empty({
         "type": ["AchievementSubject"],
@@ -90,7 +104,7 @@ def credential(award: Award, badge: Badge, issuer: Issuer, site: Site, routes: R
             "identityHash": identity_hash(award.email, award.salt),
             "salt": award.salt,
         }],
-        "achievement": achievement(badge, site, routes),
+        "achievement": with_endorsements(achievement(badge, site, routes), embed.get("achievement", ())),
         "narrative": (award.narrative or "").strip(),
     })
     doc = _drop_empty({
@@ -99,7 +113,7 @@ def credential(award: Award, badge: Badge, issuer: Issuer, site: Site, routes: R
         "name": badge.name,
         "description": badge.description.strip(),
         "image": _image(routes.url(routes.badge_image(badge))),
-        "issuer": issuer_profile(issuer, did, routes),
+        "issuer": with_endorsements(issuer_profile(issuer, did, routes), embed.get("issuer", ())),
         "validFrom": issued,
         "validUntil": format_datetime(award.expires) if award.expires else None,
         "awardedDate": issued,
@@ -109,6 +123,7 @@ def credential(award: Award, badge: Badge, issuer: Issuer, site: Site, routes: R
         "credentialSchema": [{"id": SCHEMA_ID, "type": SCHEMA_TYPE}],
     })
     doc.update(extra or {})
+    doc = with_endorsements(doc, embed.get("credential", ()))
     doc.pop("@context", None)
     return {"@context": contexts_for(doc), **doc}
 

@@ -37,9 +37,10 @@ from ..crypto.keys import PublicKey, SigningKey
 from ..diagnostics import Location, Report
 from ..model import ledger
 from ..model.domain import Award, Badge, Issuer, Site, SiteModel
+from ..model.endorsements import short_digest
 from ..model.routes import Routes
 from ..validate.values import format_datetime, parse_datetime
-from . import ob2, ob3
+from . import endorsement, ob2, ob3
 
 RECORD_FIELDS = ("created", "digest", "parts", "proofValue", "verificationMethod")
 
@@ -62,15 +63,17 @@ def credential_extra(award: Award, issuer: Issuer, routes: Routes, status_form: 
 
 
 def unsigned_credential(award: Award, badge: Badge, issuer: Issuer, site: Site, routes: Routes, did: str,
-                        status_form: str | None = None) -> dict:
+                        status_form: str | None = None,
+                        endorsements: Mapping[str, list[dict | str]] | None = None) -> dict:
     """The one builder of an award's unsigned credential (prepare and output both use it).
 
     `status_form` is the frozen record's (see `record_status_form`); a new credential takes
-    the site's `credential_status` setting.
+    the site's `credential_status` setting. `endorsements` are the received endorsements it
+    embeds, by place (credentials/endorsement.py).
     """
     form = status_form or site.credential_status
     return ob3.credential(award, badge, issuer, site, routes, did,
-                          extra=credential_extra(award, issuer, routes, form))
+                          extra=credential_extra(award, issuer, routes, form), endorsements=endorsements)
 
 
 def record_status_form(record: Mapping) -> str:
@@ -83,7 +86,8 @@ def record_status_form(record: Mapping) -> str:
 
 def _parts(unsigned: dict) -> dict:
     """Short digests of the parts that come from one source file each (to locate a change)."""
-    return {"achievement": canonical.digest(unsigned["credentialSubject"]["achievement"])[:16],
+    subject = unsigned["credentialSubject"]  # an EndorsementCredential's subject has no achievement
+    return {"achievement": canonical.digest(subject.get("achievement", subject))[:16],
             "issuer": canonical.digest(unsigned["issuer"])[:16]}
 
 
@@ -168,6 +172,8 @@ class SigningState:
     vc_jwt: bool
     ob2_signed: bool
     notices: list[str] = field(default_factory=list)
+    embedded: dict[str, dict] = field(default_factory=dict)  # award key -> endorsements its credential embeds
+    given_records: dict[str, dict] = field(default_factory=dict)  # given endorsement slug -> signature record
 
     def signer_for(self, issuer_slug: str) -> Signer | None:
         """The issuer's current signer (for signing status lists etc.), None without a key."""
@@ -176,7 +182,7 @@ class SigningState:
     def for_award(self, award: Award, issuer: Issuer) -> AwardSigning:
         """The signing facts one award's files are made from (and its cache digest covers)."""
         return AwardSigning(self.did, self.records.get(award.key), self.signers.get(issuer.slug),
-                            self.vc_jwt, self.ob2_signed)
+                            self.vc_jwt, self.ob2_signed, self.embedded.get(award.key, {}))
 
 
 @dataclass(frozen=True)
@@ -188,18 +194,20 @@ class AwardSigning:
     signer: Signer | None  # the issuer's current key, for VC-JWT and OB 2.0 JWS
     vc_jwt: bool
     ob2_signed: bool
+    endorsements: dict = field(default_factory=dict)  # place -> the received endorsements it embeds
 
     def credential(self, award: Award, badge: Badge, issuer: Issuer, site: Site, routes: Routes) -> dict | None:
         """The signed credential of an award, or None when it has none (no key, ever)."""
         if self.record is None:
             return None
-        unsigned = unsigned_credential(award, badge, issuer, site, routes, self.did, record_status_form(self.record))
+        unsigned = unsigned_credential(award, badge, issuer, site, routes, self.did, record_status_form(self.record),
+                                       self.endorsements)
         if canonical.digest(unsigned) != self.record["digest"]:  # prepare() checked this; content is immutable
             raise AssertionError(f"credential of {award.key} changed between prepare and output")
-        return {**unsigned, "proof": [_proof_from_record(self.record)]}
+        return {**unsigned, "proof": [proof_from_record(self.record)]}
 
 
-def _proof_from_record(record: Mapping) -> dict:
+def proof_from_record(record: Mapping) -> dict:
     return {**dataintegrity.proof_options(record["verificationMethod"], record["created"]),
             "proofValue": record["proofValue"]}
 
@@ -207,9 +215,25 @@ def _proof_from_record(record: Mapping) -> dict:
 def _record(unsigned: dict, proof: dict) -> dict:
     from . import status_lists
 
-    return {"digest": canonical.digest(unsigned), "parts": _parts(unsigned), "created": proof["created"],
-            "verificationMethod": proof["verificationMethod"], "proofValue": proof["proofValue"],
-            "status": status_lists.form_of(unsigned)}
+    record = {"digest": canonical.digest(unsigned), "parts": _parts(unsigned), "created": proof["created"],
+              "verificationMethod": proof["verificationMethod"], "proofValue": proof["proofValue"],
+              "status": status_lists.form_of(unsigned)}
+    embedded = _embedded_digests(unsigned)
+    if embedded:  # which received endorsements it embeds, so it is rebuilt with exactly those
+        record["endorsements"] = embedded
+    return record
+
+
+def _embedded_digests(unsigned: dict) -> dict[str, list[str]]:
+    subject = unsigned.get("credentialSubject")
+    nodes = {"achievement": subject.get("achievement") if isinstance(subject, dict) else None,
+             "issuer": unsigned.get("issuer"), "credential": unsigned}
+    found = {}
+    for place, node in nodes.items():
+        docs = [*node.get("endorsement", []), *node.get("endorsementJwt", [])] if isinstance(node, dict) else []
+        if docs:
+            found[place] = [short_digest(d) for d in docs]
+    return found
 
 
 def _valid_record(record: Any) -> bool:
@@ -222,6 +246,7 @@ class SigningOutcome:
     state: SigningState | None
     entries: dict[str, ledger.Entry]
     registry: list[dict]  # the ledger's key list after this build
+    endorsements: ledger.Endorsements = field(default_factory=lambda: ledger.Endorsements({}, {}))
 
 
 @dataclass
@@ -236,15 +261,18 @@ class SigningPlan:
 
 
 def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.Entry], ledger_bytes: bytes | None,
-            options: Any, report: Report, *, preview: bool) -> SigningOutcome:
-    """Freeze or sign every award's credential; see the module docstring.
+            options: Any, report: Report, *, preview: bool,
+            endorsements: ledger.Endorsements | None = None) -> SigningOutcome:
+    """Freeze or sign every award's credential and every given endorsement; see the module docstring.
 
     `options` is the build's options (keyring, reissue, now); `preview` is true when the base
     URL was overridden (serve, staging): then nothing is frozen and the ledger is not touched.
+    `endorsements` is the ledger's endorsements section as read.
     """
+    endorsements = endorsements or ledger.Endorsements({}, {})
     registry = keys.parse_registry(ledger.parse_keys(ledger_bytes), report, Location(ledger.LEDGER_PATH, 1))
     if model is None:
-        return SigningOutcome(None, entries, keys.registry_json(registry))
+        return SigningOutcome(None, entries, keys.registry_json(registry), endorsements)
     keyring = options.keyring if options.keyring is not None else keys.load_keyring(project, os.environ, report)
     _check_supplied_keys(keyring, registry, report)
     did = didweb.did_from_base_url(model.site.base_url)
@@ -254,18 +282,66 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     registry_after = registry if preview else keys.merge_registry(registry, [s.key.public for s in signers.values()])
     published = keys.merge_registry(registry_after, [s.key.public for s in signers.values()])
     state = SigningState(did, preview, published, signers, {}, model.site.vc_jwt, model.site.ob2_signed)
-    plan = _plan(model, entries, state, registry, options.reissue, report)
+    archive = {**endorsements.embedded, **{e.digest: e.document for e in model.endorsements}}
+    plan = _plan(model, entries, state, registry, options.reissue, report, archive)
     _report_changed(plan.changed, report)
     _report_stranded(plan.stranded, registry, report)
     # a build that already failed signs nothing (slow, and its records would not be kept)
     records = {} if report.has_errors() else _sign_all(plan.to_sign, state, format_datetime(options.now), model,
                                                        report)
     state.records.update(records)
+    given, unsigned_given = _sign_given(model, endorsements.given, state, registry, options, report)
     _signing_notices(state, plan, entries, records)
-    _missing_key_notices(state, model, plan.unsigned, registry, report)
-    if not preview:
-        entries = {k: (replace(e, credential=records[k]) if k in records else e) for k, e in entries.items()}
-    return SigningOutcome(state, entries, keys.registry_json(registry_after))
+    _missing_key_notices(state, model, plan.unsigned, registry, report, unsigned_given)
+    if preview:
+        return SigningOutcome(state, entries, keys.registry_json(registry_after), endorsements)
+    entries = {k: (replace(e, credential=records[k]) if k in records else e) for k, e in entries.items()}
+    embedded = dict(endorsements.embedded)  # the ledger keeps every endorsement a credential embeds
+    for record in records.values():
+        for digests in endorsement.record_digests(record).values():
+            embedded.update((d, archive[d]) for d in digests)
+    return SigningOutcome(state, entries, keys.registry_json(registry_after), ledger.Endorsements(given, embedded))
+
+
+def _sign_given(model: SiteModel, old: dict[str, ledger.Given], state: SigningState, registry: tuple[PublicKey, ...],
+                options: Any, report: Report) -> tuple[dict[str, ledger.Given], list[str]]:
+    """Republish, sign or re-sign each given endorsement, like an award's credential.
+
+    Returns the ledger entries after, and the endorsements left unsigned for want of a key.
+    """
+    routes = Routes(model.site.base_url)
+    revoked = {k.id for k in registry if k.revoked}
+    after = dict(old)
+    waiting: list[str] = []
+    for given in model.given:
+        entry = old.get(given.slug)
+        record = entry.credential if entry is not None and not state.preview else None
+        unsigned = endorsement.given_credential(given, model.issuer(given.issuer), routes, state.did)
+        signer = state.signers.get(given.issuer)
+        if record is not None and not _valid_record(record):
+            report.error("E305", f"the issuance ledger's signature record of endorsement '{given.slug}' cannot be "
+                         "read", Location(ledger.LEDGER_PATH, 1), "restore it from git; never edit it by hand")
+            continue
+        leaked = record is not None and record["verificationMethod"].rpartition("#key-")[2] in revoked
+        if record is not None and not leaked and record["digest"] == canonical.digest(unsigned):
+            state.given_records[given.slug] = record
+        elif record is not None and not leaked and not (options.reissue and signer is not None):
+            report.error("E502", f"endorsement '{given.slug}' changed, but it was signed and published on "
+                         f"{record['created'][:10]}", given.location,
+                         "what was given is frozen: undo the change, or sign a new version with "
+                         "`badgekiln build --reissue`")
+        elif signer is None:
+            waiting.append(given.slug)
+        elif not report.has_errors():
+            result = sign_one(signer, unsigned, format_datetime(options.now))
+            if isinstance(result, tuple):
+                report.error("E503", f"endorsement '{given.slug}' cannot be signed: {result[0]} (field {result[1]})",
+                             given.location, "remove invisible control characters from its text")
+                continue
+            state.given_records[given.slug] = result
+        after[given.slug] = ledger.Given(given.issuer, given.status_index,
+                                         state.given_records.get(given.slug, record) if not state.preview else None)
+    return after, waiting
 
 
 def _check_supplied_keys(keyring: keys.Keyring, registry: tuple[PublicKey, ...], report: Report) -> None:
@@ -292,7 +368,7 @@ def _check_supplied_keys(keyring: keys.Keyring, registry: tuple[PublicKey, ...],
 
 
 def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningState, registry: tuple[PublicKey, ...],
-          reissue: bool, report: Report) -> SigningPlan:
+          reissue: bool, report: Report, archive: Mapping[str, dict | str]) -> SigningPlan:
     """Decide for every award: republish its frozen credential, sign, re-sign, or report why not."""
     plan = SigningPlan()
     routes = Routes(model.site.base_url)
@@ -309,14 +385,23 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             report.error("E305", f"the issuance ledger's credential record of award '{award.key}' cannot be read",
                          where, "restore it from git (`git checkout content/ledger.json`); never edit it by hand")
             continue
-        # a frozen credential is rebuilt in the status form it was signed with; new ones take the site's
+        # a frozen credential is rebuilt in the status form it was signed with and with the endorsements
+        # it embedded; new ones take the site's setting and the endorsements current now
+        current = endorsement.documents(endorsement.current(award, badge, issuer, model), archive)
+        try:
+            embedded = endorsement.documents(endorsement.record_digests(record), archive) if record else current
+        except KeyError as exc:
+            report.error("E305", f"the issuance ledger lost endorsement {exc} embedded in the credential of award "
+                         f"'{award.key}'", where, "restore content/ledger.json from git; never edit it by hand")
+            continue
         unsigned = unsigned_credential(award, badge, issuer, model.site, routes, state.did,
-                                       record and record_status_form(record))
+                                       record and record_status_form(record), embedded)
         unchanged = record is not None and record["digest"] == canonical.digest(unsigned)
         if not unchanged and not _strings_signable(unsigned, award, badge, issuer, report):
             continue
         if record is None:
             (plan.to_sign.append((award, unsigned)) if can_sign else plan.unsigned.append(award))
+            state.embedded[award.key] = embedded
             continue
         key_id = record["verificationMethod"].rpartition("#key-")[2]
         if key_id not in known_keys:
@@ -325,14 +410,19 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
                          "restore content/ledger.json from git; never edit it by hand")
         elif key_id in revoked:  # re-sign (with today's content): the old proof verifies nowhere any more
             if can_sign:
-                plan.to_sign.append((award, unsigned_credential(award, badge, issuer, model.site, routes, state.did)))
+                plan.to_sign.append((award, unsigned_credential(award, badge, issuer, model.site, routes, state.did,
+                                                                endorsements=current)))
+                state.embedded[award.key] = current
                 plan.resigned[key_id] = plan.resigned.get(key_id, 0) + 1
             else:
                 plan.stranded[(issuer.slug, key_id)] = plan.stranded.get((issuer.slug, key_id), 0) + 1
         elif unchanged:
             state.records[award.key] = record
-        elif reissue and can_sign:  # a new version takes today's settings
-            plan.to_sign.append((award, unsigned_credential(award, badge, issuer, model.site, routes, state.did)))
+            state.embedded[award.key] = embedded
+        elif reissue and can_sign:  # a new version takes today's settings and endorsements
+            plan.to_sign.append((award, unsigned_credential(award, badge, issuer, model.site, routes, state.did,
+                                                            endorsements=current)))
+            state.embedded[award.key] = current
         else:
             loc, cause = _change_of(record, unsigned, state.did, award, badge, issuer)
             plan.changed.setdefault((loc, cause), []).append(record["created"][:10])
@@ -502,15 +592,17 @@ def _change_of(record: Mapping, unsigned: dict, did: str, award: Award, badge: B
 
 
 def _missing_key_notices(state: SigningState, model: SiteModel, unsigned_awards: list[Award],
-                         registry: tuple[PublicKey, ...], report: Report) -> None:
+                         registry: tuple[PublicKey, ...], report: Report, unsigned_given: list[str]) -> None:
     """Say clearly what was not signed for want of a key (a warning once the site has signed)."""
     no_signer = [i.slug for i in model.issuers if i.slug not in state.signers]
     wants_rs256 = [name for name, on in (("VC-JWT", state.vc_jwt), ("OB 2.0 signed", state.ob2_signed)) if on]
-    if not unsigned_awards and not (no_signer and wants_rs256 and model.awards):
+    if not unsigned_awards and not unsigned_given and not (no_signer and wants_rs256 and model.awards):
         return
     what = []
     if unsigned_awards:
         what.append(f"{len(unsigned_awards)} award(s) have no signed Open Badges 3.0 credential")
+    if unsigned_given:
+        what.append(f"{len(unsigned_given)} endorsement(s) you give are not published until signed")
     if no_signer and wants_rs256:
         what.append(f"no {' or '.join(wants_rs256)} files were made")
     if registry and not report.has_errors():
@@ -549,6 +641,19 @@ def did_document(did: str, published: tuple[PublicKey, ...]) -> dict:
 def _issuer_rsa_keys(state: SigningState, issuer: Issuer) -> list[PublicKey]:
     """The issuer's OB 2.0 keys: a revoked key is not published (OB 2.0 cannot mark one revoked)."""
     return [k for k in state.published_keys if k.rsa_jwk and k.applies_to(issuer.slug) and not k.revoked]
+
+
+def given_endorsement_files(state: SigningState | None, model: SiteModel, routes: Routes) -> Iterator[Artifact]:
+    """Each signed endorsement this site gives, at its stable URL (its `id`)."""
+    for given in model.given:
+        record = state.given_records.get(given.slug) if state is not None else None
+        if record is None:
+            continue
+        unsigned = endorsement.given_credential(given, model.issuer(given.issuer), routes, state.did)
+        if canonical.digest(unsigned) != record["digest"]:  # prepare() checked this; content is immutable
+            raise AssertionError(f"endorsement {given.slug} changed between prepare and output")
+        yield Artifact(routes.given_endorsement(given), canonical.json_bytes({**unsigned,
+                                                                            "proof": [proof_from_record(record)]}))
 
 
 def site_files(state: SigningState | None, model: SiteModel, routes: Routes) -> Iterator[tuple[str, bytes]]:

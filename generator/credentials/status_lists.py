@@ -39,7 +39,7 @@ from dataclasses import replace
 
 from .. import canonical
 from ..model.cpd import every_text
-from ..model.domain import Award, Issuer, SiteModel
+from ..model.domain import Award, GivenEndorsement, Issuer, SiteModel
 from ..model.ledger import STATUS_LIST_SIZE
 from ..model.routes import Routes
 from ..validate.values import format_datetime
@@ -100,15 +100,19 @@ def credential_status(award: Award, issuer: Issuer, routes: Routes, form: str) -
     assert award.status_index is not None, award.key
     if form not in FORMS:
         raise ValueError(f"unknown credential_status form {form!r}")
-    entries = []
-    for purpose in PURPOSES if form == "list" else ("revocation",):
-        url = routes.url(routes.status_list(issuer, purpose))
-        entries.append({"id": f"{url}#{award.status_index}", "type": ENTRY_TYPE, "statusPurpose": purpose,
-                        "statusListIndex": str(award.status_index), "statusListCredential": url})
+    entries = [status_entry(award.status_index, issuer, routes, purpose)
+               for purpose in (PURPOSES if form == "list" else ("revocation",))]
     if form == "single":
         return entries[0]
     entries.append({"id": routes.url(routes.revocation_list_1edtech(issuer)), "type": ONEEDTECH_TYPE})
     return entries
+
+
+def status_entry(index: int, issuer: Issuer, routes: Routes, purpose: str = "revocation") -> dict:
+    """One `BitstringStatusListEntry` at `index` of the issuer's list of `purpose`."""
+    url = routes.url(routes.status_list(issuer, purpose))
+    return {"id": f"{url}#{index}", "type": ENTRY_TYPE, "statusPurpose": purpose,
+            "statusListIndex": str(index), "statusListCredential": url}
 
 
 def form_of(credential: dict) -> str:
@@ -150,7 +154,7 @@ def flagged(award: Award, purpose: str) -> bool:
     return award.revocation is None and award.suspension is not None
 
 
-def list_date(awards: Iterable[Award]) -> str | None:
+def list_date(awards: Iterable[Award], given: Iterable[GivenEndorsement] = ()) -> str | None:
     """`validFrom` of an issuer's lists: the latest issue or status-change date in content."""
     dates = []
     for award in awards:
@@ -158,11 +162,13 @@ def list_date(awards: Iterable[Award]) -> str | None:
         for change in (award.revocation, award.suspension, award.lifted_suspension, award.reinstatement):
             if change is not None:
                 dates.append(change.on)
+    for endorsement in given:
+        dates += [endorsement.issued_on] + ([endorsement.revocation.on] if endorsement.revocation else [])
     return format_datetime(max(dates)) if dates else None
 
 
 def status_list_credential(issuer: Issuer, issuer_id: str, purpose: str, awards: list[Award],
-                           routes: Routes, valid_from: str) -> dict:
+                           routes: Routes, valid_from: str, given: Iterable[GivenEndorsement] = ()) -> dict:
     """The unsigned `BitstringStatusListCredential` of one purpose (VC 2.0 context only).
 
     `issuer` is the bare id: it must equal the credentials' issuer id (verifiers compare them),
@@ -170,6 +176,7 @@ def status_list_credential(issuer: Issuer, issuer_id: str, purpose: str, awards:
     """
     url = routes.url(routes.status_list(issuer, purpose))
     indexes = [a.status_index for a in awards if a.status_index is not None and flagged(a, purpose)]
+    indexes += [g.status_index for g in given if g.revocation is not None and purpose == "revocation"]
     return {
         "@context": [VC2_CONTEXT],
         "id": url,
@@ -182,7 +189,7 @@ def status_list_credential(issuer: Issuer, issuer_id: str, purpose: str, awards:
 
 
 def revocation_list_1edtech(issuer: Issuer, issuer_id: str, awards: list[Award], routes: Routes,
-                            credential_id: Callable[[Award], str]) -> dict:
+                            credential_id: Callable[[Award], str], given: Iterable[GivenEndorsement] = ()) -> dict:
     """The 1EdTech Revocation List: withdrawn credentials by id (suspended ones until reinstated).
 
     Entries are `{id, revoked, revocationReason}`. The list goes under both names the 1EdTech
@@ -191,6 +198,8 @@ def revocation_list_1edtech(issuer: Issuer, issuer_id: str, awards: list[Award],
     """
     revoked = [{"id": credential_id(a), "revoked": True, "revocationReason": reason_text(a)}
                for a in awards if reason_text(a) is not None]
+    revoked += [{"id": routes.url(routes.given_endorsement(g)), "revoked": True,
+                 "revocationReason": g.revocation.reason} for g in given if g.revocation is not None]
     revoked.sort(key=lambda item: item["id"])
     return {"id": routes.url(routes.revocation_list_1edtech(issuer)), "issuer": issuer_id,
             "revokedCredential": revoked, "revokedCredentials": revoked}
@@ -231,12 +240,13 @@ def status_files(state, model: SiteModel, routes: Routes) -> Iterator[tuple[str,
     did = getattr(state, "did", None)
     for issuer in model.issuers:
         awards = [a for a in model.awards if model.badge(a.badge).issuer == issuer.slug]
+        given = [g for g in model.given if g.issuer == issuer.slug]  # revoked through the same lists
         issuer_id = did or routes.url(routes.issuer_json(issuer))
         yield routes.revocation_list_1edtech(issuer), canonical.json_bytes(revocation_list_1edtech(
-            issuer, issuer_id, awards, routes, lambda a: routes.url(routes.award_credential_json(a))))
+            issuer, issuer_id, awards, routes, lambda a: routes.url(routes.award_credential_json(a)), given))
         yield routes.cpd_renewals(issuer), canonical.json_bytes(renewals_document(issuer, issuer_id, awards, routes))
         signer = state.signer_for(issuer.slug) if state is not None else None
-        valid_from = list_date(awards)
+        valid_from = list_date(awards, given)
         if signer is None or valid_from is None:
             if state is not None and awards and any(a.key in state.records for a in awards):
                 note = (f"no signing key for issuer '{issuer.slug}': its revocation and suspension status "
@@ -245,5 +255,5 @@ def status_files(state, model: SiteModel, routes: Routes) -> Iterator[tuple[str,
                     state.notices.append(note)
             continue
         for purpose in PURPOSES:
-            unsigned = status_list_credential(issuer, did, purpose, awards, routes, valid_from)
+            unsigned = status_list_credential(issuer, did, purpose, awards, routes, valid_from, given)
             yield routes.status_list(issuer, purpose), canonical.json_bytes(signer.sign_document(unsigned))

@@ -52,7 +52,7 @@ class Sources:
 def read_sources(project: Path) -> Sources:
     """Every file a build reads from content/ (YAML, CSV, images, the ledger)."""
     files = walk(project, CONTENT, (".yaml", ".yml", ".csv", ".png", ".svg", ".json", ".jpg", ".jpeg",
-                                    ".gif", ".webp"))
+                                    ".gif", ".webp", ".jwt"))
     return Sources({f.path: f.data for f in files})
 
 

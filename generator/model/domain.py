@@ -194,6 +194,51 @@ class Award:
     cpd: CpdProgress | None = None  # renewal chain position (badge has a renewal rule)
 
 
+# --- Endorsements (model/endorsements.py checks received ones; content/given-endorsements.yaml) ---
+
+
+@dataclass(frozen=True)
+class Endorsement:
+    """A received endorsement that passed its checks: who vouches for which of our entities.
+
+    `document` is what is embedded: the EndorsementCredential (dict) or its VC-JWT (str) for
+    OB 3.0, the hosted Endorsement (dict) for OB 2.0 (whose URL OB 2.0 documents list).
+    """
+
+    key: str  # the source file, e.g. content/endorsements/accreditor.json
+    version: str  # "ob3" or "ob2"
+    targets: tuple[tuple[str, str], ...]  # ("badge" | "issuer" | "award", slug or award key)
+    subject: str  # the endorsed entity's id, as the endorser wrote it
+    endorser: str
+    endorser_url: str | None
+    comment: str  # Markdown
+    issued_on: datetime
+    expires: datetime | None
+    document: dict | str
+    url: str | None  # where the endorser publishes it (an http(s) id), if anywhere
+    digest: str  # short digest of `document`: how credential records name what they embedded
+    location: Location
+
+    def endorses(self, kind: str, slug: str) -> bool:
+        return (kind, slug) in self.targets
+
+
+@dataclass(frozen=True)
+class GivenEndorsement:
+    """An endorsement this site gives (content/given-endorsements.yaml), signed like an award."""
+
+    slug: str  # its id in content: the stable part of its URL
+    issuer: str
+    about: str  # id of the endorsed entity (OB 2.0 BadgeClass/Profile URL, OB 3.0 Achievement/Profile id)
+    about_name: str
+    comment: str  # Markdown
+    issued_on: datetime
+    expires: datetime | None
+    status_index: int  # minted in the ledger, in the issuer's status lists like an award's
+    revocation: StatusChange | None
+    location: Location
+
+
 @dataclass(frozen=True)
 class SiteModel:
     """The whole validated site, every collection sorted so iteration order is deterministic."""
@@ -202,6 +247,11 @@ class SiteModel:
     issuers: tuple[Issuer, ...]
     badges: tuple[Badge, ...]
     awards: tuple[Award, ...]
+    endorsements: tuple[Endorsement, ...] = ()  # received, by source path
+    given: tuple[GivenEndorsement, ...] = ()  # given, by slug
+
+    def endorsements_of(self, kind: str, slug: str) -> tuple[Endorsement, ...]:
+        return tuple(e for e in self.endorsements if e.endorses(kind, slug))
 
     def issuer(self, slug: str) -> Issuer:
         return next(i for i in self.issuers if i.slug == slug)

@@ -104,12 +104,67 @@ def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
         return {}
 
 
-def serialise(entries: dict[str, Entry], keys: list[dict] | None = None) -> bytes:
+def serialise(entries: dict[str, Entry], keys: list[dict] | None = None,
+              endorsements: "Endorsements | None" = None) -> bytes:
     """Ledger bytes; `keys` is the public signing-key registry (generator/keys.py), if any."""
     doc = {"format": FORMAT, "layout": LAYOUT, "awards": {k: entries[k].as_json() for k in sorted(entries)}}
     if keys:
         doc["keys"] = keys
+    if endorsements is not None and (endorsements.given or endorsements.embedded):
+        doc["endorsements"] = endorsements.as_json()
     return canonical.json_bytes(doc)
+
+
+@dataclass(frozen=True)
+class Given:
+    """What was minted for an endorsement this site gives: its status-list position, its signature."""
+
+    issuer: str
+    status_index: int
+    credential: dict | None = None  # the frozen signature record (credentials/signing.py), once signed
+
+    def as_json(self) -> dict:
+        doc = {"issuer": self.issuer, "status_index": self.status_index}
+        if self.credential is not None:
+            doc["credential"] = self.credential
+        return doc
+
+
+@dataclass(frozen=True)
+class Endorsements:
+    """The ledger's `endorsements` section.
+
+    `given`: slug -> Given. `embedded`: short digest -> every received endorsement some issued
+    credential embeds, kept so that credential can be republished byte for byte after the
+    endorsement left content (it expired, or its endorser revoked it). Never shrinks.
+    """
+
+    given: dict[str, Given]
+    embedded: dict[str, dict | str]
+
+    def as_json(self) -> dict:
+        return {"given": {k: self.given[k].as_json() for k in sorted(self.given)},
+                "embedded": {k: self.embedded[k] for k in sorted(self.embedded)}}
+
+
+def parse_endorsements(data: bytes | None, report: Report) -> Endorsements:
+    """The `endorsements` section (empty when absent); E305 when it cannot be read."""
+    try:
+        doc = json.loads(data.decode("utf-8")) if data is not None else {}
+    except (ValueError, UnicodeDecodeError):
+        return Endorsements({}, {})  # parse() reports a ledger that is not JSON at all
+    try:
+        section = doc.get("endorsements", {}) if isinstance(doc, dict) else {}
+        given = {slug: Given(str(raw["issuer"]), int(raw["status_index"]), raw.get("credential"))
+                 for slug, raw in section.get("given", {}).items()}
+        embedded = dict(section.get("embedded", {}))
+        if not all(isinstance(v, (dict, str)) for v in embedded.values()):
+            raise ValueError("an embedded endorsement is neither a credential nor a JWT")
+        return Endorsements(given, embedded)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        report.error("E305", f"the issuance ledger's endorsements cannot be read ({exc})", Location(LEDGER_PATH, 1),
+                     "restore it from git (`git checkout content/ledger.json`); never edit it by hand")
+        return Endorsements({}, {})
 
 
 def parse_keys(data: bytes | None) -> list | None:
@@ -122,7 +177,7 @@ def parse_keys(data: bytes | None) -> list | None:
 
 
 def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, report: Report,
-              check_removed: bool = True) -> dict[str, Entry]:
+              check_removed: bool = True, reserved_indexes: frozenset[int] = frozenset()) -> dict[str, Entry]:
     """The ledger after this build: old entries kept, new awards minted, removals refused.
 
     `check_removed` is off while content has other errors: an award hidden by a broken badge
@@ -130,7 +185,7 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
     """
     new: dict[str, Entry] = {}
     used_slugs = {e.slug for e in old.values()}
-    used_indexes = {e.status_index for e in old.values()}
+    used_indexes = {e.status_index for e in old.values()} | reserved_indexes  # given endorsements' too
     for want in sorted(wanted, key=lambda w: w.key):
         entry = old.get(want.key)
         if entry is None:
@@ -151,6 +206,11 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
                      Location(LEDGER_PATH, 1),
                      "put the award back; to withdraw it, keep it and mark it revoked (badgekiln revoke)")
     return new
+
+
+def mint_index(minter: Minter, used: set[int]) -> int:
+    """A status-list position not in `used` (which it joins)."""
+    return _unique(lambda: minter.index(STATUS_LIST_SIZE), used)
 
 
 def _unique(draw, used: set) -> object:

@@ -23,7 +23,7 @@ from ..validate.entities import (
     validate_awards,
 )
 from ..validate.schema import Validated
-from . import ledger, lifecycle
+from . import endorsements, given_endorsements, ledger, lifecycle
 from .domain import Alignment, Award, Badge, Evidence, Issuer, Site, SiteModel, Theme
 
 
@@ -52,8 +52,14 @@ def _image(sources: Sources, ref: str | None, where: Location, report: Report):
 
 
 def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: ledger.Minter,
-                now: datetime, report: Report) -> tuple[SiteModel | None, dict[str, ledger.Entry]]:
-    """Validate and resolve everything; None (with errors in `report`) when content is unusable."""
+                now: datetime, report: Report, old_given: dict[str, ledger.Given] | None = None,
+                ) -> tuple[SiteModel | None, dict[str, ledger.Entry]]:
+    """Validate and resolve everything; None (with errors in `report`) when content is unusable.
+
+    `old_given` is the ledger's given endorsements; the model's `given` carry what was minted
+    for each (pipeline/check.py turns them back into ledger entries).
+    """
+    old_given = old_given or {}
     site_fields = _site_fields(sources, report)
     issuers_raw, known_issuers = load_entities(sources, "issuers", schema.ISSUER, "issuer", report)
     badges_raw, known_badges = load_entities(sources, "badges", schema.BADGE, "badge", report)
@@ -66,14 +72,23 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
         wanted.add(raw, {b.slug: b for b in badges}, badges_raw, known_badges, now, report)
     wanted.add_renewals({b.slug: b for b in badges})
     _warn_public_roster(sources, site_fields, report)
-    new_ledger = ledger.reconcile(old_ledger, wanted.wanted, minter, report, check_removed=not report.has_errors())
+    given_indexes = frozenset(g.status_index for g in old_given.values())
+    new_ledger = ledger.reconcile(old_ledger, wanted.wanted, minter, report, check_removed=not report.has_errors(),
+                                  reserved_indexes=given_indexes)
+    used = {e.status_index for e in new_ledger.values()} | set(given_indexes)
+    given, _ = given_endorsements.resolve(
+        sources, lambda f: issuer_of(f"endorsement '{f['id']}'", f, issuers_raw, known_issuers, report),
+        old_given, used, minter, report, check_removed=not report.has_errors())
     if report.has_errors() or site_fields is None:
         return None, new_ledger
     site = _site(sources, site_fields, report)
     awards = wanted.awards(new_ledger, {b.slug: b for b in badges})
     if report.has_errors():
         return None, new_ledger
-    return SiteModel(site, tuple(issuers), tuple(badges), tuple(awards)), new_ledger
+    received = endorsements.check_received(sources, site, issuers, badges, awards, now, report)
+    if report.has_errors():
+        return None, new_ledger
+    return SiteModel(site, tuple(issuers), tuple(badges), tuple(awards), received, given), new_ledger
 
 
 def _site_fields(sources: Sources, report: Report) -> Validated | None:
@@ -97,15 +112,18 @@ def _resolve_issuers(sources: Sources, issuers_raw: dict[str, Validated], report
     return issuers
 
 
-def _badge_issuer(slug: str, f: Validated, issuers_raw: dict[str, Validated], known_issuers: set[str],
-                  report: Report) -> str | None:
-    """The badge's issuer id: as given, or the only issuer there is; None (reported) if unusable."""
+def issuer_of(what: str, f: Validated, issuers_raw: dict[str, Validated], known_issuers: set[str],
+              report: Report) -> str | None:
+    """The issuer id of a badge or given endorsement (`what`): as given, or the only issuer there is.
+
+    None (reported) if unusable.
+    """
     issuer = f.get("issuer")
     if issuer is None:
         if len(known_issuers) == 1:
             only = next(iter(known_issuers))
             return only if only in issuers_raw else None
-        report.error("E202", f"badge '{slug}' needs 'issuer' (there are {len(known_issuers)} issuers)",
+        report.error("E202", f"{what} needs 'issuer' (there are {len(known_issuers)} issuers)",
                      f.loc, f"add `issuer: {next(iter(sorted(issuers_raw)), 'ID')}`")
         return None
     if issuer not in issuers_raw:
@@ -120,7 +138,7 @@ def _resolve_badges(sources: Sources, badges_raw: dict[str, Validated], issuers_
                     known_issuers: set[str], report: Report) -> list[Badge]:
     badges = []
     for slug, f in sorted(badges_raw.items()):
-        issuer = _badge_issuer(slug, f, issuers_raw, known_issuers, report)
+        issuer = issuer_of(f"badge '{slug}'", f, issuers_raw, known_issuers, report)
         img = _image(sources, f.get("image"), f.at("image"), report)
         if img is not None and img.width != img.height:
             report.warning("W202", f"badge image is {img.width}x{img.height}, not square", f.at("image"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .domain import Award, Badge, Issuer
+from .domain import Award, Badge, GivenEndorsement, Issuer
 
 LAYOUT = 2  # the URL layout below; the ledger records it, so a later layout keeps published URLs
 
@@ -140,6 +140,13 @@ class Routes:
     def revocation_list_1edtech(self, issuer: Issuer) -> str:
         """1EdTech Revocation List (`1EdTechRevocationList` status method) as JSON."""
         return safe_output_path(f"status/{issuer.slug}/1edtech-revocations.json")
+
+    # endorsements this site gives. Frozen once published: the endorsed party embeds them.
+    def given_endorsement(self, endorsement: GivenEndorsement) -> str:
+        """The signed OB 3.0 EndorsementCredential; its URL is the credential `id`."""
+        return safe_output_path(f"endorsements/{endorsement.slug}.json")
+
+    given_endorsements_page = "endorsements/index.html"  # "Endorsements we give"
 
     # site-wide
     index = "index.html"

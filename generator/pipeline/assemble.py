@@ -42,8 +42,10 @@ def award_sources(checked: CheckResult) -> list[AwardSources]:
     for award in model.awards:
         badge = badges[award.badge]
         issuer = issuers[badge.issuer]
+        endorsements = (model.endorsements_of("badge", badge.slug) + model.endorsements_of("issuer", issuer.slug)
+                        + model.endorsements_of("award", award.key))
         sources.append(AwardSources(model.site, issuer, badge, award,
-                                    state.for_award(award, issuer) if state is not None else None))
+                                    state.for_award(award, issuer) if state is not None else None, endorsements))
     return sources
 
 

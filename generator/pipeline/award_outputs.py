@@ -18,7 +18,7 @@ from ..artifacts import Artifact
 from ..credentials import ob2, ob2_revocation
 from ..credentials.signing import AwardSigning, rs256_forms
 from ..diagnostics import Diagnostic, Report
-from ..model.domain import Award, Badge, Issuer, Site
+from ..model.domain import Award, Badge, Endorsement, Issuer, Site
 from ..model.routes import Routes
 from ..render import pages
 from ..render.i18n import Catalogue
@@ -34,6 +34,7 @@ class AwardSources:
     badge: Badge
     award: Award
     signing: AwardSigning | None
+    endorsements: tuple[Endorsement, ...] = ()  # of its badge, issuer and the award, current at this build
 
     @functools.cached_property
     def digest(self) -> str:
@@ -59,7 +60,8 @@ class AwardRenderer:
                                                sources.signing)
         routes, report = self.routes, Report()
         full = site.outputs == "full"
-        assertion = ob2.assertion(award, badge, routes, baked_image=full)
+        own = [e.url for e in sources.endorsements if e.version == "ob2" and e.endorses("award", award.key)]
+        assertion = ob2.assertion(award, badge, routes, own, baked_image=full)
         credential = signing.credential(award, badge, issuer, site, routes) if signing is not None else None
         files = [Artifact(routes.award_json(award),
                           canonical.json_bytes(ob2_revocation.hosted_assertion(award, assertion)), True)]
@@ -70,7 +72,8 @@ class AwardRenderer:
         files += rs256_forms(signing, award, issuer, routes, credential, assertion)
         files += (Artifact(a.path, a.data, True) for a in page(
             self.env, site, routes, routes.award_page(award), "award.html", report, **pages.award_context(
-                award, badge, issuer, assertion, site, routes, self.strings, published={a.path for a in files})))
+                award, badge, issuer, assertion, site, routes, self.strings, published={a.path for a in files},
+                endorsements=sources.endorsements)))
         return files, report.items
 
     def _baked_images(self, award: Award, badge: Badge, assertion: dict, credential: dict | None) -> list[Artifact]:

@@ -71,12 +71,14 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     sources = read_sources(project)
     before = sources.files.get(ledger.LEDGER_PATH)
     old = ledger.parse(before, report)
-    model, entries = resolve.build_model(sources, old, options.minter, options.now, report)
+    endorsements = ledger.parse_endorsements(before, report)
+    model, entries = resolve.build_model(sources, old, options.minter, options.now, report, endorsements.given)
     preview = model is not None and options.base_url not in (None, model.site.base_url)
     if model is not None and options.base_url:
         model = replace(model, site=replace(model.site, base_url=options.base_url))
-    signed = signing.prepare(project, model, entries, before, options, report, preview=preview)
-    after = ledger.serialise(signed.entries, signed.registry)
+    signed = signing.prepare(project, model, entries, before, options, report, preview=preview,
+                             endorsements=endorsements)
+    after = ledger.serialise(signed.entries, signed.registry, signed.endorsements)
     if options.frozen and before != after and not report.has_errors():
         added = sorted(set(entries) - set(old))
         what = (f"add {len(added)} award(s) to the ledger ({', '.join(added[:3])}{', ...' if len(added) > 3 else ''})"

@@ -44,7 +44,7 @@ PROFILES: dict[str, HostProfile] = {p.name: p for p in (
 )}
 
 # Folders whose JSON other sites' verifiers read: served with CORS on hosts that take `_headers`.
-CORS_FOLDERS = ("a", "badges", "issuers", "status")
+CORS_FOLDERS = ("a", "badges", "issuers", "status", "endorsements")
 
 
 def headers_file(did_document: str) -> bytes:

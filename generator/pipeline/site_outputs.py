@@ -42,9 +42,15 @@ def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState 
     yield from page(routes.not_found, "404.html")
     yield from page(routes.verify_page, "verify.html", **pages.verify_context(routes))
     yield from signing.site_files(state, model, routes)
+    given = list(signing.given_endorsement_files(state, model, routes))
+    yield from given
+    if model.given:
+        yield from page(routes.given_endorsements_page, "endorsements.html",
+                        **pages.given_context(model, routes, {a.path for a in given}))
     for issuer in model.issuers:
+        profile = ob2.issuer_profile(issuer, routes, ob2.endorsement_urls(model, "issuer", issuer.slug))
         yield Artifact(routes.issuer_json(issuer), canonical.json_bytes(
-            signing.ob2_issuer_profile(state, issuer, ob2.issuer_profile(issuer, routes), routes)))
+            signing.ob2_issuer_profile(state, issuer, profile, routes)))
         if issuer.image:
             yield Artifact(routes.issuer_image(issuer), issuer.image.data)
         yield from page(routes.issuer_page(issuer), "issuer.html", **pages.issuer_context(issuer, model, routes))
@@ -58,7 +64,8 @@ def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState 
         if badge.image.format != "png":  # the raster the award page bakes the PNG download into
             yield Artifact(routes.badge_bake_png(badge), images.png_for(badge.image))
         yield from page(routes.badge_page(badge), "badge.html", **pages.badge_context(
-            badge, issuer, model.awards_of(badge.slug), site, routes, strings))
+            badge, issuer, model.awards_of(badge.slug), site, routes, strings,
+            model.endorsements_of("badge", badge.slug)))
         yield from pages.badge_files(badge, issuer, site, routes, strings)
 
 

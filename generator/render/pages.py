@@ -11,11 +11,12 @@ import json
 import re
 from dataclasses import replace
 from typing import Collection, Iterator
+from urllib.parse import urlsplit
 
 import nh3
 
 from ..load import images
-from ..model.domain import Award, Badge, Issuer, Site, SiteModel
+from ..model.domain import Award, Badge, Endorsement, Issuer, Site, SiteModel
 from ..model.routes import Routes
 from ..validate.values import format_amount, format_datetime
 from . import award_state, social, theme
@@ -69,6 +70,73 @@ def holders(awards: tuple[Award, ...]) -> int:
     return len({a.cpd.root_key if getattr(a, "cpd", None) else a.key for a in awards_in_good_standing(awards)})
 
 
+# ---------------------------------------------------------------- endorsements
+
+def endorsement_cards(endorsements: tuple[Endorsement, ...]) -> list[dict]:
+    """"Endorsed by <name>" as pages show it: who, their comment (Markdown), dates, what it is about."""
+    return [{"endorser": e.endorser, "url": e.endorser_url, "comment": e.comment, "issued_on": e.issued_on,
+             "expires": e.expires, "about": e.targets[0][0], "version": e.version, "link": e.url}
+            for e in endorsements]
+
+
+def endorsement_checks(endorsements: tuple[Endorsement, ...]) -> list[dict]:
+    """What the page's verifier checks of each endorsement it shows (verify.js verifyEndorsement)."""
+    checks = []
+    for e in endorsements:
+        if e.version == "ob2":
+            checks.append({"version": "ob2", "form": "url", "value": e.url, "copy": e.document, "name": e.endorser})
+        else:
+            checks.append({"version": "ob3", "form": "jws" if isinstance(e.document, str) else "json",
+                           "value": e.document, "name": e.endorser})
+    return checks
+
+
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?\Z")  # nothing that could end a CSP source or directive
+
+
+def endorser_origins(endorsements: tuple[Endorsement, ...]) -> list[str]:
+    """Origins the page's verifier fetches from (its Content-Security-Policy allows exactly these).
+
+    They come from third-party documents, so only plain host[:port] origins are kept.
+    """
+    origins = set()
+    for e in endorsements:
+        document = e.document if isinstance(e.document, dict) else {}
+        for url in [e.url, *_status_urls(document)]:
+            parts = urlsplit(url) if isinstance(url, str) else None
+            if parts is not None and parts.scheme in ("https", "http") and _HOST.match(parts.netloc):
+                origins.add(f"{parts.scheme}://{parts.netloc}")
+        issuer = document.get("issuer")
+        ident = issuer.get("id") if isinstance(issuer, dict) else issuer
+        if isinstance(ident, str) and ident.startswith("did:web:"):
+            host = ident[len("did:web:"):].split(":")[0].replace("%3A", ":").replace("%3a", ":")
+            if _HOST.match(host):
+                loopback = host.startswith(("127.0.0.1", "localhost"))
+                origins.update({f"https://{host}", f"http://{host}"} if loopback else {f"https://{host}"})
+    return sorted(origins)
+
+
+def _status_urls(document: dict) -> list[str]:
+    status = document.get("credentialStatus")
+    entries = status if isinstance(status, list) else [status]
+    return [u for entry in entries if isinstance(entry, dict)
+            for u in (entry.get("statusListCredential"), entry.get("id")) if isinstance(u, str)]
+
+
+def given_context(model: SiteModel, routes: Routes, published: Collection[str]) -> dict:
+    """"Endorsements we give": what each endorses, the comment, dates, and its signed credential."""
+    items = []
+    for g in model.given:
+        path = routes.given_endorsement(g)
+        items.append({"given": g, "issuer": model.issuer(g.issuer),
+                      "about_url": g.about if g.about.startswith(("https://", "http://")) else None,
+                      "credential_url": routes.url(path) if path in published else None})
+    url = routes.url(routes.given_endorsements_page)
+    return {"items": items, "page_url": url, "verifier": None,
+            "og": _og(title=model.site.title, description=plain(model.site.description), url=url, image=None,
+                      image_alt="", site=model.site, large=False)}
+
+
 # ---------------------------------------------------------------- award
 
 def cpd_context(award: Award, routes: Routes, strings: Catalogue) -> dict | None:
@@ -109,13 +177,15 @@ def history(award: Award) -> list[dict]:
 
 
 def award_context(award: Award, badge: Badge, issuer: Issuer, assertion: dict, site: Site, routes: Routes,
-                  strings: Catalogue, *, published: Collection[str] = ()) -> dict:
+                  strings: Catalogue, *, published: Collection[str] = (),
+                  endorsements: tuple[Endorsement, ...] = ()) -> dict:
     """Everything the award page shows: the record, its state, downloads, sharing, verifier input.
 
     `published` holds the output paths of the award's files this build made (credential, VC-JWT,
     baked images), so the page links and verifies only what exists. By default the page bakes the
     badge images itself (`baking`, for assets/bake.js); with `outputs: full` the build published them
-    and `downloads` links them. A withdrawn award offers no badge image either way.
+    and `downloads` links them. A withdrawn award offers no badge image either way. `endorsements`
+    are those of the badge, the issuer and the award, current at this build.
     """
     bake_in_browser = site.outputs != "full"
     page_url = routes.url(routes.award_page(award))
@@ -136,8 +206,10 @@ def award_context(award: Award, badge: Badge, issuer: Issuer, assertion: dict, s
         "linkedin_url": social.linkedin_add_for_award(award, badge, issuer, page_url),
         "share_links": social.share_links(page_url, share_text, og["title"]), "share_text": share_text,
         "certificate": _certificate(award, badge, issuer, site, routes),
-        "og": og, "verifier": _award_verifier(award, assertion, routes, published, cpd), "cpd": cpd,
-        "history": history(award),
+        "og": og, "verifier": {**_award_verifier(award, assertion, routes, published, cpd),
+                               "endorsements": endorsement_checks(endorsements)},
+        "cpd": cpd, "history": history(award),
+        "endorsements": endorsement_cards(endorsements), "connect": endorser_origins(endorsements),
     }
 
 
@@ -225,7 +297,7 @@ def _certificate(award: Award, badge: Badge, issuer: Issuer, site: Site, routes:
 # ---------------------------------------------------------------- badge, issuer, index
 
 def badge_context(badge: Badge, issuer: Issuer, awards: tuple[Award, ...], site: Site, routes: Routes,
-                  strings: Catalogue) -> dict:
+                  strings: Catalogue, endorsements: tuple[Endorsement, ...] = ()) -> dict:
     """The badge page: what it certifies, who issues it, how many hold it, and who agreed to be listed."""
     standing = awards_in_good_standing(awards)
     earners = sorted(({"name": a.recipient_name, "url": routes.url(routes.award_page(a))}
@@ -241,7 +313,7 @@ def badge_context(badge: Badge, issuer: Issuer, awards: tuple[Award, ...], site:
                   image=routes.url(routes.badge_share_image(badge)),
                   image_alt=strings.text("og.image_alt", badge=badge.name, issuer=issuer.name), site=site,
                   large=True),
-        "verifier": None,
+        "verifier": None, "endorsements": endorsement_cards(endorsements),
     }
 
 
@@ -260,7 +332,9 @@ def issuer_context(issuer: Issuer, model: SiteModel, routes: Routes) -> dict:
         "json_url": routes.url(routes.issuer_json(issuer)), "page_url": url, "issuer_logo": logo,
         "og": _og(title=issuer.name, description=plain(issuer.description), url=url, image=logo,
                   image_alt="", site=model.site, large=False),
-        "verifier": None,
+        "verifier": None, "endorsements": endorsement_cards(model.endorsements_of("issuer", issuer.slug)),
+        "gives_endorsements": any(g.issuer == issuer.slug for g in model.given),
+        "given_url": routes.url(routes.given_endorsements_page),
     }
 
 

@@ -184,6 +184,23 @@ AWARD: Schema = (
     Field("cpd", "object", many=True, schema=CPD_ACTIVITY, default=(), doc="logged CPD activities"),
 )
 
+# An endorsement this site gives (content/given-endorsements.yaml; `badgekiln endorse` writes one)
+GIVEN_ENDORSEMENT: Schema = (
+    Field("id", "slug", required=True, doc="stable id: the endorsement's URL ends with it"),
+    Field("about", "str", required=True,
+          doc="what you endorse: an OB 2.0 BadgeClass or Profile URL, or an OB 3.0 Achievement or Profile id"),
+    Field("name", "str", required=True, doc="the endorsed badge or organisation, as pages name it"),
+    Field("comment", "text", required=True, doc="Markdown: what you vouch for"),
+    Field("issued_on", "date", required=True),
+    Field("valid_for", "duration", doc="3y, 18m or none (default: no expiry)"),
+    Field("issuer", "slug", doc="which of your issuers endorses (optional with one issuer)"),
+    Field("revoked", "object", schema=STATUS_CHANGE, default=None, doc="badgekiln revoke ID --reason ..."),
+)
+
+GIVEN_ENDORSEMENTS_FILE: Schema = (
+    Field("endorsements", "object", required=True, many=True, schema=GIVEN_ENDORSEMENT),
+)
+
 # An awards file: defaults for every award in it, plus the list.
 AWARDS_FILE: Schema = tuple(
     Field(f.name, f.kind, many=f.many, schema=f.schema, choices=f.choices) for f in AWARD

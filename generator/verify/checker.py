@@ -122,24 +122,43 @@ def _is_ob2(doc: dict) -> bool:
 
 # --- Open Badges 3.0 ----------------------------------------------------------------------------
 
+ACHIEVEMENT_SCHEMAS = ("ob_v3p0_achievementcredential_schema.json",
+                       "formal/ob_v3p0_achievementcredential_schema.formal.json")
+# The live (lenient) endorsement schema is the EndorsementCredential definition inside the live
+# achievement credential schema (both are generated from one model); the formal one is its own file.
+ENDORSEMENT_SCHEMAS = ("ob_v3p0_achievementcredential_schema.json#EndorsementCredential",
+                       "formal/ob_v3p0_endorsementcredential_schema.formal.json")
+
+
 @functools.cache
-def _schema_validator(name: str):
+def schema_validator(name: str):
+    """A validator for a bundled schema file, or for one of its $defs (`file.json#Definition`)."""
     from jsonschema import Draft201909Validator
 
-    schema = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+    file, _, definition = name.partition("#")
+    schema = json.loads((SCHEMAS / file).read_text(encoding="utf-8"))
+    if definition:
+        schema = {"$schema": schema["$schema"], "$ref": f"#/$defs/{definition}", "$defs": schema["$defs"]}
     return Draft201909Validator(schema, format_checker=Draft201909Validator.FORMAT_CHECKER)
 
 
 def _schema_errors(doc: dict, name: str) -> list[str]:
-    errors = _schema_validator(name).iter_errors(doc)
+    errors = schema_validator(name).iter_errors(doc)
     return sorted(f"{'/'.join(map(str, e.absolute_path)) or '/'}: {e.message}" for e in errors)
+
+
+def _is_endorsement(doc: dict) -> bool:
+    return "EndorsementCredential" in types_of(doc)
 
 
 def _check_structure(doc: dict, finding: Finding) -> None:
     problems = []
     types = types_of(doc)
-    if "VerifiableCredential" not in types or not {"OpenBadgeCredential", "AchievementCredential"} & set(types):
-        problems.append("type must include VerifiableCredential and OpenBadgeCredential")
+    endorsement = _is_endorsement(doc)
+    lenient, formal_schema = ENDORSEMENT_SCHEMAS if endorsement else ACHIEVEMENT_SCHEMAS
+    wanted = {"EndorsementCredential"} if endorsement else {"OpenBadgeCredential", "AchievementCredential"}
+    if "VerifiableCredential" not in types or not wanted & set(types):
+        problems.append("type must include VerifiableCredential and OpenBadgeCredential (or EndorsementCredential)")
     subject = doc.get("credentialSubject")
     if not isinstance(subject, dict) or not (subject.get("id") or subject.get("identifier")):
         problems.append("credentialSubject must have an id or an identifier")
@@ -150,15 +169,15 @@ def _check_structure(doc: dict, finding: Finding) -> None:
     note = " (credentialStatus is a list: each entry checked on its own)" if len(variants) > 1 or \
         isinstance(status, list) else ""
     for variant in variants:
-        problems += _schema_errors(variant, "ob_v3p0_achievementcredential_schema.json")
+        problems += _schema_errors(variant, lenient)
     if problems:
         problems = sorted(set(problems))
         finding.add("structure", False, "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
         return
-    formal_schema = "formal/ob_v3p0_achievementcredential_schema.formal.json"
     formal = sorted({e for v in variants for e in _schema_errors(v, formal_schema)})
     note += "" if not formal else f" (the strict formal schema also reports: {formal[0]})"
-    finding.add("structure", True, "matches the 1EdTech OB 3.0 AchievementCredential schema" + note)
+    kind = "EndorsementCredential" if endorsement else "AchievementCredential"
+    finding.add("structure", True, f"matches the 1EdTech OB 3.0 {kind} schema" + note)
 
 
 def _summary(doc: dict) -> dict:
@@ -179,11 +198,46 @@ def _verify_ob3(doc: dict, fetcher: Fetcher, email: str | None, now: datetime, f
         _check_di_proof(doc, fetcher, finding)
     _check_dates(doc.get("validFrom") or doc.get("issuanceDate"), doc.get("validUntil") or doc.get("expirationDate"),
                  now, finding)
-    _check_ob3_recipient(doc, email, finding)
+    if not _is_endorsement(doc):
+        _check_ob3_recipient(doc, email, finding)
     # revocation / suspension status lists, and lapsed-versus-expired for CPD badges
     status.check_ob3(doc, fetcher, finding)
-    status.check_renewal(doc.get("id"), status.status_url_of(doc), now, fetcher, finding)
+    if not _is_endorsement(doc):
+        status.check_renewal(doc.get("id"), status.status_url_of(doc), now, fetcher, finding)
+    _check_endorsements(doc, fetcher, now, finding)
     return finding
+
+
+def _check_endorsements(doc: dict, fetcher: Fetcher, now: datetime, finding: Finding) -> None:
+    """An "endorsement" check per embedded endorsement (OB 3.0 §9.1 step 6), verified like a credential.
+
+    A forged or altered endorsement fails the credential; one that expired or that its endorser
+    revoked is reported but does not: the credential embedding it was frozen when it was issued.
+    """
+    subject = doc.get("credentialSubject") if isinstance(doc.get("credentialSubject"), dict) else {}
+    for node in (doc, doc.get("issuer"), subject.get("achievement")):
+        if not isinstance(node, dict):
+            continue
+        for embedded in [*_as_list(node.get("endorsement")), *_as_list(node.get("endorsementJwt"))]:
+            if isinstance(embedded, dict):
+                result = _verify_ob3(embedded, fetcher, None, now, Finding("endorsement"))
+            elif isinstance(embedded, str):
+                try:
+                    header, claims, _, _ = jws.decode(embedded)
+                    result = _verify_vc_jwt(embedded, header, claims, fetcher, None, now)
+                except jws.JwsError as exc:
+                    finding.add("endorsement", False, f"an embedded endorsementJwt cannot be read ({exc})")
+                    continue
+            else:
+                continue
+            who = result.summary.get("issuer") or result.summary.get("issuerId") or "an unnamed endorser"
+            failed = [c for c in result.checks if c.ok is False]
+            if not failed:
+                finding.add("endorsement", True, f"by {who}: valid")
+            elif all(c.name in ("dates", "status") for c in failed):
+                finding.add("endorsement", None, f"by {who}: {failed[0].message}")
+            else:
+                finding.add("endorsement", False, f"by {who}: {failed[0].name}: {failed[0].message}")
 
 
 def _check_di_proof(doc: dict, fetcher: Fetcher, finding: Finding) -> None:

@@ -10,18 +10,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..crypto import didweb, keys, multikey
+from ..model.endorsements import issuer_id_of, types_of  # noqa: F401 (verify's modules import them from here)
 from ..validate.values import parse_datetime
 from .fetch import Fetcher, FetchError
-
-
-def types_of(doc: Any) -> list:
-    kind = doc.get("type") if isinstance(doc, dict) else None
-    return kind if isinstance(kind, list) else [kind]
-
-
-def issuer_id_of(doc: dict) -> str | None:
-    issuer = doc.get("issuer")
-    return issuer.get("id") if isinstance(issuer, dict) else issuer if isinstance(issuer, str) else None
 
 
 class RevokedKey(ValueError):

@@ -1,6 +1,6 @@
 // Page behaviour: verify (award page on load, /verify/ on demand), bake the badge download, copy the link, print.
 // Pages are complete without this script; it only adds checks and conveniences.
-import { verifyItems, itemsFromFile, classify, emailMatches, expiryState, VerifyError } from './verify.js';
+import { verifyItems, verifyEndorsement, itemsFromFile, classify, emailMatches, expiryState, VerifyError } from './verify.js';
 import { qrSvg } from './qr.js';
 
 const configEl = document.getElementById('bk-config');
@@ -187,11 +187,39 @@ async function awardPage() {
     report = { verdict: 'unknown', checks: [], facts: {}, identities: [], firstProblem: null };
     console.error(error);
   }
+  await checkEndorsements(report);
   showVerdict(banner, report);
   showChecks(list, report);
   details.hidden = false;
   setText(document.getElementById('verify-note'), tr('verify.done', { count: report.checks.length }));
   wireEmailCheck(() => report);
+}
+
+/** Each endorsement the page shows gets its own verdict; it never changes the badge's. */
+async function checkEndorsements(report) {
+  const items = page.endorsements || [];
+  for (const [index, item] of items.entries()) {
+    let verdict = 'unknown';
+    let problem = '';
+    try {
+      const result = await verifyEndorsement(env(), item);
+      verdict = { expiring: 'valid', suspended: 'revoked' }[result.verdict] || result.verdict;
+      const first = result.firstProblem;
+      problem = first ? tr(first.msg, first.params) : '';
+    } catch (error) {
+      console.error(error);
+    }
+    const text = tr(`endorsement.${verdict}`, { problem });
+    const el = document.querySelector(`[data-endorsement="${index}"] .endorsement__verdict`);
+    if (el) {
+      el.dataset.verdict = verdict;
+      el.className = `endorsement__verdict endorsement__verdict--${verdict}`;
+      el.hidden = false;
+      setText(el, text);
+    }
+    report.checks.push({ id: 'endorsement', outcome: verdict === 'valid' ? 'pass' : 'warn', msg: 'check.endorsement',
+      params: { name: item.name || '', verdict: text }, kind: 'endorsement' });
+  }
 }
 
 // ------------------------------------------------------------------ /verify/ page

@@ -619,6 +619,55 @@ export async function verifyOb3Json(report, env, credential) {
   await ob3Checks(report, env, credential, null);
 }
 
+// ------------------------------------------------------------------ endorsements
+
+/** An OB 2.0 hosted Endorsement: the endorser hosts it at its id, on its own site, unrevoked, in date. */
+async function verifyOb2Endorsement(report, env, url, copy) {
+  const got = await getDoc(env, url, report, 'hosted');
+  if (!got) return;
+  const hosted = got.doc;
+  if (hosted.revoked === true) {
+    report.add('revocation', 'fail', 'check.revoked', {}, 'revoked');
+    return;
+  }
+  if (!hasType(hosted, 'Endorsement') || hosted.id !== url) {
+    report.add('hosted', 'fail', 'check.hosted_wrong_id', { url, id: String(hosted.id || '') });
+    return;
+  }
+  report.add('hosted', 'pass', 'check.hosted', { url, host: hostOf(url) });
+  if (copy) {
+    const diff = differingKeys(copy, hosted);
+    if (diff.length) report.add('match', 'fail', 'check.copy_differs', { fields: diff.join(', ') });
+    else report.add('match', 'pass', 'check.copy_matches');
+  }
+  const issuerUrl = idOf(hosted.issuer);
+  const gotIssuer = issuerUrl && await getDoc(env, issuerUrl, report, 'issuer');
+  if (!gotIssuer) { if (!issuerUrl) report.add('issuer', 'fail', 'check.no_issuer'); return; }
+  if (!hasType(gotIssuer.doc, 'Issuer', 'Profile') || gotIssuer.doc.id !== issuerUrl) {
+    report.add('issuer', 'fail', 'check.issuer_wrong', { url: issuerUrl });
+    return;
+  }
+  report.add('issuer', 'pass', 'check.issuer', { name: String(gotIssuer.doc.name || ''), url: issuerUrl });
+  if (hostOf(url) === hostOf(issuerUrl)) report.add('origin', 'pass', 'check.origin', { host: hostOf(url) });
+  else report.add('origin', 'fail', 'check.origin_mismatch', { host: hostOf(url), issuer: hostOf(issuerUrl) });
+  checkDates(report, parseDate(hosted.issuedOn), hosted.expires ? parseDate(hosted.expires) : null, env, 'ob2');
+}
+
+/**
+ * One endorsement a page shows (`item` from pages.endorsement_checks), checked the way the
+ * credential itself is: an OB 3.0 EndorsementCredential against the copy its endorser hosts
+ * at its id (or its RS256 VC-JWT against the endorser's did:web key), its dates and the
+ * endorser's status lists; an OB 2.0 Endorsement by hosted verification. Returns its report.
+ */
+export async function verifyEndorsement(env, item) {
+  const report = new Report();
+  if (item.version === 'ob2') await verifyOb2Endorsement(report, env, item.value, item.copy || null);
+  else if (item.form === 'jws') await verifyJwt(report, env, item.value);
+  else await verifyOb3Json(report, env, item.value);
+  if (!report.checks.length) report.add('read', 'fail', 'check.nothing');
+  return report;
+}
+
 // ------------------------------------------------------------------ entry points
 
 async function resolveUrl(report, env, url) {
