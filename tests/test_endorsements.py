@@ -33,7 +33,7 @@ from badgekiln.render import pages
 from badgekiln.verify import checker
 from badgekiln.verify.fetch import Fetcher
 from badgekiln.verify.report import format_text as verification_text
-from conftest import award_dir, FIXED_NOW, TESTS, build, copy_project, tree
+from conftest import FIXED_NOW, TESTS, award_dir, build, copy_project, tree
 from ob2validator import validate
 from test_browser import browser  # noqa: F401 (Chromium, as test_browser launches it)
 from test_independent_verifier import run_verifier
