@@ -113,23 +113,23 @@ class SiteSize:
         if host.max_entries is not None and entries > host.max_entries:
             found.append(f"{entries:,} files and folders, over the limit of {host.max_entries:,}")
         if host.max_bytes is not None and self.bytes > host.max_bytes:
-            found.append(f"{_size(self.bytes)}, over the limit of {_size(host.max_bytes)}")
+            found.append(f"{format_size(self.bytes)}, over the limit of {format_size(host.max_bytes)}")
         folder, count = self.fullest
         if host.max_folder_entries is not None and count > host.max_folder_entries:
             found.append(f"{count:,} entries in {folder}/, over the limit of {host.max_folder_entries:,} per folder")
         if host.max_file_bytes is not None and self.largest[0] > host.max_file_bytes:
-            found.append(f"{self.largest[1]} is {_size(self.largest[0])}, over the limit of "
-                         f"{_size(host.max_file_bytes)} per file")
+            found.append(f"{self.largest[1]} is {format_size(self.largest[0])}, over the limit of "
+                         f"{format_size(host.max_file_bytes)} per file")
         return found
 
     def report(self, host: HostProfile, awards: int) -> str:
         """One paragraph: the site against the host's limits, and how many more awards fit."""
         award_files, award_bytes = self.award_files, self.award_bytes
         folder, count = self.fullest
-        lines = [f"Site size: {self.files:,} files, {_size(self.bytes)}; fullest folder {folder}/ "
-                 f"({count:,} entries); largest file {self.largest[1]} ({_size(self.largest[0])})."]
+        lines = [f"Site size: {self.files:,} files, {format_size(self.bytes)}; fullest folder {folder}/ "
+                 f"({count:,} entries); largest file {self.largest[1]} ({format_size(self.largest[0])})."]
         if awards:
-            lines.append(f"Per award: {award_files / awards:.1f} files, {_size(award_bytes / awards)}.")
+            lines.append(f"Per award: {award_files / awards:.1f} files, {format_size(award_bytes / awards)}.")
         room = self.room(host, awards)
         if host.name == "none":
             lines.append("No host profile: set `host:` in site.yaml to check the site against your host's limits.")
@@ -155,7 +155,7 @@ class SiteSize:
         return max(0, int(min(fits))) if fits else None
 
 
-def _size(n: float) -> str:
+def format_size(n: float) -> str:
     for unit, scale in (("GB", GB), ("MB", MiB), ("KB", 1024)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
