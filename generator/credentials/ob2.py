@@ -57,7 +57,9 @@ def badge_class(badge: Badge, model: SiteModel, routes: Routes) -> dict:
 
 
 def assertion(award: Award, badge: Badge, routes: Routes) -> dict:
-    evidence = [_drop_empty({
+    evidence = [{"type": "Evidence", "id": routes.url(routes.award_page(replace(award, slug=part.slug))),
+                 "name": part.badge_name} for part in award.earned_by]  # a pathway award: what earned it
+    evidence += [_drop_empty({
         "type": "Evidence", "id": e.url, "name": e.name, "description": e.description,
     }) for e in award.evidence]
     if award.cpd is not None and award.cpd.previous:  # a CPD renewal links the credential it renews

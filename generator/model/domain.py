@@ -75,6 +75,7 @@ class Badge:
     valid_for: Duration | None
     location: Location
     renewal: RenewalRule | None = None  # CPD renewal rule ("every 12m, 20 points")
+    pathway: PathwayRule | None = None  # earned automatically by holding other badges (pathways.py)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,34 @@ class CpdProgress:
 
 
 @dataclass(frozen=True)
+class PathwayRule:
+    """A pathway badge's rule: hold `count` of `badges` at once (all of them for `all_of`).
+
+    With `within`, the awards that meet it must have been issued within that span of each other.
+    """
+
+    badges: tuple[str, ...]
+    count: int
+    within: Duration | None
+    location: Location  # the badge file's `pathway:` entry
+
+    @property
+    def all_required(self) -> bool:
+        return self.count == len(self.badges)
+
+
+@dataclass(frozen=True)
+class PathwayComponent:
+    """One award a pathway award was earned by (the list is frozen in the ledger when it is minted)."""
+
+    key: str  # ledger key of the component award
+    slug: str
+    badge: str
+    badge_name: str
+    issued_on: datetime
+
+
+@dataclass(frozen=True)
 class Award:
     """One award as content states it, joined with what the ledger froze for it."""
 
@@ -190,6 +219,7 @@ class Award:
     reinstatement: StatusChange | None = None  # ...and when/why it was lifted
     cpd_log: tuple[CpdActivity, ...] = ()  # the whole log of the award in content, by date
     cpd: CpdProgress | None = None  # renewal chain position (badge has a renewal rule)
+    earned_by: tuple[PathwayComponent, ...] = ()  # set only on an automatic pathway award
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ class Entry:
     # the signed OB 3.0 credential, frozen at first signing (generator/signing.py owns
     # the shape: digest of the unsigned credential, proof created/verificationMethod/value)
     credential: dict | None = None
+    # ledger keys of the awards an automatic pathway award was earned by (model/pathways.py)
+    earned_by: tuple[str, ...] = ()
 
     def as_json(self) -> dict:
         doc = {"badge": self.badge, "slug": self.slug, "salt": self.salt,
@@ -62,6 +64,8 @@ class Entry:
                "status_index": self.status_index}
         if self.credential is not None:
             doc["credential"] = self.credential
+        if self.earned_by:
+            doc["earned_by"] = list(self.earned_by)
         return doc
 
 
@@ -75,6 +79,7 @@ class Wanted:
     expires: datetime | None  # from the badge policy at this issue date
     expires_explicit: bool  # set on the award itself: an explicit correction wins over the ledger
     location: Location
+    earned_by: tuple[str, ...] = ()  # an automatic pathway award: the awards it was earned by
 
 
 def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
@@ -93,11 +98,18 @@ def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
                 issued_on=parse_datetime(raw["issued_on"]),
                 expires=parse_datetime(raw["expires"]) if raw.get("expires") else None,
                 status_index=int(raw["status_index"]),
-                credential=raw.get("credential"))
+                credential=raw.get("credential"),
+                earned_by=_keys(raw.get("earned_by", [])))
         return entries
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         report.error("E305", f"the issuance ledger cannot be read ({exc})", where, hint)
         return {}
+
+
+def _keys(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise ValueError("earned_by must be a list of award keys")
+    return tuple(value)
 
 
 def serialise(entries: dict[str, Entry], keys: list[dict] | None = None) -> bytes:
@@ -131,7 +143,8 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
         entry = old.get(want.key)
         if entry is None:
             entry = Entry(want.badge, _unique(minter.slug, used_slugs), minter.salt(), want.issued_on,
-                          want.expires, _unique(lambda: minter.index(STATUS_LIST_SIZE), used_indexes))
+                          want.expires, _unique(lambda: minter.index(STATUS_LIST_SIZE), used_indexes),
+                          earned_by=want.earned_by)
         else:
             if want.expires_explicit and want.expires != entry.expires:
                 entry = replace(entry, expires=want.expires)
