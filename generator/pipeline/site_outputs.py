@@ -51,7 +51,8 @@ def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState 
         yield Artifact(routes.badge_json(badge), canonical.json_bytes(ob2.badge_class(badge, model, routes)))
         yield Artifact(routes.badge_image(badge), badge.image.data)
         yield from page(routes.badge_page(badge), "badge.html", **pages.badge_context(
-            badge, issuer, model.awards_of(badge.slug), site, routes, strings))
+            badge, issuer, model.awards_of(badge.slug), site, routes, strings),
+            **pages.pathway_context(badge, model, routes, strings))
         yield from pages.badge_files(badge, issuer, site, routes, strings)
 
 

@@ -45,7 +45,7 @@ def _context(event: Event, model: SiteModel, routes: Routes) -> dict:
     return {"kind": event.kind, "reason": event.reason, "award": award, "badge": badge, "issuer": issuer,
             "site": model.site, "name": award.recipient_name, "page_url": page_url,
             "image_url": routes.url(routes.award_png(award)), "json_url": routes.url(routes.award_json(award)),
-            "linkedin_url": linkedin, "cpd": award.cpd}
+            "linkedin_url": linkedin, "cpd": award.cpd, "earned_by": [part.badge_name for part in award.earned_by]}
 
 
 def build_message(event: Event, model: SiteModel, routes: Routes, env: jinja2.Environment, sender: str,
