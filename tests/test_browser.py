@@ -218,6 +218,38 @@ def test_without_javascript_the_page_states_the_facts(visit, served):
     assert not page.is_visible("#email-check") and not page.is_visible("#copy-link")
 
 
+def test_a_pathway_award_verifies_itself_and_links_what_earned_it(visit, served):
+    award = next(a for a in served.model.awards if a.earned_by and a.recipient_name == "Dmitri Ivanov")
+    page = visit().open(f"a/{award.slug}/", DONE)
+    kind, checks = verdict(page)
+    assert kind == "valid" and set(checks["signature"]) == {"pass"}, (banner(page), checks)
+    links = page.locator(".earned-by__list a")
+    assert links.all_inner_texts() == ["First Aid at Work", "Fire Warden", "Safe Manual Handling"]
+    links.first.click()  # the award it was earned by, which verifies too
+    assert verdict(page)[0] == "valid" and page.inner_text("#award-title") == "First Aid at Work"
+    assert "Dmitri Ivanov" in page.inner_text(".recipient")
+
+
+def test_the_pathway_diagram_without_javascript(visit, served):
+    page = visit(java_script_enabled=False).open("badges/safety-champion/")
+    diagram = page.locator("figure.pathway-diagram")
+    assert diagram.is_visible()
+    label = page.inner_text("#" + diagram.get_attribute("aria-labelledby"))
+    assert label == "Awarded automatically to everyone who holds all 3 of these badges at the same time."
+    parts = diagram.locator(".pathway-diagram__parts a")
+    assert parts.all_inner_texts() == ["First Aid at Work", "Fire Warden", "Safe Manual Handling"]
+    assert page.get_attribute(".pathway-diagram__join", "aria-hidden") == "true"
+    boxes = [parts.nth(i).bounding_box() for i in range(3)] + [diagram.locator(".pathway-node--result").bounding_box()]
+    assert boxes[3]["y"] > max(b["y"] + b["height"] for b in boxes[:3])  # the badge below what earns it
+    parts.nth(1).click()
+    assert page.url.endswith("/badges/fire-warden/") and "Workplace Safety Champion" in page.inner_text(
+        ".pathway-towards")
+    page = visit(java_script_enabled=False).open("badges/safety-champion/")
+    # listed only where every award of the person may be listed and shows the name (Hana hides hers)
+    assert page.locator(".earner-list a").all_inner_texts() == ["Dmitri Ivanov", "Gareth Pritchard",
+                                                                "Jolene Fairweather"]
+
+
 # ---------------------------------------------------------------- the employer's email check
 
 @pytest.mark.parametrize("typed, answer", [
@@ -345,8 +377,10 @@ def page_types(model) -> dict[str, tuple[str, str | None]]:
         "award-cpd": (f"a/{next(a for a in model.awards if a.cpd and a.cpd.current and a.cpd.number).slug}/", DONE),
         "award-hidden-name": (f"a/{next(a for a in model.awards if not a.show_name).slug}/", DONE),
         "award-expired": (f"a/{award_of(model, 'Kwame Mensah', 'first-aid-at-work').slug}/", DONE),
+        "award-pathway": (f"a/{next(a for a in model.awards if a.earned_by).slug}/", DONE),
         "certificate": (f"a/{award.slug}/certificate.html", "#print-button:not([hidden])"),
         "badge": ("badges/first-aid-at-work/", None),
+        "badge-pathway": ("badges/safety-champion/", None),
         "issuer": ("issuers/northwind/", None),
         "index": ("", None),
         "verify": ("verify/", "#verify-form:not([hidden])"),
