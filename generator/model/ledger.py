@@ -158,6 +158,8 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
     for key in sorted(set(old) - set(new)) if check_removed else ():
         report.error("E303", f"published award '{key}' (page a/{old[key].slug}/) is no longer in content",
                      Location(LEDGER_PATH, 1),
+                     f"it was awarded automatically: put back badge '{old[key].badge}' and the awards it was "
+                     "earned by; to withdraw it, revoke one of those (badgekiln revoke)" if old[key].earned_by else
                      "put the award back; to withdraw it, keep it and mark it revoked (badgekiln revoke)")
     return new
 

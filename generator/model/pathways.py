@@ -46,6 +46,11 @@ def is_automatic(key: str) -> bool:
     return SEPARATOR in key
 
 
+def in_use(badges: dict[str, Badge], old: dict[str, ledger.Entry]) -> bool:
+    """Whether any badge has a pathway or the ledger holds an automatic award (else nothing to plan)."""
+    return any(b.pathway for b in badges.values()) or any(is_automatic(key) for key in old)
+
+
 def holder_key(key: str) -> str:
     """One key per recipient and badge: what the automatic awards of one person have in common."""
     return key.partition(SEPARATOR)[0]

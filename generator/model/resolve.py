@@ -190,6 +190,8 @@ class _WantedAwards:
 
     def add_pathways(self, badges: dict[str, Badge]) -> None:
         """Automatic pathway awards, planned from every award above with its frozen dates."""
+        if not pathways.in_use(badges, self.old_ledger):
+            return
         holdings = []
         for want in self.wanted:
             root = lifecycle.root_of(want.key)[0]
