@@ -238,6 +238,29 @@ def test_a_pathway_can_require_another_and_a_hand_made_award_is_not_doubled(tmp_
     assert [p.key for p in mentors["Ada Lovelace"].earned_by][0] == ada_champion.key
 
 
+def test_earned_again_by_a_component_issued_after_it_expired(tmp_path: Path):
+    awards = """awards:
+  - {badge: first-aid, recipient: ada, issued_on: 2024-01-10}
+  - {badge: fire-warden, recipient: ada, issued_on: 2024-03-01}
+  - {badge: fire-warden, recipient: ada, id: again, issued_on: 2025-06-01}
+  - {badge: first-aid, name: Bob Brown, email: bob@example.com, issued_on: 2024-01-10}
+  - {badge: fire-warden, name: Bob Brown, email: bob@example.com, issued_on: 2024-03-01}
+  - {badge: fire-warden, name: Bob Brown, email: bob@example.com, id: early, issued_on: 2025-02-01}
+"""
+    model = _built(_site(tmp_path, awards, champion="valid_for: 1y\n"))
+    mine = {}
+    for award in sorted((a for a in model.awards if a.earned_by), key=lambda a: a.key):
+        mine.setdefault(award.recipient_name, []).append(
+            (award.key.rpartition("#")[2], award.issued_on.date().isoformat(), award.expires.date().isoformat()))
+    assert mine == {
+        "Ada Lovelace": [("pathway-1", "2024-03-01", "2025-03-01"), ("pathway-2", "2025-06-01", "2026-06-01")],
+        # renewed while the first still stood: nothing new starts after it expired
+        "Bob Brown": [("pathway-1", "2024-03-01", "2025-03-01")]}
+    second = max((a for a in model.awards if a.earned_by and a.recipient_name == "Ada Lovelace"), key=lambda a: a.key)
+    assert [p.key for p in second.earned_by] == [award_of(model, "Ada Lovelace", "first-aid").key,
+                                                 next(a.key for a in model.awards if a.key.endswith("/again"))]
+
+
 REVOKABLE = """awards:
   - badge: first-aid
     recipient: ada

@@ -203,8 +203,10 @@ class _WantedAwards:
 
     def _holders(self) -> dict[str, pathways.Holder]:
         """How each recipient of automatic awards is shown: the newest name, the most private choices."""
+        wanted = {auto.email for auto in self.automatic}
         holders: dict[str, pathways.Holder] = {}
-        for key, raw in sorted(self.keyed.items(), key=lambda item: (item[1].fields["issued_on"], item[0])):
+        for key, raw in sorted(((k, r) for k, r in self.keyed.items() if r.email in wanted),
+                               key=lambda item: (item[1].fields["issued_on"], item[0])):
             was = holders.get(raw.email)
             holders[raw.email] = pathways.Holder(raw.recipient_name, raw.show_name and (was is None or was.show_name),
                                                  raw.listed and (was is None or was.listed))
