@@ -25,6 +25,7 @@ from types import SimpleNamespace
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from badgekiln import bake
+from badgekiln.model.routes import Routes
 from conftest import FIXED_NOW, TESTS, build, copy_project
 from ob2validator import serve_directory
 from playwright.sync_api import sync_playwright
@@ -220,7 +221,7 @@ def test_without_javascript_the_page_states_the_facts(visit, served):
 
 def test_a_pathway_award_verifies_itself_and_links_what_earned_it(visit, served):
     award = next(a for a in served.model.awards if a.earned_by and a.recipient_name == "Dmitri Ivanov")
-    page = visit().open(f"a/{award.slug}/", DONE)
+    page = visit().open(Routes(served.base).award_page(award), DONE)
     kind, checks = verdict(page)
     assert kind == "valid" and set(checks["signature"]) == {"pass"}, (banner(page), checks)
     links = page.locator(".earned-by__list a")
@@ -231,7 +232,8 @@ def test_a_pathway_award_verifies_itself_and_links_what_earned_it(visit, served)
 
 
 def test_the_pathway_diagram_without_javascript(visit, served):
-    page = visit(java_script_enabled=False).open("badges/safety-champion/")
+    routes, model = Routes(served.base), served.model
+    page = visit(java_script_enabled=False).open(routes.badge_page(model.badge("safety-champion")))
     diagram = page.locator("figure.pathway-diagram")
     assert diagram.is_visible()
     label = page.inner_text("#" + diagram.get_attribute("aria-labelledby"))
@@ -242,9 +244,9 @@ def test_the_pathway_diagram_without_javascript(visit, served):
     boxes = [parts.nth(i).bounding_box() for i in range(3)] + [diagram.locator(".pathway-node--result").bounding_box()]
     assert boxes[3]["y"] > max(b["y"] + b["height"] for b in boxes[:3])  # the badge below what earns it
     parts.nth(1).click()
-    assert page.url.endswith("/badges/fire-warden/") and "Workplace Safety Champion" in page.inner_text(
-        ".pathway-towards")
-    page = visit(java_script_enabled=False).open("badges/safety-champion/")
+    assert page.url == routes.url(routes.badge_page(model.badge("fire-warden")))
+    assert "Workplace Safety Champion" in page.inner_text(".pathway-towards")
+    page = visit(java_script_enabled=False).open(routes.badge_page(model.badge("safety-champion")))
     # listed only where every award of the person may be listed and shows the name (Hana hides hers)
     assert page.locator(".earner-list a").all_inner_texts() == ["Dmitri Ivanov", "Gareth Pritchard",
                                                                 "Jolene Fairweather"]
@@ -377,10 +379,10 @@ def page_types(model) -> dict[str, tuple[str, str | None]]:
         "award-cpd": (f"a/{next(a for a in model.awards if a.cpd and a.cpd.current and a.cpd.number).slug}/", DONE),
         "award-hidden-name": (f"a/{next(a for a in model.awards if not a.show_name).slug}/", DONE),
         "award-expired": (f"a/{award_of(model, 'Kwame Mensah', 'first-aid-at-work').slug}/", DONE),
-        "award-pathway": (f"a/{next(a for a in model.awards if a.earned_by).slug}/", DONE),
+        "award-pathway": (Routes(model.site.base_url).award_page(next(a for a in model.awards if a.earned_by)), DONE),
         "certificate": (f"a/{award.slug}/certificate.html", "#print-button:not([hidden])"),
         "badge": ("badges/first-aid-at-work/", None),
-        "badge-pathway": ("badges/safety-champion/", None),
+        "badge-pathway": (Routes(model.site.base_url).badge_page(model.badge("safety-champion")), None),
         "issuer": ("issuers/northwind/", None),
         "index": ("", None),
         "verify": ("verify/", "#verify-form:not([hidden])"),

@@ -19,6 +19,7 @@ from badgekiln.commands import due
 from badgekiln.credentials import status_lists
 from badgekiln.diagnostics import format_text
 from badgekiln.model import ledger
+from badgekiln.model.routes import Routes
 from conftest import FIXED_NOW, build, copy_project, tree
 from ob2validator import error_messages, serve_directory, validate
 from test_cli import run
@@ -26,6 +27,7 @@ from test_independent_verifier import run_verifier
 from test_signing import SCHEMA_NAMES, _schema_errors
 
 BASE = "https://badges.minimal.example/"
+ROUTES = Routes(BASE)  # every path and URL below comes from the route table, as the build's do
 BADGE = """name: {name}
 description: Holders know {name}.
 image: images/badge.png
@@ -66,8 +68,21 @@ def _ledger(project: Path) -> dict:
     return json.loads((project / ledger.LEDGER_PATH).read_text())["awards"]
 
 
+def out(project: Path, path: str) -> Path:
+    return project / "_site" / path
+
+
 def _hosted(project: Path, award) -> dict:
-    return json.loads((project / f"_site/a/{award.slug}.json").read_text())
+    return json.loads(out(project, ROUTES.award_json(award)).read_text())
+
+
+def page_url(award) -> str:
+    return ROUTES.url(ROUTES.award_page(award))
+
+
+def part_url(model, part) -> str:
+    """The page URL of the award a pathway award was earned by."""
+    return page_url(next(a for a in model.awards if a.key == part.key))
 
 
 MET = """awards:
@@ -102,18 +117,20 @@ def test_rule_met_awards_it_automatically_on_the_day_it_was_met(tmp_path: Path):
     # OB 2.0: evidence links the pages of the awards it was earned by
     hosted = _hosted(project, ada)
     assert hosted["issuedOn"] == "2026-03-01T00:00:00Z" and "expires" not in hosted
-    assert hosted["evidence"] == [{"type": "Evidence", "id": f"{BASE}a/{p.slug}/", "name": name}
+    assert hosted["evidence"] == [{"type": "Evidence", "id": page_url(p), "name": name}
                                   for p, name in zip(parts, ("First Aid", "Fire Warden"))]
     # the award page lists them; the badge page draws the pathway; the components point to it
-    page = (project / f"_site/a/{ada.slug}/index.html").read_text()
-    assert "How it was earned" in page and all(f'href="{BASE}a/{p.slug}/"' in page for p in parts)
-    badge_page = (project / "_site/badges/champion/index.html").read_text()
+    page = out(project, ROUTES.award_page(ada)).read_text()
+    assert "How it was earned" in page and all(f'href="{page_url(p)}"' in page for p in parts)
+    badge_page = out(project, ROUTES.badge_page(model.badge("champion"))).read_text()
     assert 'class="pathway-diagram"' in badge_page and "all 2 of these badges at the same time" in badge_page
     for slug in ("first-aid", "fire-warden"):
-        assert f'href="{BASE}badges/{slug}/"' in badge_page
-        component_page = (project / f"_site/badges/{slug}/index.html").read_text()
-        assert "Part of a pathway" in component_page and f'href="{BASE}badges/champion/"' in component_page
-    assert "Part of a pathway" not in (project / "_site/badges/safety/index.html").read_text()
+        component = model.badge(slug)
+        assert f'href="{ROUTES.url(ROUTES.badge_page(component))}"' in badge_page
+        component_page = out(project, ROUTES.badge_page(component)).read_text()
+        assert "Part of a pathway" in component_page
+        assert f'href="{ROUTES.url(ROUTES.badge_page(model.badge("champion")))}"' in component_page
+    assert "Part of a pathway" not in out(project, ROUTES.badge_page(model.badge("safety"))).read_text()
     assert not any(b"bob.brown@example.com" in data.lower() for data in tree(project / "_site").values())
 
 
@@ -173,14 +190,14 @@ def test_met_late_is_issued_on_the_day_the_components_met_it(tmp_path: Path):
     assert {k: v for k, v in after.items() if k in entries} == entries  # nothing issued before changed
     assert set(after) - set(entries) == {a.key for a in auto.values()}
     for award in before.awards:
-        assert (project / f"_site/a/{award.slug}.json").read_bytes() == files[f"a/{award.slug}.json"]
+        assert out(project, ROUTES.award_json(award)).read_bytes() == files[ROUTES.award_json(award)]
 
 
 def test_issued_automatic_awards_are_frozen_when_the_rule_changes(tmp_path: Path):
     project = _site(tmp_path, MET)
     ada = automatic(_built(project))["Ada Lovelace"]
     frozen = (ada.key, ada.slug, ada.salt, ada.issued_on, ada.expires, ada.status_index, ada.earned_by)
-    hosted = (project / f"_site/a/{ada.slug}.json").read_bytes()
+    hosted = out(project, ROUTES.award_json(ada)).read_bytes()
     champion = project / "content/badges/champion.yaml"
     for rule in ("pathway:\n  all_of: [first-aid, fire-warden, safety]\n", ""):  # stricter, then none at all
         champion.write_text(BADGE.format(name="Safety Champion") + rule)
@@ -188,8 +205,8 @@ def test_issued_automatic_awards_are_frozen_when_the_rule_changes(tmp_path: Path
         [again] = automatic(model).values()
         assert (again.key, again.slug, again.salt, again.issued_on, again.expires, again.status_index,
                 again.earned_by) == frozen
-        assert (project / f"_site/a/{ada.slug}.json").read_bytes() == hosted
-        assert "How it was earned" in (project / f"_site/a/{ada.slug}/index.html").read_text()
+        assert out(project, ROUTES.award_json(ada)).read_bytes() == hosted
+        assert "How it was earned" in out(project, ROUTES.award_page(ada)).read_text()
 
 
 def test_n_of_within_a_span(tmp_path: Path):
@@ -211,7 +228,7 @@ def test_n_of_within_a_span(tmp_path: Path):
     cleo = auto["Cleo Diaz"]
     assert cleo.issued_on.date().isoformat() == "2025-03-01" and cleo.expires.date().isoformat() == "2027-03-01"
     assert [p.badge for p in cleo.earned_by] == ["first-aid", "fire-warden"]  # n of them, in rule order
-    page = (project / "_site/badges/champion/index.html").read_text()
+    page = out(project, ROUTES.badge_page(model.badge("champion"))).read_text()
     assert "2 of these 3 badges at the same time" in page and "within 6 months of each other" in page
     assert ">2 of 3<" in page
 
@@ -275,7 +292,7 @@ def test_a_component_revoked_afterwards_revokes_it_and_the_credential_never_chan
     project = _site(tmp_path, REVOKABLE)
     keyring = testkeys.keyring()
     ada = automatic(_built(project, keyring=keyring))["Ada Lovelace"]
-    credential = (project / f"_site/a/{ada.slug}.credential.json").read_bytes()
+    credential = out(project, ROUTES.award_credential_json(ada)).read_bytes()
     entry = _ledger(project)[ada.key]
     first_aid = ada.earned_by[0]
 
@@ -290,15 +307,16 @@ def test_a_component_revoked_afterwards_revokes_it_and_the_credential_never_chan
     assert revoked.key == ada.key and revoked.revocation.on.date().isoformat() == "2026-06-15"
     reason = "Earned by holding First Aid, which was revoked: Issued in error"
     assert revoked.revocation.reason == reason
-    assert (project / f"_site/a/{ada.slug}.credential.json").read_bytes() == credential  # never changes
+    assert out(project, ROUTES.award_credential_json(ada)).read_bytes() == credential  # never changes
     assert _ledger(project)[ada.key] == entry
-    assert _hosted(project, ada) == {"@context": "https://w3id.org/openbadges/v2", "id": f"{BASE}a/{ada.slug}.json",
-                                     "revoked": True, "revocationReason": reason}
-    status = json.loads((project / "_site/status/acme/revocation.json").read_text())
+    assert _hosted(project, ada) == {"@context": "https://w3id.org/openbadges/v2",
+                                     "id": ROUTES.url(ROUTES.award_json(ada)), "revoked": True,
+                                     "revocationReason": reason}
+    status = json.loads(out(project, ROUTES.status_list(model.issuer("acme"), "revocation")).read_text())
     bits = status_lists.decode(status["credentialSubject"]["encodedList"])
     flagged = {a.badge for a in model.awards if status_lists.bit(bits, a.status_index)}
     assert flagged == {"first-aid", "champion"}  # the component and, automatically, the pathway award
-    assert reason in (project / f"_site/a/{ada.slug}/index.html").read_text()
+    assert reason in out(project, ROUTES.award_page(ada)).read_text()
 
     # a retake of First Aid completes the rule again: a new automatic award, the old one stays revoked
     awards = project / "content/awards/2026.yaml"
@@ -308,7 +326,7 @@ def test_a_component_revoked_afterwards_revokes_it_and_the_credential_never_chan
     mine = sorted((a for a in model.awards if a.earned_by), key=lambda a: a.key)
     assert [(a.key.rpartition("#")[2], a.issued_on.date().isoformat(), a.revocation is None) for a in mine] == [
         ("pathway-1", "2026-03-01", False), ("pathway-2", "2026-07-01", True)]
-    assert (project / f"_site/a/{ada.slug}.credential.json").read_bytes() == credential
+    assert out(project, ROUTES.award_credential_json(ada)).read_bytes() == credential
 
 
 def test_a_suspended_component_suspends_it_until_reinstated(tmp_path: Path):
@@ -323,14 +341,14 @@ def test_a_suspended_component_suspends_it_until_reinstated(tmp_path: Path):
     paused = automatic(model)["Ada Lovelace"]
     assert paused.suspension.reason == "Earned by holding Fire Warden, which is suspended: Under review"
     assert _hosted(project, ada)["revocationReason"].startswith("Suspended: Earned by holding Fire Warden")
-    status = json.loads((project / "_site/status/acme/1edtech-revocations.json").read_text())
-    assert {e["id"] for e in status["revokedCredential"]} == {f"{BASE}a/{a.slug}.credential.json"
+    status = json.loads(out(project, ROUTES.revocation_list_1edtech(model.issuer("acme"))).read_text())
+    assert {e["id"] for e in status["revokedCredential"]} == {ROUTES.url(ROUTES.award_credential_json(a))
                                                               for a in model.awards if a.badge != "first-aid"}
     awards.write_text(suspended + "    reinstated: {on: 2026-09-01}\n")
     back = automatic(_built(project))["Ada Lovelace"]
     assert back.suspension is None and back.reinstatement.on.date().isoformat() == "2026-09-01"
     assert _hosted(project, ada) == hosted
-    assert "Reinstated on 1 September 2026" in (project / f"_site/a/{ada.slug}/index.html").read_text()
+    assert "Reinstated on 1 September 2026" in out(project, ROUTES.award_page(ada)).read_text()
 
 
 def test_rebuilds_are_byte_identical(tmp_path: Path):
@@ -364,7 +382,7 @@ def test_notify_announces_an_automatic_award_and_due_lists_it(tmp_path: Path):
     messages = [email.message_from_bytes(path.read_bytes(), policy=policy.default) for path in outbox.glob("*.eml")]
     [message] = [m for m in messages if "Safety Champion" in m["Subject"]]
     champion = message.get_body(("plain",)).get_content()
-    assert message["To"] == "Ada Lovelace <ada@example.com>" and f"{BASE}a/{ada.slug}/" in champion
+    assert message["To"] == "Ada Lovelace <ada@example.com>" and page_url(ada) in champion
     assert "You earned it automatically by holding First Aid, Fire Warden." in champion
     report, text = due.run(project, "60d", False, now=FIXED_NOW)
     assert not report.has_errors()
@@ -376,14 +394,14 @@ def test_credentials_pass_the_ims_validator_the_1edtech_schemas_and_digital_baza
                                     "issued_on: 2026-04-20}\n")
     model = _built(project, keyring=testkeys.keyring())
     auto = list(automatic(model).values())
-    credentials = [project / f"_site/a/{a.slug}.credential.json" for a in auto]
+    credentials = [out(project, ROUTES.award_credential_json(a)) for a in auto]
     for path, award in zip(credentials, auto):
         doc = json.loads(path.read_text())
-        assert [e["id"] for e in doc["evidence"]] == [f"{BASE}a/{p.slug}/" for p in award.earned_by]
+        assert [e["id"] for e in doc["evidence"]] == [part_url(model, p) for p in award.earned_by]
         assert doc["validFrom"] == doc["awardedDate"] == award.issued_on.strftime("%Y-%m-%dT%H:%M:%SZ")
         for name in SCHEMA_NAMES:
             assert _schema_errors(name, doc) == [], (name, path.name)
-    results = run_verifier(credentials, "--now", "valid-from", did_doc=project / "_site/.well-known/did.json")
+    results = run_verifier(credentials, "--now", "valid-from", did_doc=out(project, ROUTES.did_document()))
     assert len(results) == 2 and all(r["verified"] for r in results.values()), results
     # OB 2.0, fetched over HTTP by the IMS validator from the site served on 127.0.0.1
     served = tmp_path / "served"
@@ -391,5 +409,6 @@ def test_credentials_pass_the_ims_validator_the_1edtech_schemas_and_digital_baza
         checked = build(project, served, base_url=base)
         assert checked.model is not None, checked.diagnostics
         for award in (a for a in checked.model.awards if a.earned_by):
-            [result] = validate([f"{base}a/{award.slug}.json"], recipient=award.email)
+            local = Routes(base)
+            [result] = validate([local.url(local.award_json(award))], recipient=award.email)
             assert result["valid"] and result["errorCount"] == 0, error_messages(result)
