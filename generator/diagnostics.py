@@ -44,6 +44,7 @@ CODES: dict[str, str] = {
     "E304": "ledger would change in --frozen mode",
     "E305": "ledger file is damaged",
     "E307": "date out of order",
+    "E308": "pathway badges require each other",
     "E309": "award status change refused (revoke/suspend/reinstate)",
     "E310": "award reference matches several awards",
     # E4xx: images

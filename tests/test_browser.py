@@ -25,6 +25,7 @@ from types import SimpleNamespace
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from badgekiln import bake
+from badgekiln.model.routes import Routes
 from conftest import FIXED_NOW, TESTS, award_dir, baked_downloads, build, copy_project
 from ob2validator import serve_directory
 from playwright.sync_api import sync_playwright
@@ -233,6 +234,39 @@ def test_without_javascript_the_page_states_the_facts(visit, served):
     assert not page.is_visible("#email-check") and not page.is_visible("#copy-link")
 
 
+def test_a_pathway_award_verifies_itself_and_links_what_earned_it(visit, served):
+    award = next(a for a in served.model.awards if a.earned_by and a.recipient_name == "Dmitri Ivanov")
+    page = visit().open(Routes(served.base).award_page(award), DONE)
+    kind, checks = verdict(page)
+    assert kind == "valid" and set(checks["signature"]) == {"pass"}, (banner(page), checks)
+    links = page.locator(".earned-by__list a")
+    assert links.all_inner_texts() == ["First Aid at Work", "Fire Warden", "Safe Manual Handling"]
+    links.first.click()  # the award it was earned by, which verifies too
+    assert verdict(page)[0] == "valid" and page.inner_text("#award-title") == "First Aid at Work"
+    assert "Dmitri Ivanov" in page.inner_text(".recipient")
+
+
+def test_the_pathway_diagram_without_javascript(visit, served):
+    routes, model = Routes(served.base), served.model
+    page = visit(java_script_enabled=False).open(routes.badge_page(model.badge("safety-champion")))
+    diagram = page.locator("figure.pathway-diagram")
+    assert diagram.is_visible()
+    label = page.inner_text("#" + diagram.get_attribute("aria-labelledby"))
+    assert label == "Awarded automatically to everyone who holds all 3 of these badges at the same time."
+    parts = diagram.locator(".pathway-diagram__parts a")
+    assert parts.all_inner_texts() == ["First Aid at Work", "Fire Warden", "Safe Manual Handling"]
+    assert page.get_attribute(".pathway-diagram__join", "aria-hidden") == "true"
+    boxes = [parts.nth(i).bounding_box() for i in range(3)] + [diagram.locator(".pathway-node--result").bounding_box()]
+    assert boxes[3]["y"] > max(b["y"] + b["height"] for b in boxes[:3])  # the badge below what earns it
+    parts.nth(1).click()
+    assert page.url == routes.url(routes.badge_page(model.badge("fire-warden")))
+    assert "Workplace Safety Champion" in page.inner_text(".pathway-towards")
+    page = visit(java_script_enabled=False).open(routes.badge_page(model.badge("safety-champion")))
+    # listed only where every award of the person may be listed and shows the name (Hana hides hers)
+    assert page.locator(".earner-list a").all_inner_texts() == ["Dmitri Ivanov", "Gareth Pritchard",
+                                                                "Jolene Fairweather"]
+
+
 # ---------------------------------------------------------------- the employer's email check
 
 @pytest.mark.parametrize("typed, answer", [
@@ -362,8 +396,11 @@ def page_types(model) -> dict[str, tuple[str, str | None]]:
         "award-cpd": (f"{award_dir(cpd.slug)}/", DONE),
         "award-hidden-name": (f"{award_dir(next(a for a in model.awards if not a.show_name).slug)}/", DONE),
         "award-expired": (f"{award_dir(award_of(model, 'Kwame Mensah', 'first-aid-at-work').slug)}/", DONE),
+        "award-pathway": (Routes(model.site.base_url).award_page(next(a for a in model.awards if a.earned_by)),
+                          DONE),
         "certificate": (f"{award_dir(award.slug)}/#certificate", "#certificate .qr svg"),
         "badge": ("badges/first-aid-at-work/", None),
+        "badge-pathway": (Routes(model.site.base_url).badge_page(model.badge("safety-champion")), None),
         "issuer": ("issuers/northwind/", None),
         "index": ("", None),
         "verify": ("verify/", "#verify-form:not([hidden])"),

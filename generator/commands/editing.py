@@ -100,6 +100,13 @@ def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
         report.error("E309", f"award {root_key} has not been published yet (it is not in {ledger.LEDGER_PATH})",
                      _WHERE, "just remove it from content; only published awards need revoking")
         return report, ""
+    if root.earned_by:  # an automatic pathway award has no YAML of its own: it follows its components
+        parts = ", ".join(f"{p.badge_name} ({p.slug})" for p in root.earned_by)
+        report.error("E309", f"award {root.slug} was made automatically by the pathway of badge '{root.badge}'; "
+                     f"its status follows the awards it was earned by: {parts}", _WHERE,
+                     f"{change.action} the award it should follow, e.g. `badgekiln {change.action} "
+                     f"{root.earned_by[0].slug}" + (" --reason ...`" if change.action != "reinstate" else "`"))
+        return report, ""
     problem = _refusal(change.action, root)
     if problem:
         report.error("E309", problem, root.location)
@@ -116,8 +123,13 @@ def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
     verb = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}[change.action]
     extra = f" and its {len(chain) - 1} CPD renewal(s)" if len(chain) > 1 else ""
     who = f"{root.recipient_name}'s {after.model.badge(root.badge).name}"
+    keys = {a.key for a in chain}
+    followers = sorted({after.model.badge(a.badge).name for a in after.model.awards
+                        if any(part.key in keys for part in a.earned_by)})
+    follow = (f"\nPathway award(s) earned with it follow its status automatically: {', '.join(followers)}."
+              if followers else "")
     return report, (f"{verb} {who} (a/{root.slug}/){extra} on {change.on.date()} in {root.location.path}:"
-                    f"{root.location.line}.\nRun `badgekiln build` and deploy to publish the change; "
+                    f"{root.location.line}.{follow}\nRun `badgekiln build` and deploy to publish the change; "
                     f"commit {root.location.path}.")
 
 

@@ -71,7 +71,9 @@ def assertion(award: Award, badge: Badge, routes: Routes, endorsements: list[str
               baked_image: bool = False) -> dict:
     """The hosted Assertion. Its `image` is the award's baked PNG when one is published per award
     (`outputs: full`), else the badge class image (the PNG a recipient downloads is baked from it)."""
-    evidence = [_drop_empty({
+    evidence = [{"type": "Evidence", "id": routes.url(routes.award_page(replace(award, slug=part.slug))),
+                 "name": part.badge_name} for part in award.earned_by]  # a pathway award: what earned it
+    evidence += [_drop_empty({
         "type": "Evidence", "id": e.url, "name": e.name, "description": e.description,
     }) for e in award.evidence]
     if award.cpd is not None and award.cpd.previous:  # a CPD renewal links the credential it renews

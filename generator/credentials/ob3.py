@@ -13,6 +13,7 @@ Extra top-level members (e.g. `credentialStatus` from the lifecycle code) are pa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..model.domain import Award, Badge, Issuer, Site
@@ -118,14 +119,21 @@ def credential(award: Award, badge: Badge, issuer: Issuer, site: Site, routes: R
         "validUntil": format_datetime(award.expires) if award.expires else None,
         "awardedDate": issued,
         "credentialSubject": subject,
-        "evidence": [_drop_empty({"type": ["Evidence"], "id": e.url, "name": e.name,
-                                  "description": (e.description or "").strip()}) for e in award.evidence],
+        "evidence": earned_by_evidence(award, routes) + [
+            _drop_empty({"type": ["Evidence"], "id": e.url, "name": e.name,
+                         "description": (e.description or "").strip()}) for e in award.evidence],
         "credentialSchema": [{"id": SCHEMA_ID, "type": SCHEMA_TYPE}],
     })
     doc.update(extra or {})
     doc = with_endorsements(doc, embed.get("credential", ()))
     doc.pop("@context", None)
     return {"@context": contexts_for(doc), **doc}
+
+
+def earned_by_evidence(award: Award, routes: Routes) -> list[dict]:
+    """A pathway award's evidence: the page of each award it was earned by (frozen in the ledger)."""
+    return [{"type": ["Evidence"], "id": routes.url(routes.award_page(replace(award, slug=part.slug))),
+             "name": part.badge_name} for part in award.earned_by]
 
 
 def contexts_for(doc: Any) -> list[str]:

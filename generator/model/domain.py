@@ -77,6 +77,7 @@ class Badge:
     valid_for: Duration | None
     location: Location
     renewal: RenewalRule | None = None  # CPD renewal rule ("every 12m, 20 points")
+    pathway: PathwayRule | None = None  # earned automatically by holding other badges (pathways.py)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,34 @@ class CpdProgress:
 
 
 @dataclass(frozen=True)
+class PathwayRule:
+    """A pathway badge's rule: hold `count` of `badges` at once (all of them for `all_of`).
+
+    With `within`, the awards that meet it must have been issued within that span of each other.
+    """
+
+    badges: tuple[str, ...]
+    count: int
+    within: Duration | None
+    location: Location  # the badge file's `pathway:` entry
+
+    @property
+    def all_required(self) -> bool:
+        return self.count == len(self.badges)
+
+
+@dataclass(frozen=True)
+class PathwayComponent:
+    """One award a pathway award was earned by (the list is frozen in the ledger when it is minted)."""
+
+    key: str  # ledger key of the component award
+    slug: str
+    badge: str
+    badge_name: str
+    issued_on: datetime
+
+
+@dataclass(frozen=True)
 class Award:
     """One award as content states it, joined with what the ledger froze for it."""
 
@@ -192,6 +221,7 @@ class Award:
     reinstatement: StatusChange | None = None  # ...and when/why it was lifted
     cpd_log: tuple[CpdActivity, ...] = ()  # the whole log of the award in content, by date
     cpd: CpdProgress | None = None  # renewal chain position (badge has a renewal rule)
+    earned_by: tuple[PathwayComponent, ...] = ()  # set only on an automatic pathway award
 
 
 # --- Endorsements (model/endorsements.py checks received ones; content/given-endorsements.yaml) ---

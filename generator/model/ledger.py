@@ -55,6 +55,8 @@ class Entry:
     # the signed OB 3.0 credential, frozen at first signing (generator/signing.py owns
     # the shape: digest of the unsigned credential, proof created/verificationMethod/value)
     credential: dict | None = None
+    # ledger keys of the awards an automatic pathway award was earned by (model/pathways.py)
+    earned_by: tuple[str, ...] = ()
 
     def as_json(self) -> dict:
         doc = {"badge": self.badge, "slug": self.slug, "salt": self.salt,
@@ -63,6 +65,8 @@ class Entry:
                "status_index": self.status_index}
         if self.credential is not None:
             doc["credential"] = self.credential
+        if self.earned_by:
+            doc["earned_by"] = list(self.earned_by)
         return doc
 
 
@@ -76,6 +80,7 @@ class Wanted:
     expires: datetime | None  # from the badge policy at this issue date
     expires_explicit: bool  # set on the award itself: an explicit correction wins over the ledger
     location: Location
+    earned_by: tuple[str, ...] = ()  # an automatic pathway award: the awards it was earned by
 
 
 def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
@@ -97,11 +102,18 @@ def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
                 issued_on=parse_datetime(raw["issued_on"]),
                 expires=parse_datetime(raw["expires"]) if raw.get("expires") else None,
                 status_index=int(raw["status_index"]),
-                credential=raw.get("credential"))
+                credential=raw.get("credential"),
+                earned_by=_keys(raw.get("earned_by", [])))
         return entries
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         report.error("E305", f"the issuance ledger cannot be read ({exc})", where, hint)
         return {}
+
+
+def _keys(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise ValueError("earned_by must be a list of award keys")
+    return tuple(value)
 
 
 def serialise(entries: dict[str, Entry], keys: list[dict] | None = None,
@@ -190,7 +202,8 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
         entry = old.get(want.key)
         if entry is None:
             entry = Entry(want.badge, _unique(minter.slug, used_slugs), minter.salt(), want.issued_on,
-                          want.expires, _unique(lambda: minter.index(STATUS_LIST_SIZE), used_indexes))
+                          want.expires, _unique(lambda: minter.index(STATUS_LIST_SIZE), used_indexes),
+                          earned_by=want.earned_by)
         else:
             if want.expires_explicit and want.expires != entry.expires:
                 entry = replace(entry, expires=want.expires)
@@ -204,6 +217,8 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
     for key in sorted(set(old) - set(new)) if check_removed else ():
         report.error("E303", f"published award '{key}' (page {old[key].slug}) is no longer in content",
                      Location(LEDGER_PATH, 1),
+                     f"it was awarded automatically: put back badge '{old[key].badge}' and the awards it was "
+                     "earned by; to withdraw it, revoke one of those (badgekiln revoke)" if old[key].earned_by else
                      "put the award back; to withdraw it, keep it and mark it revoked (badgekiln revoke)")
     return new
 

@@ -135,7 +135,7 @@ def _verb(name: str) -> str:
     return {"revoked": "revoke", "suspended": "suspend", "reinstated": "reinstate"}[name]
 
 
-def _effective(want: ledger.Wanted, old: dict[str, ledger.Entry]) -> tuple[datetime, datetime | None]:
+def effective(want: ledger.Wanted, old: dict[str, ledger.Entry]) -> tuple[datetime, datetime | None]:
     """The issue date and expiry this award has after ledger reconciliation (frozen if published)."""
     entry = old.get(want.key)
     if entry is None:
@@ -157,7 +157,7 @@ def renewal_wants(base: list[ledger.Wanted], lifecycles: dict[str, Lifecycle], b
         badge, life = badges[want.badge], lifecycles.get(want.key)
         if badge.renewal is None or life is None:
             continue
-        issued_on, expires = _effective(want, old)
+        issued_on, expires = effective(want, old)
         if expires is None:
             continue
         frozen = issued.get(want.key, {})

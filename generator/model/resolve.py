@@ -23,7 +23,7 @@ from ..validate.entities import (
     validate_awards,
 )
 from ..validate.schema import Validated
-from . import endorsements, given_endorsements, ledger, lifecycle
+from . import endorsements, given_endorsements, ledger, lifecycle, pathways
 from .domain import Alignment, Award, Badge, Evidence, Issuer, Site, SiteModel, Theme
 
 
@@ -66,11 +66,12 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
     people, known_people = load_recipients(sources, report)
     awards_raw = validate_awards(sources, people, known_people, report)
     issuers = _resolve_issuers(sources, issuers_raw, report)
-    badges = _resolve_badges(sources, badges_raw, issuers_raw, known_issuers, report)
+    badges = _resolve_badges(sources, badges_raw, issuers_raw, known_issuers, known_badges, report)
     wanted = _WantedAwards(old_ledger)
     for raw in awards_raw:
         wanted.add(raw, {b.slug: b for b in badges}, badges_raw, known_badges, now, report)
     wanted.add_renewals({b.slug: b for b in badges})
+    wanted.add_pathways({b.slug: b for b in badges})
     _warn_public_roster(sources, site_fields, report)
     given_indexes = frozenset(g.status_index for g in old_given.values())
     new_ledger = ledger.reconcile(old_ledger, wanted.wanted, minter, report, check_removed=not report.has_errors(),
@@ -135,7 +136,7 @@ def issuer_of(what: str, f: Validated, issuers_raw: dict[str, Validated], known_
 
 
 def _resolve_badges(sources: Sources, badges_raw: dict[str, Validated], issuers_raw: dict[str, Validated],
-                    known_issuers: set[str], report: Report) -> list[Badge]:
+                    known_issuers: set[str], known_badges: set[str], report: Report) -> list[Badge]:
     badges = []
     for slug, f in sorted(badges_raw.items()):
         issuer = issuer_of(f"badge '{slug}'", f, issuers_raw, known_issuers, report)
@@ -143,15 +144,16 @@ def _resolve_badges(sources: Sources, badges_raw: dict[str, Validated], issuers_
         if img is not None and img.width != img.height:
             report.warning("W202", f"badge image is {img.width}x{img.height}, not square", f.at("image"),
                            "badge displays crop to a square; use a square image")
-        if issuer is None or img is None or not _has(f, "name", "description", "criteria"):
+        usable, pathway = pathways.rule_of(slug, f, badges_raw, known_badges, report)
+        if issuer is None or img is None or not usable or not _has(f, "name", "description", "criteria"):
             continue
         alignments = tuple(Alignment(a["name"], a["url"], a.get("description"), a.get("framework"), a.get("code"))
                            for a in f["alignments"])
         renewal = lifecycle.rule_of(f, report)  # CPD renewal rule (None if absent or broken)
         badges.append(Badge(slug, f["name"], issuer, f["description"], img, f["criteria"], f.get("criteria_url"),
                             tuple(f["tags"]), alignments, f.get("credits"), f["achievement_type"],
-                            f.get("valid_for"), f.loc, renewal))
-    return badges
+                            f.get("valid_for"), f.loc, renewal, pathway))
+    return pathways.without_cycles(badges, report)
 
 
 class _WantedAwards:
@@ -163,6 +165,7 @@ class _WantedAwards:
         self.keyed: dict[str, AwardFields] = {}
         self.lifecycles: dict[str, lifecycle.Lifecycle] = {}  # revocation, suspension, CPD log
         self.plans: dict = {}
+        self.automatic: list[pathways.AutomaticAward] = []  # pathway awards, earned by holding others
 
     def add(self, raw: AwardFields, badges: dict[str, Badge], badges_raw: dict[str, Validated],
             known_badges: set[str], now: datetime, report: Report) -> None:
@@ -203,8 +206,32 @@ class _WantedAwards:
         self.plans, renewals = lifecycle.renewal_wants(self.wanted, self.lifecycles, badges, self.old_ledger)
         self.wanted.extend(renewals)
 
+    def add_pathways(self, badges: dict[str, Badge]) -> None:
+        """Automatic pathway awards, planned from every award above with its frozen dates."""
+        if not pathways.in_use(badges, self.old_ledger):
+            return
+        holdings = []
+        for want in self.wanted:
+            root = lifecycle.root_of(want.key)[0]
+            issued_on, expires = lifecycle.effective(want, self.old_ledger)
+            holdings.append(pathways.Holding(want.key, want.badge, self.keyed[root].email, issued_on, expires,
+                                             self.lifecycles.get(root) or lifecycle.Lifecycle()))
+        self.automatic = pathways.plan(badges, holdings, self.old_ledger, lambda b, email: award_key(b, email, None))
+        self.wanted.extend(pathways.wants(self.automatic, badges))
+
+    def _holders(self) -> dict[str, pathways.Holder]:
+        """How each recipient of automatic awards is shown: the newest name, the most private choices."""
+        wanted = {auto.email for auto in self.automatic}
+        holders: dict[str, pathways.Holder] = {}
+        for key, raw in sorted(((k, r) for k, r in self.keyed.items() if r.email in wanted),
+                               key=lambda item: (item[1].fields["issued_on"], item[0])):
+            was = holders.get(raw.email)
+            holders[raw.email] = pathways.Holder(raw.recipient_name, raw.show_name and (was is None or was.show_name),
+                                                 raw.listed and (was is None or was.listed))
+        return holders
+
     def awards(self, new_ledger: dict[str, ledger.Entry], badges: dict[str, Badge]) -> list[Award]:
-        """The model's awards (with their CPD renewals), in issue order."""
+        """The model's awards (with CPD renewals and automatic pathway awards), in issue order."""
         awards = []
         for key, raw in self.keyed.items():
             entry = new_ledger[key]
@@ -214,6 +241,7 @@ class _WantedAwards:
                           f.get("narrative"), f.loc, entry.slug, entry.salt, entry.issued_on, entry.expires)
             awards.extend(lifecycle.chain(award, self.lifecycles.get(key), self.plans.get(key), badges[award.badge],
                                           new_ledger))
+        awards.extend(pathways.awards(self.automatic, new_ledger, badges, self._holders()))
         awards.sort(key=lambda a: (a.issued_on, a.slug))
         return awards
 

@@ -65,7 +65,7 @@ def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState 
             yield Artifact(routes.badge_bake_png(badge), images.png_for(badge.image))
         yield from page(routes.badge_page(badge), "badge.html", **pages.badge_context(
             badge, issuer, model.awards_of(badge.slug), site, routes, strings,
-            model.endorsements_of("badge", badge.slug)))
+            model.endorsements_of("badge", badge.slug)), **pages.pathway_context(badge, model, routes, strings))
         yield from pages.badge_files(badge, issuer, site, routes, strings)
 
 

@@ -17,6 +17,7 @@ import nh3
 
 from ..load import images
 from ..model.domain import Award, Badge, Endorsement, Issuer, Site, SiteModel
+from ..model.pathways import holder_key
 from ..model.routes import Routes
 from ..validate.values import format_amount, format_datetime
 from . import award_state, social, theme
@@ -66,8 +67,9 @@ def awards_in_good_standing(awards: tuple[Award, ...]) -> list[Award]:
 
 
 def holders(awards: tuple[Award, ...]) -> int:
-    """How many have earned it: a CPD chain (the award and its renewals) counts once."""
-    return len({a.cpd.root_key if getattr(a, "cpd", None) else a.key for a in awards_in_good_standing(awards)})
+    """How many have earned it: a CPD chain, or one person's automatic pathway awards, count once."""
+    return len({a.cpd.root_key if getattr(a, "cpd", None) else holder_key(a.key)
+                for a in awards_in_good_standing(awards)})
 
 
 # ---------------------------------------------------------------- endorsements
@@ -210,7 +212,15 @@ def award_context(award: Award, badge: Badge, issuer: Issuer, assertion: dict, s
                                "endorsements": endorsement_checks(endorsements)},
         "cpd": cpd, "history": history(award),
         "endorsements": endorsement_cards(endorsements), "connect": endorser_origins(endorsements),
+        "earned_by": earned_by(award, routes),
     }
+
+
+def earned_by(award: Award, routes: Routes) -> list[dict]:
+    """The awards an automatic pathway award was earned by, linked to their pages."""
+    return [{"badge": part.badge_name, "issued_on": part.issued_on,
+             "url": routes.url(routes.award_page(replace(award, slug=part.slug)))}
+            for part in getattr(award, "earned_by", ())]
 
 
 def _published_url(path: str, routes: Routes, published: Collection[str]) -> str | None:
@@ -315,6 +325,21 @@ def badge_context(badge: Badge, issuer: Issuer, awards: tuple[Award, ...], site:
                   large=True),
         "verifier": None, "endorsements": endorsement_cards(endorsements),
     }
+
+
+def pathway_context(badge: Badge, model: SiteModel, routes: Routes, strings: Catalogue) -> dict:
+    """A badge's pathways: the diagram of the badges it is earned by, and the pathways it counts towards."""
+    def node(b: Badge) -> dict:
+        return {"name": b.name, "url": routes.url(routes.badge_page(b)), "image": routes.url(routes.badge_image(b))}
+
+    towards = [node(b) for b in model.badges if b.pathway and badge.slug in b.pathway.badges]
+    rule = badge.pathway
+    if rule is None:
+        return {"pathway": None, "counts_towards": towards}
+    return {"pathway": {"parts": [node(model.badge(slug)) for slug in rule.badges], "result": node(badge),
+                        "count": rule.count, "total": len(rule.badges), "all": rule.all_required,
+                        "within": period(rule.within, strings)},
+            "counts_towards": towards}
 
 
 def _badge_cards(badges, model: SiteModel, routes: Routes) -> list[dict]:

@@ -117,6 +117,15 @@ RENEWAL: Schema = (
     Field("hours", "number", doc="or: CPD hours to log in each period"),
 )
 
+# A pathway: the badge is awarded automatically to whoever holds other badges (model/pathways.py).
+# Either `all_of: [a, b]`, or `n_of: 2` with `badges: [a, b, c]`; `within` bounds the issue dates.
+PATHWAY: Schema = (
+    Field("all_of", "slug", many=True, doc="badge ids: holders of every one of them earn this badge"),
+    Field("n_of", "int", doc="or: how many of the badges listed under 'badges' must be held"),
+    Field("badges", "slug", many=True, doc="the badge ids n_of counts from"),
+    Field("within", "duration", doc="optional: all issued within this span of each other, e.g. 12m"),
+)
+
 BADGE: Schema = (
     Field("name", "str", required=True),
     Field("issuer", "slug"),
@@ -131,6 +140,8 @@ BADGE: Schema = (
     Field("valid_for", "duration", doc="3y, 18m, 90d or none"),
     Field("renewal", "object", schema=RENEWAL, default=None,
           doc="CPD renewal rule, e.g. {every: 12m, points: 20}"),
+    Field("pathway", "object", schema=PATHWAY, default=None,
+          doc="earned by holding other badges, e.g. {all_of: [first-aid, fire-warden]}"),
 )
 
 RECIPIENT: Schema = (
@@ -276,6 +287,7 @@ class Validated:
     values: dict[str, Any]
     loc: Location
     locs: dict[str, Location] = field(default_factory=dict)
+    item_locs: dict[str, list[Location]] = field(default_factory=dict)  # each item of a list value
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -285,6 +297,11 @@ class Validated:
 
     def at(self, key: str) -> Location:
         return self.locs.get(key, self.loc)
+
+    def at_item(self, key: str, index: int) -> Location:
+        """Where item `index` of a list value is (the list's place when it was written as one value)."""
+        items = self.item_locs.get(key, ())
+        return items[index] if index < len(items) else self.at(key)
 
 
 def validate(doc: Any, schema: Schema, report: Report, where: Location, what: str) -> Validated | None:
@@ -307,6 +324,8 @@ def validate(doc: Any, schema: Schema, report: Report, where: Location, what: st
                          hint or f"allowed keys: {', '.join(sorted(by_name))}")
             continue
         out.locs[spec.name] = doc.value_loc(key)
+        if spec.many and isinstance(raw, YList):
+            out.item_locs[spec.name] = raw.item_locs
         parsed = _field(spec, raw, doc.value_loc(key), report)
         if parsed is not _INVALID:
             out.values[spec.name] = parsed

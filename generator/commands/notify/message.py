@@ -68,7 +68,7 @@ def _context(event: Event, model: SiteModel, routes: Routes) -> dict:
             "site": model.site, "name": award.recipient_name, "page_url": page_url,
             "image_url": routes.url(routes.badge_bake_png(badge)), "json_url": routes.url(routes.award_json(award)),
             "linkedin_url": linkedin, "cpd": award.cpd, "attachment": attachment,
-            "verify_url": routes.url(routes.verify_page)}
+            "verify_url": routes.url(routes.verify_page), "earned_by": [part.badge_name for part in award.earned_by]}
 
 
 def build_message(event: Event, model: SiteModel, routes: Routes, env: jinja2.Environment, sender: str,
