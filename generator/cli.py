@@ -101,6 +101,29 @@ def _invoked_as(default_project: Path | None) -> str:
 
 
 def main(argv: list[str] | None = None, *, default_project: Path | None = None) -> int:
+    try:
+        code = _said_as_run(argv, default_project)
+        sys.stdout.flush()  # here, not at exit, so a closed pipe is caught below
+        return code
+    except BrokenPipeError:  # `badgekiln due | head -1`: the reader has all it wanted
+        _silence_stdout()
+        return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.__stdout__.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    finally:
+        os.close(devnull)
+
+
+def _said_as_run(argv: list[str] | None, default_project: Path | None) -> int:
     command = _invoked_as(default_project)
     if command == "badgekiln":
         return _main(argv, default_project)
