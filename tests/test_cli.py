@@ -39,6 +39,15 @@ def test_build_check_and_exit_codes(tmp_path: Path):
     assert "E303" not in broken.stderr, "a broken badge file is not a removed award"
 
 
+def test_check_never_says_it_built_anything(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    checked = run(project, "check", env={"CI": ""})
+    assert checked.returncode == 0, checked.stderr
+    assert "no signing key yet" in checked.stderr  # the notice is still given...
+    assert "built" not in checked.stderr.lower(), checked.stderr  # ...without claiming a build
+    assert not (project / "_site").exists()
+
+
 def test_check_json_report(tmp_path: Path):
     project = copy_project("minimal", tmp_path)
     (project / "content/issuers/acme.yaml").write_text("name: Acme\nurl: https://acme.example/\nemial: x@y.org\n")

@@ -519,11 +519,11 @@ def _missing_key_notices(state: SigningState, model: SiteModel, unsigned_awards:
                        f"in CI, store the key in the {keys.ENV_VAR} secret; locally, see `badgekiln keys list`")
     elif keys.in_ci():
         state.notices.append(
-            f"no signing key: built the Open Badges 2.0 site; {'; '.join(what)}. To sign in CI, create a key "
+            f"no signing key: the site is Open Badges 2.0 only; {'; '.join(what)}. To sign in CI, create a key "
             f"on your machine (badgekiln keys new) and store it in the {keys.ENV_VAR} secret.")
     else:
         state.notices.append(
-            f"no signing key yet: built the Open Badges 2.0 site; {'; '.join(what)}. "
+            f"no signing key yet: the site is Open Badges 2.0 only; {'; '.join(what)}. "
             "To sign them, run `badgekiln keys new` and build again (see keys/README.md).")
 
 
