@@ -363,6 +363,14 @@ def test_without_a_key_the_site_is_built_unsigned_and_says_so(example, monkeypat
     assert "store it in the BADGEKILN_SIGNING_KEYS secret" in completed.stderr
 
 
+def test_a_few_signatures_are_counted_without_a_meaningless_rate(tmp_path):
+    project = copy_project("minimal", tmp_path)
+    prepared = build(project, keyring=testkeys.keyring())
+    assert prepared.model is not None, prepared.diagnostics
+    assert "signed 1 credential(s)" in prepared.signing.notices
+    assert not [n for n in prepared.signing.notices if "credentials/s" in n or " s (" in n]
+
+
 def test_frozen_ci_build_without_a_key_republishes_frozen_credentials(signed, tmp_path):
     project, _ = signed
     ci = tmp_path / "example"

@@ -412,10 +412,17 @@ def _sign_all(jobs: list[tuple[Award, dict]], state: SigningState, created: str,
             continue
         records[award.key] = result
     if records:  # throughput goes to the console only (bench/bench.py reads it), never to the output
-        seconds = max(time.perf_counter() - started, 1e-6)
-        state.notices.append(f"signed {len(records)} credential(s) in {seconds:.1f} s "
-                             f"({len(records) / seconds:.0f} credentials/s)")
+        state.notices.append(_signed_notice(len(records), time.perf_counter() - started))
     return records
+
+
+RATE_FROM = 100  # credentials: a rate over fewer (or over less than a second) says nothing
+
+
+def _signed_notice(count: int, seconds: float) -> str:
+    if count < RATE_FROM or seconds < 1:
+        return f"signed {count} credential(s)"
+    return f"signed {count} credential(s) in {seconds:.1f} s ({count / seconds:.0f} credentials/s)"
 
 
 _PARALLEL_MIN = 64
