@@ -15,10 +15,12 @@ from .crypto import keys
 from .diagnostics import Report, Severity, format_json, format_text
 from .validate.values import parse_base_url
 from .verify import checker
+from .verify.report import UNVERIFIED
 from .verify.report import format_json as verification_json
 from .verify.report import format_text as verification_text
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+EXIT_UNVERIFIED = 3  # verify: could not check (no network, the issuer's site down)
 
 
 def _base_url(text: str) -> str:
@@ -56,7 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--badge", required=True, help="badge id the roster earned")
     imp.add_argument("--issued-on", help="issue date for rows without one (YYYY-MM-DD)")
     key_commands.add_arguments(sub.add_parser("keys", help="create, rotate, revoke or list signing keys (keys/)"))
-    ver = sub.add_parser("verify", help="check a badge: credential JSON, JWT, baked PNG/SVG, or URL")
+    ver = sub.add_parser("verify", help="check a badge: credential JSON, JWT, baked PNG/SVG, or URL",
+                         description="Check a badge the way an employer would.",
+                         epilog="exit codes: 0 valid, 1 invalid, 2 unreadable input, 3 could not check "
+                                "(UNVERIFIED: the issuer's documents could not be fetched; try again later)")
     ver.add_argument("thing", help="file, https:// URL or compact JWT")
     ver.add_argument("--email", help="also check that it was issued to this address")
     ver.add_argument("--site", type=Path, help="built site folder to read the issuer's documents from")
@@ -189,11 +194,14 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
 
 
 def _verify(args) -> int:
-    """Exit 0 only for a valid badge; 1 for an invalid one; 2 when the input cannot be read."""
-    result = checker.verify(args.thing, site=args.site, email=args.email, now=now_from_env())
-    print(verification_json(result) if args.json else verification_text(result, args.email))
+    """Exit 0 for a valid badge, 1 for an invalid one, 2 when the input cannot be read, 3 when unverified."""
+    email = args.email.strip() if args.email is not None else None
+    result = checker.verify(args.thing, site=args.site, email=email, now=now_from_env())
+    print(verification_json(result) if args.json else verification_text(result, email))
     if result.valid:
         return EXIT_OK
+    if result.verdict == UNVERIFIED:
+        return EXIT_UNVERIFIED
     return EXIT_USAGE if result.error and not result.findings and "no such file" in result.error else EXIT_CONTENT
 
 
