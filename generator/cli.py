@@ -33,7 +33,7 @@ def _base_url(text: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="badgekiln", description="Compile Open Badges content into a static site.")
     parser.add_argument("--version", action="version", version=f"badgekiln {__version__}")
-    parser.add_argument("--project", type=Path, default=Path.cwd(), help="project folder (default: current)")
+    parser.add_argument(*PROJECT_OPTION, type=Path, default=None, help=PROJECT_HELP)
     sub = parser.add_subparsers(dest="command")
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -69,7 +69,40 @@ def _parser() -> argparse.ArgumentParser:
     editing.add_arguments(sub)  # revoke, suspend, reinstate
     due.add_arguments(sub)
     notify.add_arguments(sub)
+    _project_option_everywhere(parser)
     return parser
+
+
+PROJECT_OPTION = ("-C", "--project")
+PROJECT_HELP = "project folder (default: the current folder)"
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    return [p for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+            for p in action.choices.values()]
+
+
+def _project_option_everywhere(parser: argparse.ArgumentParser) -> None:
+    """`-C DIR` / `--project DIR` after any command too (`badgekiln check -C site`), as before it."""
+    for sub in _subparsers(parser):
+        sub.add_argument(*PROJECT_OPTION, type=Path, default=argparse.SUPPRESS, help=PROJECT_HELP)
+        _project_option_everywhere(sub)
+
+
+def _with_command(argv: list[str]) -> list[str]:
+    """`badgekiln`, `badgekiln --frozen`, `badgekiln -C DIR`: the command is `build` when none is named."""
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg in PROJECT_OPTION:
+            index += 2
+        elif arg.startswith("--project=") or (arg.startswith("-C") and len(arg) > 2):
+            index += 1
+        elif arg in ("-h", "--help", "--version") or not arg.startswith("-"):
+            return argv  # help, or a command (argparse reports a misspelt one)
+        else:
+            return [*argv[:index], "build", *argv[index:]]  # an option of build
+    return [*argv, "build"]
 
 
 class _SaysCommandAsRun(io.TextIOBase):
@@ -85,7 +118,7 @@ class _SaysCommandAsRun(io.TextIOBase):
         self.stream, self.command = stream, command
 
     def write(self, text: str) -> int:
-        self.stream.write(self._NAME.sub(self.command, text))
+        self.stream.write(self._NAME.sub(lambda _: self.command, text))
         return len(text)
 
     def flush(self) -> None:
@@ -98,11 +131,21 @@ class _SaysCommandAsRun(io.TextIOBase):
         return self.stream.fileno()
 
 
-def _invoked_as(default_project: Path | None) -> str:
-    """How the user started Badgekiln: `python build.py` in a clone, else `badgekiln`."""
-    if default_project is not None:
-        return "python build.py"
+def _invoked_as(clone: Path | None) -> str:
+    """How the user started Badgekiln: a clone's `python build.py` (by its path from elsewhere), else `badgekiln`."""
+    if clone is not None:
+        script = clone.resolve() / "build.py"
+        here = Path.cwd().resolve()
+        return f"python {script.relative_to(here) if script.is_relative_to(here) else script}"
     return "python -m badgekiln" if Path(sys.argv[0]).name == "__main__.py" else "badgekiln"
+
+
+def _default_project(clone: Path | None, command: str | None) -> Path:
+    """The current folder, unless a clone's build.py runs where there is no project: then its example."""
+    here = Path.cwd()
+    if clone is None or command == "new" or (here / "content").is_dir():
+        return here
+    return clone
 
 
 def main(argv: list[str] | None = None, *, default_project: Path | None = None) -> int:
@@ -143,24 +186,19 @@ def _said_as_run(argv: list[str] | None, default_project: Path | None) -> int:
 def _main(argv: list[str] | None, default_project: Path | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    if default_project is not None:
-        parser.set_defaults(project=default_project)
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version", "--project"):
-        argv = ["build", *argv]
-    elif argv[0] == "--project" and (len(argv) < 3 or argv[2].startswith("-")):
-        argv = [*argv[:2], "build", *argv[2:]]
+    argv = _with_command(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
-    project = args.project.resolve()
+    project = (args.project or _default_project(default_project, args.command)).resolve()
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
     if args.command == "verify":  # works anywhere: an employer has no project
         return _verify(args)
     if not (project / "content").is_dir() and args.command not in ("new",):
-        print(f"error: {project} has no content/ folder; run from a Badgekiln project or pass --project",
+        print(f"error: {project} has no content/ folder; run from a Badgekiln project or pass -C DIR",
               file=sys.stderr)
         return EXIT_USAGE
     if args.command == "build":

@@ -48,6 +48,37 @@ def test_check_never_says_it_built_anything(tmp_path: Path):
     assert not (project / "_site").exists()
 
 
+def test_project_option_goes_anywhere_on_the_command_line(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for argv in (["check", "--project", str(project)], ["check", "-C", str(project)], ["-C", str(project), "check"],
+                 [f"--project={project}", "check"], ["check", f"-C{project}"], ["--strict", "-C", str(project)],
+                 ["keys", "list", "-C", str(project)]):
+        result = subprocess.run([*BUILD, *argv], capture_output=True, text=True, cwd=elsewhere, timeout=120)
+        assert result.returncode == 0, (argv, result.stderr)
+    assert (project / "_site/index.html").is_file()  # `--strict -C DIR` built DIR
+
+
+def test_the_clones_build_py_run_in_a_project_folder_works_on_that_folder(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    (project / "content/badges/safety.yaml").write_text("name: [unclosed\n")
+    result = subprocess.run([*BUILD, "check"], capture_output=True, text=True, cwd=project, timeout=120)
+    assert result.returncode == 1 and "content/badges/safety.yaml:2:1: error[E102]" in result.stderr, result.stderr
+    (project / "content/badges/safety.yaml").write_text((REPO / "tests/sites/minimal/content/badges/safety.yaml")
+                                                       .read_text())
+    built = subprocess.run([*BUILD], capture_output=True, text=True, cwd=project, timeout=120,
+                           env={**os.environ, "CI": "true"})
+    assert built.returncode == 0 and (project / "_site/index.html").is_file(), built.stderr
+    # hints name the command as it was run, here the clone's build.py by its path
+    assert f"Preview it with: python {REPO / 'build.py'} serve" in built.stdout, built.stdout
+
+
+def test_readme_documents_the_project_option():
+    readme = (REPO / "README.md").read_text()
+    assert "`--project DIR` (or `-C DIR`)" in readme
+
+
 def test_check_json_report(tmp_path: Path):
     project = copy_project("minimal", tmp_path)
     (project / "content/issuers/acme.yaml").write_text("name: Acme\nurl: https://acme.example/\nemial: x@y.org\n")
