@@ -18,7 +18,7 @@ from ...model import ledger
 from ...model.routes import Routes
 from ...validate.values import format_datetime
 from .events import Event, plan
-from .message import build_message, domain, environment
+from .message import build_message, environment
 from .register import FAILED, SENDING, SENT, SKIPPED, load_state, lock, save_state
 from .smtp import SmtpSettings, brief, connect, smtp_settings
 
@@ -27,9 +27,12 @@ DEFAULT_OUTBOX = "_outbox"
 
 @dataclass
 class Summary:
+    """What a run did, and for every award it did not email, why."""
+
     sent: list[Event] = field(default_factory=list)
     resent: list[Event] = field(default_factory=list)  # were "sending" after an interrupted run
-    skipped_done: int = 0  # already sent or skipped earlier
+    already_sent: int = 0  # sent by an earlier run
+    skipped_before: int = 0  # skipped by an earlier run (the reasons are in the register)
     skipped_new: list[tuple[Event, str]] = field(default_factory=list)
     deferred: list[tuple[Event, str]] = field(default_factory=list)
     failed: list[tuple[Event, str]] = field(default_factory=list)
@@ -43,9 +46,10 @@ class Summary:
         parts = [f"{len(self.written) if dry_run else len(self.sent)} {verb}"]
         if self.resent:
             parts[0] += f" ({len(self.resent)} resent after an interrupted run, same Message-ID)"
-        parts.append(f"{self.skipped_done + len(self.skipped_new)} skipped")
-        if self.deferred:
-            parts.append(f"{len(self.deferred)} deferred")
+        for count, label in ((self.already_sent, "already sent"), (len(self.skipped_new), "skipped"),
+                             (self.skipped_before, "skipped earlier"), (len(self.deferred), "deferred")):
+            if count:
+                parts.append(f"{count} {label}")
         parts.append(f"{len(self.failed)} failed")
         if self.uncertain:
             parts.append(f"{len(self.uncertain)} unconfirmed")
@@ -53,6 +57,8 @@ class Summary:
             parts.append(f"{len(self.pending)} not attempted")
         head = "notify " + ("interrupted: " if self.interrupted else "done: ") + ", ".join(parts)
         lines = [head]
+        for label, events in (("skipped", self.skipped_new), ("deferred", self.deferred)):
+            lines += [f"  {label:<8} {event.kind:<10} {_who(event)}: {why}" for event, why in events]
         for event, why in self.failed:
             lines.append(f"  failed  {event.kind:<10} {event.award.recipient_name}: {why} (retried next run)")
         for event in self.uncertain:
@@ -61,6 +67,10 @@ class Summary:
         if self.pending or self.failed or self.uncertain:
             lines.append("  run notify again to send the rest")
         return "\n".join(lines)
+
+
+def _who(event: Event) -> str:
+    return f"{event.award.recipient_name} <{event.award.email}>, {event.award.badge}"
 
 
 class _Interrupts:
@@ -105,8 +115,7 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
     routes = Routes(model.site.base_url)
     env = environment(project)
     moment = now or datetime.now(timezone.utc)
-    sender = settings.sender if settings else (
-        f"{model.site.title} <{model.site.contact_email or 'badges@' + domain('x@' + _host(model.site.base_url))}>")
+    sender = settings.sender if settings else None  # None: each issuer's address (message.default_sender)
     reply_to = settings.reply_to if settings else None
 
     def compose(event: Event, moment: datetime) -> EmailMessage:
@@ -116,7 +125,8 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
     with lock(project):
         state = load_state(project)
         todo = plan(model, set(ledger.parse(checked.ledger_before, Report())), state, moment)
-        summary.skipped_done = sum(1 for v in state.values() if v.get("state") in (SENT, SKIPPED))
+        summary.already_sent = sum(1 for v in state.values() if v.get("state") == SENT)
+        summary.skipped_before = sum(1 for v in state.values() if v.get("state") == SKIPPED)
         summary.deferred = todo.deferred
         if dry_run:
             _write_outbox(todo.send, compose, moment, outbox or project / DEFAULT_OUTBOX, summary, echo)
@@ -150,12 +160,6 @@ def _record_skipped(skipped: list[tuple[Event, str]], state: dict[str, dict], mo
     for event, why in skipped:
         state[event.key] = {"state": SKIPPED, "reason": reason or why, "at": format_datetime(moment)}
         summary.skipped_new.append((event, why))
-
-
-def _host(base_url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(base_url).hostname or "badgekiln.invalid"
 
 
 class _Delivery:
@@ -217,7 +221,7 @@ class _Delivery:
             if self.client is None:
                 self.client = connect(self.settings, self.timeout)
             self.last_send = time.monotonic()
-            refused = self.client.sendmail(getaddresses([self.settings.sender])[0][1], [event.award.email],
+            refused = self.client.sendmail(getaddresses([message["From"]])[0][1], [event.award.email],
                                            bytes(message))
             if refused:
                 raise smtplib.SMTPRecipientsRefused(refused)
