@@ -5,6 +5,7 @@ import argparse
 import io
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -117,8 +118,11 @@ class _SaysCommandAsRun(io.TextIOBase):
     def __init__(self, stream: TextIO, command: str):
         self.stream, self.command = stream, command
 
+    def said(self, text: str) -> str:
+        return self._NAME.sub(lambda _: self.command, text)
+
     def write(self, text: str) -> int:
-        self.stream.write(self._NAME.sub(lambda _: self.command, text))
+        self.stream.write(self.said(text))
         return len(text)
 
     def flush(self) -> None:
@@ -129,6 +133,11 @@ class _SaysCommandAsRun(io.TextIOBase):
 
     def fileno(self) -> int:
         return self.stream.fileno()
+
+
+def _as_run(stream: TextIO) -> Callable[[str], str]:
+    """Text that names `badgekiln` said as the user ran it (for output that is not printed: a page)."""
+    return stream.said if isinstance(stream, _SaysCommandAsRun) else (lambda text: text)
 
 
 def _invoked_as(clone: Path | None) -> str:
@@ -206,7 +215,8 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
     if args.command == "check":
         return _check(project, args)
     if args.command == "serve":
-        return serve.serve(project, args.port)
+        return serve.serve(project, args.port, echo=lambda line: print(line, file=sys.stderr, flush=True),
+                           as_run=_as_run(sys.stderr))
     if args.command == "new":
         return _report_only(scaffold.run(project, args))
     if args.command == "import":

@@ -329,6 +329,7 @@ def test_changed_content_is_refused_until_reissued(signed, tmp_path):
     [problem] = refused.diagnostics
     assert problem.code == "E502" and problem.location.path == "content/badges/food-hygiene.yaml"
     assert f"would change {count} credential(s) already issued" in problem.message
+    assert problem.message.startswith("badge 'food-hygiene' changed (name):"), problem.message
     assert not (changed / "_site").exists()
 
     later = FIXED_NOW + timedelta(days=1)
@@ -345,6 +346,32 @@ def test_changed_content_is_refused_until_reissued(signed, tmp_path):
             assert doc == old
     assert all(r["verified"] for r in run_verifier(_credentials(changed), "--now", "valid-from",
                                                     did_doc=site / ".well-known/did.json").values())
+
+
+def test_e502_names_the_fields_that_changed_at_their_source(signed, tmp_path):
+    project, _ = signed
+    changed = tmp_path / "example"
+    shutil.copytree(project / "content", changed / "content")
+    issuer = changed / "content/issuers/northwind.yaml"
+    issuer.write_text(issuer.read_text().replace("badges@northwind-academy.example", "info@northwind-academy.example")
+                      .replace('"+441632960000"', '"+441632960001"'))
+    awards = changed / "content/awards/2026-food-hygiene.yaml"
+    awards.write_text(awards.read_text().replace("    email: ugo.obi@example.com\n",
+                                                 "    email: ugo.obi@example.com\n    expires: 2031-01-01\n"))
+    refused = build(changed, keyring=testkeys.keyring())
+    by_path = {d.location.path: d for d in refused.diagnostics if d.code == "E502"}
+    assert by_path["content/issuers/northwind.yaml"].message.startswith(
+        "issuer 'northwind' changed (email, telephone):"), by_path
+    ugo = by_path["content/awards/2026-food-hygiene.yaml"]
+    assert ugo.message.startswith("this award changed (expires):") and ugo.location.line == 4, ugo
+    # a record frozen before fields were recorded still gets the old message
+    ledger_path = changed / ledger.LEDGER_PATH
+    doc = json.loads(ledger_path.read_text())
+    for entry in doc["awards"].values():
+        entry["credential"].pop("fields", None)
+    ledger_path.write_text(json.dumps(doc))
+    older = build(changed, keyring=testkeys.keyring())
+    assert any(d.message.startswith("issuer 'northwind' changed:") for d in older.diagnostics), older.diagnostics
 
 
 def test_without_a_key_the_site_is_built_unsigned_and_says_so(example, monkeypatch):

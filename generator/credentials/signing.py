@@ -87,6 +87,76 @@ def _parts(unsigned: dict) -> dict:
             "issuer": canonical.digest(unsigned["issuer"])[:16]}
 
 
+# The credential fields whose short digests a record keeps (`fields`: "1:" + 4 hex digits per
+# field, in this order, then one for everything else), so that E502 can name what changed.
+# Append to a new version; never reorder one that records were written with.
+_FIELDS_VERSION = "1"
+_ACHIEVEMENT, _ISSUER = "credentialSubject/achievement/", "issuer/"
+_FIELDS = (
+    "name", "description", "image", "validFrom", "validUntil", "awardedDate", "evidence", "credentialStatus", "id",
+    "credentialSchema", "credentialSubject/identifier", "credentialSubject/narrative",
+    *(_ACHIEVEMENT + k for k in ("name", "description", "criteria", "image", "achievementType", "alignment",
+                                 "creditsAvailable", "tag", "inLanguage", "id")),
+    *(_ISSUER + k for k in ("id", "name", "url", "email", "phone", "description", "image")),
+)
+# what a person edits to change each field: (source, content key)
+_SOURCES = {
+    "name": ("badge", "name"), "description": ("badge", "description"), "image": ("badge", "image"),
+    "validFrom": ("award", "issued_on"), "awardedDate": ("award", "issued_on"), "validUntil": ("award", "expires"),
+    "evidence": ("award", "evidence"), "credentialStatus": ("site", "signing.credential_status"),
+    "id": ("site", "base_url"), "credentialSubject/identifier": ("award", "email"),
+    "credentialSubject/narrative": ("award", "narrative"), _ACHIEVEMENT + "criteria": ("badge", "criteria"),
+    _ACHIEVEMENT + "achievementType": ("badge", "achievement_type"),
+    _ACHIEVEMENT + "alignment": ("badge", "alignments"),
+    _ACHIEVEMENT + "creditsAvailable": ("badge", "credits"), _ACHIEVEMENT + "tag": ("badge", "tags"),
+    _ACHIEVEMENT + "inLanguage": ("site", "language"), _ACHIEVEMENT + "id": ("site", "base_url"),
+    _ISSUER + "id": ("site", "base_url"), _ISSUER + "phone": ("issuer", "telephone"),
+}
+
+
+def _field_value(unsigned: dict, pointer: str) -> Any:
+    value: Any = unsigned
+    for part in pointer.split("/"):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _fields(unsigned: dict) -> str:
+    """Short digests of each credential field (see _FIELDS), to name what changed (E502)."""
+    rest = json.loads(canonical.dumps(unsigned))
+    for pointer in _FIELDS:
+        *parents, last = pointer.split("/")
+        holder = rest
+        for part in parents:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        if isinstance(holder, dict):
+            holder.pop(last, None)
+    digests = [canonical.digest(_field_value(unsigned, p))[:4] for p in _FIELDS]
+    return f"{_FIELDS_VERSION}:" + "".join(digests) + canonical.digest(rest)[:4]
+
+
+def _changed_fields(recorded: Any, unsigned: dict) -> list[str] | None:
+    """The _FIELDS pointers (or "other") whose digests differ; None for a record without field digests."""
+    now = _fields(unsigned)
+    if not isinstance(recorded, str) or len(recorded) != len(now) or not recorded.startswith(f"{_FIELDS_VERSION}:"):
+        return None
+    start = len(_FIELDS_VERSION) + 1
+    names = [*_FIELDS, "other"]
+    return [names[i] for i in range(len(names))
+            if recorded[start + 4 * i: start + 4 * i + 4] != now[start + 4 * i: start + 4 * i + 4]]
+
+
+def _source(pointer: str) -> tuple[str, str]:
+    """(badge | issuer | award | site, content key) of a credential field."""
+    if pointer in _SOURCES:
+        return _SOURCES[pointer]
+    if pointer.startswith(_ACHIEVEMENT):
+        return "badge", pointer[len(_ACHIEVEMENT):]
+    if pointer.startswith(_ISSUER):
+        return "issuer", pointer[len(_ISSUER):]
+    return "format", "the credential format"
+
+
 @functools.lru_cache(maxsize=64)
 def _proof_config_hash(config_json: str) -> bytes:
     # The proof configuration is the same for every credential signed in one build (same
@@ -207,7 +277,8 @@ def _proof_from_record(record: Mapping) -> dict:
 def _record(unsigned: dict, proof: dict) -> dict:
     from . import status_lists
 
-    return {"digest": canonical.digest(unsigned), "parts": _parts(unsigned), "created": proof["created"],
+    return {"digest": canonical.digest(unsigned), "parts": _parts(unsigned), "fields": _fields(unsigned),
+            "created": proof["created"],
             "verificationMethod": proof["verificationMethod"], "proofValue": proof["proofValue"],
             "status": status_lists.form_of(unsigned)}
 
@@ -236,11 +307,12 @@ class SigningPlan:
 
 
 def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.Entry], ledger_bytes: bytes | None,
-            options: Any, report: Report, *, preview: bool) -> SigningOutcome:
+            options: Any, report: Report, *, preview: bool, published_site: Site | None = None) -> SigningOutcome:
     """Freeze or sign every award's credential; see the module docstring.
 
     `options` is the build's options (keyring, reissue, now); `preview` is true when the base
-    URL was overridden (serve, staging): then nothing is frozen and the ledger is not touched.
+    URL was overridden (serve, staging): then nothing is frozen and the ledger is not touched,
+    but what a build at the `published_site`'s base URL would refuse is reported all the same.
     """
     registry = keys.parse_registry(ledger.parse_keys(ledger_bytes), report, Location(ledger.LEDGER_PATH, 1))
     if model is None:
@@ -255,6 +327,8 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     published = keys.merge_registry(registry_after, [s.key.public for s in signers.values()])
     state = SigningState(did, preview, published, signers, {}, model.site.vc_jwt, model.site.ob2_signed)
     plan = _plan(model, entries, state, registry, options.reissue, report)
+    if preview and published_site is not None:
+        _check_frozen(replace(model, site=published_site), entries, state, registry, options.reissue, report)
     _report_changed(plan.changed, report)
     _report_stranded(plan.stranded, registry, report)
     # a build that already failed signs nothing (slow, and its records would not be kept)
@@ -266,6 +340,17 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     if not preview:
         entries = {k: (replace(e, credential=records[k]) if k in records else e) for k, e in entries.items()}
     return SigningOutcome(state, entries, keys.registry_json(registry_after))
+
+
+def _check_frozen(model: SiteModel, entries: dict[str, ledger.Entry], preview: SigningState,
+                  registry: tuple[PublicKey, ...], reissue: bool, report: Report) -> None:
+    """A preview signs under its own DID, yet must refuse what `build` would: E502, E305, E506."""
+    did = didweb.did_from_base_url(model.site.base_url)
+    state = replace(preview, did=did, preview=False, records={}, notices=[],
+                    signers={slug: Signer(s.key, did) for slug, s in preview.signers.items()})
+    plan = _plan(model, entries, state, registry, reissue, report)
+    _report_changed(plan.changed, report)
+    _report_stranded(plan.stranded, registry, report)
 
 
 def _check_supplied_keys(keyring: keys.Keyring, registry: tuple[PublicKey, ...], report: Report) -> None:
@@ -334,8 +419,8 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
         elif reissue and can_sign:  # a new version takes today's settings
             plan.to_sign.append((award, unsigned_credential(award, badge, issuer, model.site, routes, state.did)))
         else:
-            loc, cause = _change_of(record, unsigned, state.did, award, badge, issuer)
-            plan.changed.setdefault((loc, cause), []).append(record["created"][:10])
+            for loc, cause in _changes_of(record, unsigned, state.did, award, badge, issuer):
+                plan.changed.setdefault((loc, cause), []).append(record["created"][:10])
     return plan
 
 
@@ -493,19 +578,32 @@ def _field_name(pointer: str) -> str:
     return _FIELD_NAMES.get(parts[-1], parts[-1]) if parts else "?"
 
 
-def _change_of(record: Mapping, unsigned: dict, did: str, award: Award, badge: Badge,
-               issuer: Issuer) -> tuple[Location, str]:
-    """Where the change that altered an issued credential most likely comes from."""
+def _changes_of(record: Mapping, unsigned: dict, did: str, award: Award, badge: Badge,
+                issuer: Issuer) -> list[tuple[Location, str]]:
+    """Where the changes that altered an issued credential come from, naming the fields when recorded."""
     if not record["verificationMethod"].startswith(did + "#"):
         old = record["verificationMethod"].split("#")[0]
-        return Location("content/site.yaml", 1), f"base_url changed (credentials were issued by {old}, now {did})"
-    parts = record["parts"]
-    now = _parts(unsigned)
-    if parts.get("issuer") != now["issuer"]:
-        return issuer.location, f"issuer '{issuer.slug}' changed"
-    if parts.get("achievement") != now["achievement"]:
-        return badge.location, f"badge '{badge.slug}' changed"
-    return award.location, "this award changed"
+        return [(Location("content/site.yaml", 1), f"base_url changed (credentials were issued by {old}, now {did})")]
+    changed = _changed_fields(record.get("fields"), unsigned)
+    where = {"issuer": (issuer.location, f"issuer '{issuer.slug}' changed"),
+             "badge": (badge.location, f"badge '{badge.slug}' changed"),
+             "award": (award.location, "this award changed"),
+             "site": (Location("content/site.yaml", 1), "site.yaml changed"),
+             "format": (award.location, "this award's credential changed")}
+    if changed is None:  # recorded before field digests: say which part, as far as known
+        parts, now = record["parts"], _parts(unsigned)
+        source = ("issuer" if parts.get("issuer") != now["issuer"] else
+                  "badge" if parts.get("achievement") != now["achievement"] else "award")
+        return [where[source]]
+    keys: dict[str, list[str]] = {}
+    for pointer in changed:
+        source, key = _source(pointer)
+        if key not in keys.setdefault(source, []):
+            keys[source].append(key)
+    if not keys:  # the digest differs but no recorded field does (a 1 in 65,536 coincidence)
+        return [where["award"]]
+    return [(where[source][0], f"{where[source][1]} ({', '.join(sorted(names))})")
+            for source, names in sorted(keys.items())]
 
 
 def _missing_key_notices(state: SigningState, model: SiteModel, unsigned_awards: list[Award],

@@ -73,9 +73,11 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     old = ledger.parse(before, report)
     model, entries = resolve.build_model(sources, old, options.minter, options.now, report)
     preview = model is not None and options.base_url not in (None, model.site.base_url)
+    published = model.site if model is not None else None
     if model is not None and options.base_url:
         model = replace(model, site=replace(model.site, base_url=options.base_url))
-    signed = signing.prepare(project, model, entries, before, options, report, preview=preview)
+    signed = signing.prepare(project, model, entries, before, options, report, preview=preview,
+                             published_site=published)
     after = ledger.serialise(signed.entries, signed.registry)
     if options.frozen and before != after and not report.has_errors():
         added = sorted(set(entries) - set(old))
