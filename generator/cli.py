@@ -294,8 +294,73 @@ def _options(args, **more) -> api.BuildOptions:
                             **more)
 
 
+class _TerminalProgress:
+    """A long build's phases, each with a bar and an estimate, drawn on a terminal only.
+
+    The pipeline reports (phase, done, total) through BuildOptions.progress; this draws it with
+    rich on stderr. Never in CI or a pipe (`wanted`), where logs must stay plain.
+    """
+
+    def __init__(self) -> None:
+        self._progress = None
+        self._tasks: dict[str, int] = {}
+
+    @staticmethod
+    def wanted() -> bool:
+        return sys.stderr.isatty() and not keys.in_ci()
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if self._progress is None:
+            self._progress = _rich_progress()
+            self._progress.start()
+        task = self._tasks.get(phase)
+        if task is None:
+            task = self._tasks[phase] = self._progress.add_task(phase, total=total or None)
+            self._progress.refresh()  # each phase is shown, however quick
+        self._progress.update(task, completed=done, total=total or None)
+
+    def close(self) -> None:
+        """Stop drawing (before a message or a question); a later phase starts a new display."""
+        if self._progress is not None:
+            self._progress.stop()
+        self._progress, self._tasks = None, {}
+
+
+def _rich_progress():
+    from datetime import timedelta
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn
+    from rich.text import Text
+
+    class Estimate(ProgressColumn):
+        def render(self, task) -> Text:
+            if task.finished:
+                return Text(f"done in {timedelta(seconds=round(task.finished_time or 0))}")
+            if task.total is None or task.time_remaining is None:
+                return Text("estimating…")
+            return Text(f"about {timedelta(seconds=round(task.time_remaining))} left")
+
+    return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), Estimate(),
+                    console=Console(file=sys.stderr))
+
+
+def _with_progress(options: api.BuildOptions) -> _TerminalProgress | None:
+    """Attach a terminal progress display to `options` when one is wanted; returns it (to close)."""
+    if not _TerminalProgress.wanted():
+        return None
+    options.progress = _TerminalProgress()
+    return options.progress
+
+
 def _check(project: Path, args) -> int:
-    checked = api.check(project, _options(args))
+    options = _options(args)
+    display = _with_progress(options) if not args.json else None
+    try:
+        checked = api.check(project, options)
+    finally:
+        if display is not None:
+            display.close()
     items = checked.diagnostics
     if args.json:
         print(format_json(items))
@@ -335,14 +400,20 @@ def _offer_key(project: Path, checked: api.CheckResult, args) -> bool:
 
 def _build(project: Path, args) -> int:
     options = _options(args, out=args.out)
-    checked = api.check(project, options, render=False)
-    if _offer_key(project, checked, args):
-        checked = None  # a key now exists: check again, with it
+    display = _with_progress(options)
     try:
+        checked = api.check(project, options, render=False)
+        if display is not None:
+            display.close()  # before the question below
+        if _offer_key(project, checked, args):
+            checked = None  # a key now exists: check again, with it
         result = api.build(project, options, checked=checked)
     except api.WriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        if display is not None:
+            display.close()
     checked = result.checked
     _print_diagnostics(checked.diagnostics)
     _print_notices(checked)

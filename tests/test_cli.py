@@ -179,15 +179,15 @@ def _fetch_when_ready(url: str) -> str:
             time.sleep(0.2)
 
 
-def _build_on_a_terminal(project: Path, answer: bytes) -> tuple[int, str]:
+def _build_on_a_terminal(project: Path, answer: bytes | None, *args: str, env: dict | None = None) -> tuple[int, str]:
     """Run the build with stdin/stdout/stderr on a pseudo-terminal, answering its question."""
     import pty
     import select
 
     leader, follower = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
-    proc = subprocess.Popen([*BUILD, "--project", str(project)], stdin=follower, stdout=follower, stderr=follower,
-                            env=env, close_fds=True)
+    env = {**{k: v for k, v in os.environ.items() if k != "CI"}, **(env or {})}
+    proc = subprocess.Popen([*BUILD, "--project", str(project), *args], stdin=follower, stdout=follower,
+                            stderr=follower, env=env, close_fds=True)
     os.close(follower)
     seen, answered, deadline = b"", False, time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -200,7 +200,7 @@ def _build_on_a_terminal(project: Path, answer: bytes) -> tuple[int, str]:
             if not chunk:
                 break
             seen += chunk
-        if not answered and b"[y/N]" in seen:
+        if not answered and answer is not None and b"[y/N]" in seen:
             os.write(leader, answer)
             answered = True
         if proc.poll() is not None and not ready:
@@ -230,3 +230,27 @@ def test_build_on_a_terminal_offers_to_create_the_first_key(tmp_path: Path):
     piped = copy_project("minimal", tmp_path / "piped")
     quiet = run(piped, env={"CI": ""})
     assert quiet.returncode == 0 and "[y/N]" not in quiet.stderr + quiet.stdout
+
+
+def test_a_build_on_a_terminal_shows_its_phases_and_an_estimate_and_a_pipe_gets_none(tmp_path: Path):
+    from testkeys import env_value
+
+    project = copy_project("example", tmp_path)
+    key = {"BADGEKILN_SIGNING_KEYS": env_value()}
+    code, output = _build_on_a_terminal(project, None, "build", env={**key, "BADGEKILN_JOBS": "1"})
+    assert code == 0, output
+    awards = len(json.loads((project / "content/ledger.json").read_text())["awards"])
+    import re
+
+    lines = [" ".join(line.split()) for line in re.split(r"[\r\n]", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output))]
+    assert any(line.startswith("checking content") for line in lines), lines
+    for phase in ("signing credentials", "award files"):
+        assert any(line.startswith(phase) and f" {awards}/{awards} done in " in line for line in lines), (phase, lines)
+    assert any(line.startswith("award files") and "estimating" in line for line in lines)  # the estimate column
+    assert "Built " in output  # the summary follows, on its own lines
+    rebuilt = run(project, "build", "--reissue", env=key)  # captured: a pipe, like CI logs
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "award files" not in rebuilt.stderr and "\x1b[" not in rebuilt.stderr and "━" not in rebuilt.stderr
+    quiet = copy_project("minimal", tmp_path / "ci")
+    code, output = _build_on_a_terminal(quiet, None, "build", env={"CI": "true"})
+    assert code == 0 and "award files" not in output and "checking content" not in output, output

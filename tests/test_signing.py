@@ -239,10 +239,10 @@ def test_parallel_signing_gives_the_same_records_as_serial(monkeypatch):
     signer = signing.Signer(testkeys.signing_key(), DID)
     docs = [{**ob3_doc(), "name": f"Badge {i}"} for i in range(12)]
     work = [(str(i), signer, doc) for i, doc in enumerate(docs)]
-    serial = signing.sign_many(work, "2026-01-01T00:00:00Z")
+    serial = list(signing.sign_many(work, "2026-01-01T00:00:00Z"))
     monkeypatch.setattr(signing, "_PARALLEL_MIN", 2)
     monkeypatch.setattr(signing.os, "cpu_count", lambda: 2)
-    assert signing.sign_many(work, "2026-01-01T00:00:00Z") == serial
+    assert list(signing.sign_many(work, "2026-01-01T00:00:00Z")) == serial
 
 
 def ob3_doc() -> dict:

@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -333,7 +333,7 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     _report_stranded(plan.stranded, registry, report)
     # a build that already failed signs nothing (slow, and its records would not be kept)
     records = {} if report.has_errors() else _sign_all(plan.to_sign, state, format_datetime(options.now), model,
-                                                       report)
+                                                       report, options.report_progress)
     state.records.update(records)
     _signing_notices(state, plan, entries, records)
     _missing_key_notices(state, model, plan.unsigned, registry, report)
@@ -481,13 +481,18 @@ def _report_stranded(stranded: dict[tuple[str, str], int], registry: tuple[Publi
                      Location(ledger.LEDGER_PATH, 1), fix)
 
 
+SIGNING = "signing credentials"
+
+
 def _sign_all(jobs: list[tuple[Award, dict]], state: SigningState, created: str, model: SiteModel,
-              report: Report) -> dict[str, dict]:
-    """Sign every job (in parallel when there are many and more than one CPU)."""
+              report: Report, progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict]:
+    """Sign every job (in parallel when there are many and more than one CPU), telling `progress`."""
     started = time.perf_counter()
     records: dict[str, dict] = {}
     work = [(award.key, state.signers[model.badge(award.badge).issuer], unsigned) for award, unsigned in jobs]
-    for (award, _), result in zip(jobs, sign_many(work, created)):
+    for done, ((award, _), result) in enumerate(zip(jobs, sign_many(work, created)), 1):
+        if progress is not None:
+            progress(SIGNING, done, len(jobs))
         if isinstance(result, tuple):  # (reason, JSON pointer) of a JSON-LD safety failure
             reason, pointer = result
             badge = model.badge(award.badge)
@@ -513,10 +518,12 @@ def _signed_notice(count: int, seconds: float) -> str:
 _PARALLEL_MIN = 64
 
 
-def sign_many(work: list[tuple[str, Signer, dict]], created: str) -> list[dict | tuple[str, str]]:
+def sign_many(work: list[tuple[str, Signer, dict]], created: str) -> Iterator[dict | tuple[str, str]]:
     """Sign many credentials (in worker processes when there are many): records or failures, in order."""
     if len(work) < _PARALLEL_MIN or (os.cpu_count() or 1) < 2:
-        return [sign_one(signer, unsigned, created) for _, signer, unsigned in work]
+        for _, signer, unsigned in work:
+            yield sign_one(signer, unsigned, created)
+        return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -529,7 +536,7 @@ def sign_many(work: list[tuple[str, Signer, dict]], created: str) -> list[dict |
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
                              initargs=(seeds, created)) as pool:
-        return list(pool.map(_worker_sign, tasks, chunksize=chunk))
+        yield from pool.map(_worker_sign, tasks, chunksize=chunk)
 
 
 _WORKER: dict[str, Any] = {}
