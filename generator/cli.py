@@ -11,7 +11,7 @@ from typing import TextIO
 
 from . import __version__, api
 from .clock import now_from_env
-from .commands import due, editing, key_commands, notify, scaffold, serve
+from .commands import check_live, due, editing, key_commands, notify, scaffold, serve
 from .crypto import keys
 from .diagnostics import Report, Severity, format_json, format_text
 from .validate.values import parse_base_url
@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     editing.add_arguments(sub)  # revoke, suspend, reinstate
     due.add_arguments(sub)
     notify.add_arguments(sub)
+    check_live.add_arguments(sub)
     _project_option_everywhere(parser)
     return parser
 
@@ -238,7 +239,22 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
         return EXIT_OK
     if args.command == "notify":
         return _notify(project, args)
+    if args.command == "check-live":
+        return _check_live(project, args)
     return EXIT_USAGE
+
+
+def _check_live(project: Path, args) -> int:
+    """0 when the live site is this build and served right, 1 with problems, 2 when it cannot start."""
+    try:
+        report, result = check_live.run(project, args.url, args.sample, args.site)
+    except check_live.CheckLiveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if result is None:
+        return _report_only((report, ""))
+    print(check_live.format_text(result))
+    return EXIT_OK if result.ok and result.live else EXIT_CONTENT
 
 
 def _verify(args) -> int:
@@ -261,7 +277,8 @@ def _print_notices(checked: api.CheckResult) -> None:
 def _notify(project: Path, args) -> int:
     try:
         report, summary = notify.run(project, dry_run=args.dry_run, baseline=args.baseline, outbox=args.outbox,
-                                     per_minute=args.per_minute, echo=lambda line: print(line, flush=True))
+                                     per_minute=args.per_minute, echo=lambda line: print(line, flush=True),
+                                     live_check=not args.skip_live_check)
     except notify.NotifyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -123,8 +123,9 @@ smtp:
 
 
 def _notify(project: Path, *args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(project), "notify", *args],
-                          capture_output=True, text=True, timeout=120, **kw)
+    """notify as if the deploy had been checked (tests/test_check_live.py covers that gate)."""
+    return subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(project), "notify",
+                           "--skip-live-check", *args], capture_output=True, text=True, timeout=120, **kw)
 
 
 def _register(project: Path) -> dict:
@@ -226,7 +227,8 @@ def test_refused_recipient_fails_alone_and_is_retried(tmp_path: Path, smtp: Reco
 
 
 def _start_and_wait(project: Path, smtp: Recorder) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--project", str(project), "notify"],
+    process = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--project", str(project), "notify",
+                                "--skip-live-check"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert smtp.arrived.wait(60), "the second message never reached the server"
     return process

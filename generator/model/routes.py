@@ -83,6 +83,17 @@ class Routes:
         """OB 2.0 SignedBadge assertion (compact JWS, RS256); only when site.yaml enables it."""
         return safe_output_path(f"a/{award.slug}.ob2.jws")
 
+    def award_paths(self, award: Award) -> list[str]:
+        """Every output path one award can have (whichever a build writes): what is *not* shared.
+
+        check-live samples awards by these; a new per-award route must be listed here too
+        (tests/test_check_live.py checks that every `award_*` route is).
+        """
+        routes = (self.award_page, self.award_json, self.award_png, self.award_svg, self.award_certificate,
+                  self.award_credential_json, self.award_credential_jwt, self.award_credential_svg,
+                  self.award_ob2_jws)
+        return [route(award) for route in routes]
+
     def issuer_key(self, issuer: Issuer, key_id: str) -> str:
         """OB 2.0 CryptographicKey of one signing key, owned by one issuer (SignedBadge `creator`)."""
         return safe_output_path(f"issuers/{issuer.slug}/key-{key_id}.json")
