@@ -108,12 +108,18 @@ def signed(tmp_path: Path) -> tuple[Path, object]:
     return project, prepared.model
 
 
-def test_every_per_award_route_is_an_award_path():
-    """check-live tells shared files from an award's by Routes.award_paths: it must list every award route."""
-    routes = {name for name in dir(Routes) if name.startswith("award_") and name != "award_paths"}
-    award = type("A", (), {"slug": "abc"})()
-    listed = set(Routes("https://x.example/").award_paths(award))
-    assert {getattr(Routes("https://x.example/"), name)(award) for name in routes} == listed
+def test_award_paths_are_every_file_an_award_has(tmp_path: Path):
+    """check-live tells an award's files from the shared ones by Routes.award_paths: none may be missed."""
+    project = copy_project("minimal", tmp_path)
+    site = project / "content/site.yaml"
+    site.write_text(site.read_text() + "signing: {vc_jwt: true, ob2_signed: true}\n")
+    prepared = build(project, keyring=testkeys.keyring())
+    routes = Routes(prepared.model.site.base_url)
+    files = {p.relative_to(project / "_site").as_posix() for p in (project / "_site").rglob("*") if p.is_file()}
+    owned = {path for award in prepared.model.awards for path in routes.award_paths(award)}
+    slugs = [award.slug for award in prepared.model.awards]
+    assert [f for f in files - owned if any(slug in f for slug in slugs)] == []
+    assert len(files & owned) >= 6  # page, hosted JSON, images, credential, JWT, JWS
 
 
 def test_a_host_that_misbehaves_in_every_way_is_reported_with_fixes(signed, tmp_path: Path, host):
