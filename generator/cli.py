@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -170,8 +171,6 @@ def main(argv: list[str] | None = None, *, default_project: Path | None = None) 
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null, so the interpreter's last flush does not fail again."""
-    import os
-
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, sys.__stdout__.fileno())
