@@ -250,8 +250,10 @@ def _check_live(project: Path, args) -> int:
     except check_live.CheckLiveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if result is None:
-        return _report_only((report, ""))
+    if result is None:  # the content does not check: nothing to compare the live site with
+        _print_diagnostics(report.sorted())
+        print(f"check-live needs content that checks: {_summary(report.sorted())}", file=sys.stderr)
+        return EXIT_CONTENT
     print(check_live.format_text(result))
     return EXIT_OK if result.ok and result.live else EXIT_CONTENT
 
