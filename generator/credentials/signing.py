@@ -103,7 +103,7 @@ _FIELDS = (
 _SOURCES = {
     "name": ("badge", "name"), "description": ("badge", "description"), "image": ("badge", "image"),
     "validFrom": ("award", "issued_on"), "awardedDate": ("award", "issued_on"), "validUntil": ("award", "expires"),
-    "evidence": ("award", "evidence"), "credentialStatus": ("site", "signing.credential_status"),
+    "evidence": ("award", "evidence"), "credentialStatus": ("award", "status list entry"),
     "id": ("site", "base_url"), "credentialSubject/identifier": ("award", "email"),
     "credentialSubject/narrative": ("award", "narrative"), _ACHIEVEMENT + "criteria": ("badge", "criteria"),
     _ACHIEVEMENT + "achievementType": ("badge", "achievement_type"),
