@@ -122,13 +122,17 @@ def test_award_paths_are_every_file_an_award_has(tmp_path: Path):
     assert len(files & owned) >= 6  # page, hosted JSON, images, credential, JWT, JWS
 
 
-def test_a_host_that_misbehaves_in_every_way_is_reported_with_fixes(signed, tmp_path: Path, host):
-    project, model = signed
+def test_a_host_that_misbehaves_in_every_way_is_reported_with_fixes(tmp_path: Path, host):
+    project = copy_project("minimal", tmp_path)
+    shutil.copy(REPO / "content/images/fire-warden.svg", project / "content/images/badge.svg")
+    badge_file = project / "content/badges/safety.yaml"
+    badge_file.write_text(badge_file.read_text().replace("images/badge.png", "images/badge.svg"))
+    model = build(project, keyring=testkeys.keyring()).model
     served = host(deploy(project, tmp_path / "deployed"))
-    award = model.awards[0]
+    award, badge = model.awards[0], model.badges[0]
     routes = Routes(model.site.base_url)
-    served.wrong_type = {"badges/safety.json": "text/plain", "badges/safety.png": "application/octet-stream",
-                         routes.award_svg(award): "text/xml"}
+    served.wrong_type = {routes.badge_json(badge): "text/plain", routes.badge_image(badge): "text/xml",
+                         routes.badge_share_image(badge): "application/octet-stream"}
     served.missing = {".well-known/did.json"}
     served.failing = {"status/acme/revocation.json"}
     served.stale = {"index.html": b"<!doctype html><title>the old index</title>"}
@@ -146,8 +150,8 @@ def test_a_host_that_misbehaves_in_every_way_is_reported_with_fixes(signed, tmp_
     assert "error: 1 file(s) differ from the local build" in out and "  issuers/acme.json\n" in out
     assert "error: 3 file(s) are served with the wrong Content-Type" in out
     for line in ("badges/safety.json as text/plain (expected application/json)",
-                 "badges/safety.png as application/octet-stream (expected image/png)",
-                 f"{routes.award_svg(award)} as text/xml (expected image/svg+xml)"):
+                 f"{routes.badge_share_image(badge)} as application/octet-stream (expected image/png)",
+                 "badges/safety.svg as text/xml (expected image/svg+xml)"):
         assert line in out, line
     assert "JSON file(s) are served without Access-Control-Allow-Origin" in out and "_headers" in out
     assert out.count("(README.md#checking-a-deploy)") == 6  # one fix per problem

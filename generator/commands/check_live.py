@@ -40,7 +40,8 @@ DEFAULT_SAMPLE = 20
 WORKERS = 8
 ORIGIN = "https://verifier.example"  # a foreign site asking, so the host answers with its CORS header
 GUIDE = "README.md#checking-a-deploy"
-NOT_COMPARED = {".badgekiln-site", ".nojekyll"}  # markers for the writer and GitHub Pages, not content
+# markers for the writer and GitHub Pages, and hosts' own settings (Netlify, Cloudflare Pages): never served
+NOT_COMPARED = {".badgekiln-site", ".nojekyll", "_headers", "_redirects"}
 CONTENT_TYPES = {".json": ("application/json", "application/ld+json"), ".svg": ("image/svg+xml",),
                  ".png": ("image/png",), ".html": ("text/html",), ".css": ("text/css",),
                  ".js": ("text/javascript", "application/javascript")}
