@@ -41,7 +41,7 @@ print("BENCH", 0 if result.ok else 1, elapsed, resource.getrusage(resource.RUSAG
 """
 
 
-_SIGNED = re.compile(r"signed (?P<count>\d+) credential\(s\) in [\d.]+ s \((?P<rate>\d+) credentials/s\)")
+_SIGNED = re.compile(r"signed (?P<count>\d+) credential\(s\)(?: in [\d.]+ s \((?P<rate>\d+) credentials/s\))?")
 
 
 def make_project(root: Path, awards: int) -> Path:
@@ -79,7 +79,7 @@ def run_build(project: Path, out: Path) -> dict:
     signed = _SIGNED.search(proc.stderr)  # the build's own note (signing.py), when it signed anything
     return {"seconds": float(seconds), "peak_mb": int(maxrss_kb) / 1024,
             "signed": int(signed["count"]) if signed else 0,
-            "signed_per_s": float(signed["rate"]) if signed else None}
+            "signed_per_s": float(signed["rate"]) if signed and signed["rate"] else None}
 
 
 def main(sizes: list[int]) -> None:
@@ -96,8 +96,8 @@ def main(sizes: list[int]) -> None:
                 files = sum(1 for p in out.rglob("*") if p.is_file())
                 rows.append({"awards": size, "phase": phase, **result,
                              "awards_per_s": size / result["seconds"], "files": files})
-                signing = (f"  signed {result['signed']} at {result['signed_per_s']:.0f} credentials/s"
-                           if result["signed"] else "")
+                rate = f" at {result['signed_per_s']:.0f} credentials/s" if result["signed_per_s"] else ""
+                signing = f"  signed {result['signed']}{rate}" if result["signed"] else ""
                 print(f"{size:>7} awards  {phase:<8} {result['seconds']:8.2f} s  "
                       f"{size / result['seconds']:9.0f} awards/s  peak {result['peak_mb']:7.1f} MB  "
                       f"{files} files{signing}", flush=True)

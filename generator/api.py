@@ -7,14 +7,16 @@ the ledger forgot.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import canonical
 from .atomic_write import write_file_atomic
 from .diagnostics import Location
-from .model import ledger
+from .model import ledger, published
 from .pipeline.assemble import all_artifacts
-from .pipeline.cache import Cache
+from .pipeline.cache import CACHE_DIR, Cache, shown_path
 from .pipeline.check import BuildOptions, CheckResult, check_project
 from .pipeline.hosts import PROFILES, HostLimitError, HostProfile, SiteSize
 from .pipeline.writer import WriteError, write_site
@@ -88,7 +90,27 @@ def build(project: Path, options: BuildOptions | None = None, *, checked: CheckR
     if result.files and cache is not None:
         cache.save()
         result.reused = cache.hits
+    if result.files and options.record_ledger:  # what this site shows, for check-live and notify
+        record = shown_path(project, out)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        write_file_atomic(record, canonical.json_bytes(published.site_record(checked.model, checked.ledger_after)))
     return result
 
 
-__all__ = ["BuildOptions", "BuildResult", "CheckResult", "WriteError", "build", "check"]
+def site_record(project: Path, out: Path | None = None) -> dict | None:
+    """What the site built into `out` (default _site/) shows of each award; None if not recorded."""
+    path = shown_path(Path(project), (out or Path(project) / "_site").resolve())
+    try:
+        record = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("format") == published.FORMAT else None
+
+
+def live_record_path(project: Path) -> Path:
+    """Where check-live records the build it found live (read by notify); never in the output."""
+    return Path(project) / CACHE_DIR / "live.json"
+
+
+__all__ = ["BuildOptions", "BuildResult", "CheckResult", "WriteError", "build", "check", "live_record_path",
+           "site_record"]

@@ -3,22 +3,26 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from . import __version__, api
 from .clock import now_from_env
-from .commands import due, editing, endorsements, key_commands, notify, scaffold, serve
+from .commands import check_live, due, editing, endorsements, key_commands, notify, scaffold, serve
 from .crypto import keys
 from .diagnostics import Report, Severity, format_json, format_text
 from .validate.values import parse_base_url
 from .verify import checker
+from .verify.report import UNVERIFIED
 from .verify.report import format_json as verification_json
 from .verify.report import format_text as verification_text
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+EXIT_UNVERIFIED = 3  # verify: could not check (no network, the issuer's site down)
 
 
 def _base_url(text: str) -> str:
@@ -31,7 +35,7 @@ def _base_url(text: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="badgekiln", description="Compile Open Badges content into a static site.")
     parser.add_argument("--version", action="version", version=f"badgekiln {__version__}")
-    parser.add_argument("--project", type=Path, default=Path.cwd(), help="project folder (default: current)")
+    parser.add_argument(*PROJECT_OPTION, type=Path, default=None, help=PROJECT_HELP)
     sub = parser.add_subparsers(dest="command")
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -56,7 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--badge", required=True, help="badge id the roster earned")
     imp.add_argument("--issued-on", help="issue date for rows without one (YYYY-MM-DD)")
     key_commands.add_arguments(sub.add_parser("keys", help="create, rotate, revoke or list signing keys (keys/)"))
-    ver = sub.add_parser("verify", help="check a badge: credential JSON, JWT, baked PNG/SVG, or URL")
+    ver = sub.add_parser("verify", help="check a badge: credential JSON, JWT, baked PNG/SVG, or URL",
+                         description="Check a badge the way an employer would.",
+                         epilog="exit codes: 0 valid, 1 invalid, 2 unreadable input, 3 could not check "
+                                "(UNVERIFIED: the issuer's documents could not be fetched; try again later)")
     ver.add_argument("thing", help="file, https:// URL or compact JWT")
     ver.add_argument("--email", help="also check that it was issued to this address")
     ver.add_argument("--site", type=Path, help="built site folder to read the issuer's documents from")
@@ -65,7 +72,41 @@ def _parser() -> argparse.ArgumentParser:
     endorsements.add_arguments(sub)  # endorsements fetch|add, endorse
     due.add_arguments(sub)
     notify.add_arguments(sub)
+    check_live.add_arguments(sub)
+    _project_option_everywhere(parser)
     return parser
+
+
+PROJECT_OPTION = ("-C", "--project")
+PROJECT_HELP = "project folder (default: the current folder)"
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    return [p for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+            for p in action.choices.values()]
+
+
+def _project_option_everywhere(parser: argparse.ArgumentParser) -> None:
+    """`-C DIR` / `--project DIR` after any command too (`badgekiln check -C site`), as before it."""
+    for sub in _subparsers(parser):
+        sub.add_argument(*PROJECT_OPTION, type=Path, default=argparse.SUPPRESS, help=PROJECT_HELP)
+        _project_option_everywhere(sub)
+
+
+def _with_command(argv: list[str]) -> list[str]:
+    """`badgekiln`, `badgekiln --frozen`, `badgekiln -C DIR`: the command is `build` when none is named."""
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg in PROJECT_OPTION:
+            index += 2
+        elif arg.startswith("--project=") or (arg.startswith("-C") and len(arg) > 2):
+            index += 1
+        elif arg in ("-h", "--help", "--version") or not arg.startswith("-"):
+            return argv  # help, or a command (argparse reports a misspelt one)
+        else:
+            return [*argv[:index], "build", *argv[index:]]  # an option of build
+    return [*argv, "build"]
 
 
 class _SaysCommandAsRun(io.TextIOBase):
@@ -80,8 +121,11 @@ class _SaysCommandAsRun(io.TextIOBase):
     def __init__(self, stream: TextIO, command: str):
         self.stream, self.command = stream, command
 
+    def said(self, text: str) -> str:
+        return self._NAME.sub(lambda _: self.command, text)
+
     def write(self, text: str) -> int:
-        self.stream.write(self._NAME.sub(self.command, text))
+        self.stream.write(self.said(text))
         return len(text)
 
     def flush(self) -> None:
@@ -94,14 +138,50 @@ class _SaysCommandAsRun(io.TextIOBase):
         return self.stream.fileno()
 
 
-def _invoked_as(default_project: Path | None) -> str:
-    """How the user started Badgekiln: `python build.py` in a clone, else `badgekiln`."""
-    if default_project is not None:
-        return "python build.py"
+def _as_run(stream: TextIO) -> Callable[[str], str]:
+    """Text that names `badgekiln` said as the user ran it (for output that is not printed: a page)."""
+    return stream.said if isinstance(stream, _SaysCommandAsRun) else (lambda text: text)
+
+
+def _invoked_as(clone: Path | None) -> str:
+    """How the user started Badgekiln: a clone's `python build.py` (by its path from elsewhere), else `badgekiln`."""
+    if clone is not None:
+        script = clone.resolve() / "build.py"
+        here = Path.cwd().resolve()
+        return f"python {script.relative_to(here) if script.is_relative_to(here) else script}"
     return "python -m badgekiln" if Path(sys.argv[0]).name == "__main__.py" else "badgekiln"
 
 
+def _default_project(clone: Path | None, command: str | None) -> Path:
+    """The current folder, unless a clone's build.py runs where there is no project: then its example."""
+    here = Path.cwd()
+    if clone is None or command == "new" or (here / "content").is_dir():
+        return here
+    return clone
+
+
 def main(argv: list[str] | None = None, *, default_project: Path | None = None) -> int:
+    try:
+        code = _said_as_run(argv, default_project)
+        sys.stdout.flush()  # here, not at exit, so a closed pipe is caught below
+        return code
+    except BrokenPipeError:  # `badgekiln due | head -1`: the reader has all it wanted
+        _silence_stdout()
+        return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.__stdout__.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    finally:
+        os.close(devnull)
+
+
+def _said_as_run(argv: list[str] | None, default_project: Path | None) -> int:
     command = _invoked_as(default_project)
     if command == "badgekiln":
         return _main(argv, default_project)
@@ -116,24 +196,19 @@ def main(argv: list[str] | None = None, *, default_project: Path | None = None) 
 def _main(argv: list[str] | None, default_project: Path | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    if default_project is not None:
-        parser.set_defaults(project=default_project)
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version", "--project"):
-        argv = ["build", *argv]
-    elif argv[0] == "--project" and (len(argv) < 3 or argv[2].startswith("-")):
-        argv = [*argv[:2], "build", *argv[2:]]
+    argv = _with_command(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
-    project = args.project.resolve()
+    project = (args.project or _default_project(default_project, args.command)).resolve()
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
     if args.command == "verify":  # works anywhere: an employer has no project
         return _verify(args)
     if not (project / "content").is_dir() and args.command not in ("new",):
-        print(f"error: {project} has no content/ folder; run from a Badgekiln project or pass --project",
+        print(f"error: {project} has no content/ folder; run from a Badgekiln project or pass -C DIR",
               file=sys.stderr)
         return EXIT_USAGE
     if args.command == "build":
@@ -141,7 +216,8 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
     if args.command == "check":
         return _check(project, args)
     if args.command == "serve":
-        return serve.serve(project, args.port)
+        return serve.serve(project, args.port, echo=lambda line: print(line, file=sys.stderr, flush=True),
+                           as_run=_as_run(sys.stderr))
     if args.command == "new":
         return _report_only(scaffold.run(project, args))
     if args.command == "import":
@@ -170,15 +246,35 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
         return EXIT_OK
     if args.command == "notify":
         return _notify(project, args)
+    if args.command == "check-live":
+        return _check_live(project, args)
     return EXIT_USAGE
 
 
+def _check_live(project: Path, args) -> int:
+    """0 when the live site is this build and served right, 1 with problems, 2 when it cannot start."""
+    try:
+        report, result = check_live.run(project, args.url, args.sample, args.site)
+    except check_live.CheckLiveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if result is None:  # the content does not check: nothing to compare the live site with
+        _print_diagnostics(report.sorted())
+        print(f"check-live needs content that checks: {_summary(report.sorted())}", file=sys.stderr)
+        return EXIT_CONTENT
+    print(check_live.format_text(result))
+    return EXIT_OK if result.ok and result.live else EXIT_CONTENT
+
+
 def _verify(args) -> int:
-    """Exit 0 only for a valid badge; 1 for an invalid one; 2 when the input cannot be read."""
-    result = checker.verify(args.thing, site=args.site, email=args.email, now=now_from_env())
-    print(verification_json(result) if args.json else verification_text(result, args.email))
+    """Exit 0 for a valid badge, 1 for an invalid one, 2 when the input cannot be read, 3 when unverified."""
+    email = args.email.strip() if args.email is not None else None
+    result = checker.verify(args.thing, site=args.site, email=email, now=now_from_env())
+    print(verification_json(result) if args.json else verification_text(result, email))
     if result.valid:
         return EXIT_OK
+    if result.verdict == UNVERIFIED:
+        return EXIT_UNVERIFIED
     return EXIT_USAGE if result.error and not result.findings and "no such file" in result.error else EXIT_CONTENT
 
 
@@ -190,7 +286,8 @@ def _print_notices(checked: api.CheckResult) -> None:
 def _notify(project: Path, args) -> int:
     try:
         report, summary = notify.run(project, dry_run=args.dry_run, baseline=args.baseline, outbox=args.outbox,
-                                     per_minute=args.per_minute, echo=lambda line: print(line, flush=True))
+                                     per_minute=args.per_minute, echo=lambda line: print(line, flush=True),
+                                     live_check=not args.skip_live_check)
     except notify.NotifyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -223,8 +320,73 @@ def _options(args, **more) -> api.BuildOptions:
                             **more)
 
 
+class _TerminalProgress:
+    """A long build's phases, each with a bar and an estimate, drawn on a terminal only.
+
+    The pipeline reports (phase, done, total) through BuildOptions.progress; this draws it with
+    rich on stderr. Never in CI or a pipe (`wanted`), where logs must stay plain.
+    """
+
+    def __init__(self) -> None:
+        self._progress = None
+        self._tasks: dict[str, int] = {}
+
+    @staticmethod
+    def wanted() -> bool:
+        return sys.stderr.isatty() and not keys.in_ci()
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if self._progress is None:
+            self._progress = _rich_progress()
+            self._progress.start()
+        task = self._tasks.get(phase)
+        if task is None:
+            task = self._tasks[phase] = self._progress.add_task(phase, total=total or None)
+            self._progress.refresh()  # each phase is shown, however quick
+        self._progress.update(task, completed=done, total=total or None)
+
+    def close(self) -> None:
+        """Stop drawing (before a message or a question); a later phase starts a new display."""
+        if self._progress is not None:
+            self._progress.stop()
+        self._progress, self._tasks = None, {}
+
+
+def _rich_progress():
+    from datetime import timedelta
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn
+    from rich.text import Text
+
+    class Estimate(ProgressColumn):
+        def render(self, task) -> Text:
+            if task.finished:
+                return Text(f"done in {timedelta(seconds=round(task.finished_time or 0))}")
+            if task.total is None or task.time_remaining is None:
+                return Text("estimating…")
+            return Text(f"about {timedelta(seconds=round(task.time_remaining))} left")
+
+    return Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), Estimate(),
+                    console=Console(file=sys.stderr))
+
+
+def _with_progress(options: api.BuildOptions) -> _TerminalProgress | None:
+    """Attach a terminal progress display to `options` when one is wanted; returns it (to close)."""
+    if not _TerminalProgress.wanted():
+        return None
+    options.progress = _TerminalProgress()
+    return options.progress
+
+
 def _check(project: Path, args) -> int:
-    checked = api.check(project, _options(args))
+    options = _options(args)
+    display = _with_progress(options) if not args.json else None
+    try:
+        checked = api.check(project, options)
+    finally:
+        if display is not None:
+            display.close()
     items = checked.diagnostics
     if args.json:
         print(format_json(items))
@@ -264,14 +426,20 @@ def _offer_key(project: Path, checked: api.CheckResult, args) -> bool:
 
 def _build(project: Path, args) -> int:
     options = _options(args, out=args.out)
-    checked = api.check(project, options, render=False)
-    if _offer_key(project, checked, args):
-        checked = None  # a key now exists: check again, with it
+    display = _with_progress(options)
     try:
+        checked = api.check(project, options, render=False)
+        if display is not None:
+            display.close()  # before the question below
+        if _offer_key(project, checked, args):
+            checked = None  # a key now exists: check again, with it
         result = api.build(project, options, checked=checked)
     except api.WriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        if display is not None:
+            display.close()
     checked = result.checked
     _print_diagnostics(checked.diagnostics)
     _print_notices(checked)

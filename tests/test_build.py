@@ -151,7 +151,7 @@ def test_failed_build_leaves_previous_site_untouched(example: Path):
     prepared = build(example)
     assert [d.code for d in prepared.diagnostics][:1] == ["E601"]
     assert tree(example / "_site") == before
-    leftovers = [p.name for p in example.iterdir() if p.name.startswith(".")]
+    leftovers = [p.name for p in example.iterdir() if p.name.startswith(".") and p.name != ".badgekiln-cache"]
     assert leftovers == [], "staging folders must be cleaned up"
 
 
@@ -169,7 +169,7 @@ def test_crash_half_way_through_writing_keeps_old_site(example: Path):
     with pytest.raises(OSError):
         write_site(example / "_site", exploding(), example)
     assert tree(example / "_site") == before
-    assert [p.name for p in example.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in example.iterdir() if p.name.startswith(".") and p.name != ".badgekiln-cache"] == []
 
 
 def test_writer_refuses_folders_it_does_not_own(example: Path, tmp_path: Path):

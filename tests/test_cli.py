@@ -39,6 +39,46 @@ def test_build_check_and_exit_codes(tmp_path: Path):
     assert "E303" not in broken.stderr, "a broken badge file is not a removed award"
 
 
+def test_check_never_says_it_built_anything(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    checked = run(project, "check", env={"CI": ""})
+    assert checked.returncode == 0, checked.stderr
+    assert "no signing key yet" in checked.stderr  # the notice is still given...
+    assert "built" not in checked.stderr.lower(), checked.stderr  # ...without claiming a build
+    assert not (project / "_site").exists()
+
+
+def test_project_option_goes_anywhere_on_the_command_line(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for argv in (["check", "--project", str(project)], ["check", "-C", str(project)], ["-C", str(project), "check"],
+                 [f"--project={project}", "check"], ["check", f"-C{project}"], ["--strict", "-C", str(project)],
+                 ["keys", "list", "-C", str(project)]):
+        result = subprocess.run([*BUILD, *argv], capture_output=True, text=True, cwd=elsewhere, timeout=120)
+        assert result.returncode == 0, (argv, result.stderr)
+    assert (project / "_site/index.html").is_file()  # `--strict -C DIR` built DIR
+
+
+def test_the_clones_build_py_run_in_a_project_folder_works_on_that_folder(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    (project / "content/badges/safety.yaml").write_text("name: [unclosed\n")
+    result = subprocess.run([*BUILD, "check"], capture_output=True, text=True, cwd=project, timeout=120)
+    assert result.returncode == 1 and "content/badges/safety.yaml:2:1: error[E102]" in result.stderr, result.stderr
+    (project / "content/badges/safety.yaml").write_text((REPO / "tests/sites/minimal/content/badges/safety.yaml")
+                                                       .read_text())
+    built = subprocess.run([*BUILD], capture_output=True, text=True, cwd=project, timeout=120,
+                           env={**os.environ, "CI": "true"})
+    assert built.returncode == 0 and (project / "_site/index.html").is_file(), built.stderr
+    # hints name the command as it was run, here the clone's build.py by its path
+    assert f"Preview it with: python {REPO / 'build.py'} serve" in built.stdout, built.stdout
+
+
+def test_readme_documents_the_project_option():
+    readme = (REPO / "README.md").read_text()
+    assert "`--project DIR` (or `-C DIR`)" in readme
+
+
 def test_check_json_report(tmp_path: Path):
     project = copy_project("minimal", tmp_path)
     (project / "content/issuers/acme.yaml").write_text("name: Acme\nurl: https://acme.example/\nemial: x@y.org\n")
@@ -139,15 +179,15 @@ def _fetch_when_ready(url: str) -> str:
             time.sleep(0.2)
 
 
-def _build_on_a_terminal(project: Path, answer: bytes) -> tuple[int, str]:
+def _build_on_a_terminal(project: Path, answer: bytes | None, *args: str, env: dict | None = None) -> tuple[int, str]:
     """Run the build with stdin/stdout/stderr on a pseudo-terminal, answering its question."""
     import pty
     import select
 
     leader, follower = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
-    proc = subprocess.Popen([*BUILD, "--project", str(project)], stdin=follower, stdout=follower, stderr=follower,
-                            env=env, close_fds=True)
+    env = {**{k: v for k, v in os.environ.items() if k != "CI"}, **(env or {})}
+    proc = subprocess.Popen([*BUILD, "--project", str(project), *args], stdin=follower, stdout=follower,
+                            stderr=follower, env=env, close_fds=True)
     os.close(follower)
     seen, answered, deadline = b"", False, time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -160,7 +200,7 @@ def _build_on_a_terminal(project: Path, answer: bytes) -> tuple[int, str]:
             if not chunk:
                 break
             seen += chunk
-        if not answered and b"[y/N]" in seen:
+        if not answered and answer is not None and b"[y/N]" in seen:
             os.write(leader, answer)
             answered = True
         if proc.poll() is not None and not ready:
@@ -190,3 +230,27 @@ def test_build_on_a_terminal_offers_to_create_the_first_key(tmp_path: Path):
     piped = copy_project("minimal", tmp_path / "piped")
     quiet = run(piped, env={"CI": ""})
     assert quiet.returncode == 0 and "[y/N]" not in quiet.stderr + quiet.stdout
+
+
+def test_a_build_on_a_terminal_shows_its_phases_and_an_estimate_and_a_pipe_gets_none(tmp_path: Path):
+    from testkeys import env_value
+
+    project = copy_project("example", tmp_path)
+    key = {"BADGEKILN_SIGNING_KEYS": env_value()}
+    code, output = _build_on_a_terminal(project, None, "build", env={**key, "BADGEKILN_JOBS": "1"})
+    assert code == 0, output
+    awards = len(json.loads((project / "content/ledger.json").read_text())["awards"])
+    import re
+
+    lines = [" ".join(line.split()) for line in re.split(r"[\r\n]", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output))]
+    assert any(line.startswith("checking content") for line in lines), lines
+    for phase in ("signing credentials", "award files"):
+        assert any(line.startswith(phase) and f" {awards}/{awards} done in " in line for line in lines), (phase, lines)
+    assert any(line.startswith("award files") and "estimating" in line for line in lines)  # the estimate column
+    assert "Built " in output  # the summary follows, on its own lines
+    rebuilt = run(project, "build", "--reissue", env=key)  # captured: a pipe, like CI logs
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "award files" not in rebuilt.stderr and "\x1b[" not in rebuilt.stderr and "━" not in rebuilt.stderr
+    quiet = copy_project("minimal", tmp_path / "ci")
+    code, output = _build_on_a_terminal(quiet, None, "build", env={"CI": "true"})
+    assert code == 0 and "award files" not in output and "checking content" not in output, output

@@ -248,6 +248,7 @@ def test_credential_status_form_is_frozen_per_credential(tmp_path: Path):
     legacy = build(project, keyring=testkeys.keyring())
     # Dee's list-form credential still matches; the three single-form ones now read as lists
     assert [d.code for d in legacy.diagnostics] == ["E502"] * 3, legacy.diagnostics
+    assert {d.message.split(":")[0] for d in legacy.diagnostics} == {"this award changed (status list entry)"}
 
 
 def test_ims_validator_reports_a_revoked_hosted_assertion(tmp_path: Path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -156,3 +157,29 @@ def test_due_lists_expiring_and_cpd_short_awards(tmp_path: Path):
     assert nothing.stdout.strip() == "Nothing due within 1d."
     bad = run(project, "due", "--within", "soon")
     assert bad.returncode == 1 and "error[E209]" in bad.stderr
+
+
+def test_due_counts_calendar_days_whatever_the_time_of_day(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    (project / "content/awards/2026.yaml").write_text(
+        "badge: safety\nissued_on: 2026-02-01\nawards:\n  - recipient: ada\n    expires: 2027-03-01\n")
+    assert build(project).model is not None
+    afternoon = datetime(2026, 12, 1, 15, 30, tzinfo=timezone.utc)
+    result = run(project, "due", "--within", "100d", env={"SOURCE_DATE_EPOCH": str(int(afternoon.timestamp()))})
+    assert result.returncode == 0, result.stderr
+    assert "2027-03-01  ( 90 days)" in result.stdout, result.stdout
+
+
+def test_due_into_a_closed_pipe_stops_quietly(tmp_path: Path):
+    """`due | head -1`: the reader goes away before the list is written; no traceback."""
+    project = copy_project("example", tmp_path)
+    assert build(project).model is not None
+    import subprocess
+    import sys
+
+    from test_cli import BUILD
+
+    command = f"'{sys.executable}' '{BUILD[1]}' --project '{project}' due --within 3650d | true"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, **_epoch("2026-11-28")})
+    assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr, result.stderr

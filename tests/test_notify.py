@@ -129,8 +129,9 @@ smtp:
 
 
 def _notify(project: Path, *args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(project), "notify", *args],
-                          capture_output=True, text=True, timeout=120, **kw)
+    """notify as if the deploy had been checked (tests/test_check_live.py covers that gate)."""
+    return subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(project), "notify",
+                           "--skip-live-check", *args], capture_output=True, text=True, timeout=120, **kw)
 
 
 def _register(project: Path) -> dict:
@@ -146,7 +147,7 @@ def test_each_new_award_is_emailed_once_with_its_link(tmp_path: Path, smtp: Reco
     prepared = build(project)
     first = _notify(project)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "notify done: 4 sent, 0 skipped, 0 failed" in first.stdout
+    assert "notify done: 4 sent, 0 failed" in first.stdout
     assert sorted(r[0] for r in smtp.envelopes) == ["ada@example.com", "bob@example.com", "cleo@example.com",
                                                     "dan@example.com"]
     bob = next(a for a in prepared.model.awards if a.recipient_name == "Bob Brown")
@@ -170,7 +171,7 @@ def test_each_new_award_is_emailed_once_with_its_link(tmp_path: Path, smtp: Reco
     assert register[f"{bob.key} issued"]["message_id"] == message["Message-ID"]
 
     second = _notify(project)
-    assert second.returncode == 0 and "notify done: 0 sent, 4 skipped, 0 failed" in second.stdout
+    assert second.returncode == 0 and "notify done: 0 sent, 4 already sent, 0 failed" in second.stdout
     assert len(smtp.messages) == 4
 
 
@@ -260,7 +261,8 @@ def test_refused_recipient_fails_alone_and_is_retried(tmp_path: Path, smtp: Reco
 
 
 def _start_and_wait(project: Path, smtp: Recorder) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--project", str(project), "notify"],
+    process = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--project", str(project), "notify",
+                                "--skip-live-check"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert smtp.arrived.wait(60), "the second message never reached the server"
     return process
@@ -331,3 +333,41 @@ def test_network_drop_mid_message_is_resent_once(tmp_path: Path, smtp: Recorder)
     second = _notify(project)
     assert second.returncode == 0 and "3 sent (1 resent" in second.stdout, second.stdout
     assert sorted(_ids(smtp).values()) == [1, 1, 1, 1]
+
+
+def test_each_award_not_sent_is_printed_with_its_reason_and_already_sent_is_its_own_count(
+        tmp_path: Path, smtp: Recorder):
+    project = _project(tmp_path, smtp.port)
+    awards = project / "content/awards/2026.yaml"
+    awards.write_text(awards.read_text() + "  - name: Eve New\n    email: eve@example.com\n"
+                      "    revoked:\n      on: 2026-02-02\n      reason: Typo.\n"
+                      "  - name: Fay Wait\n    email: fay@example.com\n"
+                      "    suspended:\n      on: 2026-02-03\n      reason: Under review.\n")
+    assert build(project).model is not None
+    first = _notify(project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "notify done: 4 sent, 3 skipped, 1 deferred, 0 failed" in first.stdout, first.stdout
+    lines = first.stdout.splitlines()
+    assert any(line.split()[:2] == ["skipped", "issued"] and "Eve New <eve@example.com>" in line
+               and line.endswith("revoked before it was announced") for line in lines), first.stdout
+    assert any(line.split()[:2] == ["deferred", "issued"] and "Fay Wait <fay@example.com>" in line
+               and line.endswith("suspended (announced once reinstated)") for line in lines), first.stdout
+    again = _notify(project)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "notify done: 0 sent, 4 already sent, 3 skipped earlier, 1 deferred, 0 failed" in again.stdout, \
+        again.stdout
+    assert "Eve New" not in again.stdout and "Fay Wait" in again.stdout  # decided once; deferred each time
+
+
+def test_without_smtp_from_mail_comes_from_the_issuer_in_the_sites_name(tmp_path: Path, smtp: Recorder):
+    project = _project(tmp_path, smtp.port)
+    site = project / "content/site.yaml"
+    site.write_text(site.read_text().replace('  from: "Minimal Badges <badges@minimal.example>"\n', ""))
+    result = _notify(project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    message = smtp.messages[0]
+    assert message["From"] == "Minimal Badges <badges@acme.example>"  # site title, issuer's address
+    assert message["Reply-To"] is None and message["Message-ID"].endswith("@acme.example>")
+    assert "Reply to this email" in message.get_body(("plain",)).get_content()  # it reaches the issuer
+    dry = _notify(project, "--dry-run", "--outbox", str(tmp_path / "outbox"))
+    assert dry.returncode == 0, dry.stderr

@@ -200,6 +200,20 @@ def test_award_page_open_graph_and_twitter_tags_exactly(site):
     assert ("alternate", "application/vc+ld+json", f"{BASE}{award_dir(award.slug)}/credential.json") in rels
 
 
+def test_withdrawn_award_titles_and_previews_say_so(site):
+    model, files = site
+    for kind, attribute in (("Revoked", "revocation"), ("Suspended", "suspension")):
+        award = next(a for a in model.awards if getattr(a, attribute) is not None and a.show_name)
+        html = files[f"{award_dir(award.slug)}/index.html"].decode()
+        meta = dict(Page(html).meta)
+        badge = model.badge(award.badge).name
+        expected = f"{kind}: {badge} badge of {award.recipient_name}"
+        assert meta["og:title"] == meta["twitter:title"] == expected
+        assert f"<title>{expected} · " in html.replace("&#39;", "'")
+        assert meta["og:description"].startswith(f"Northwind Safety Academy {kind.lower()} this badge on ")
+        assert "earned" not in meta["og:title"]
+
+
 def test_hidden_name_stays_out_of_titles_and_previews(site):
     model, files = site
     hidden = next(a for a in model.awards if not a.show_name)

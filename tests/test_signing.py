@@ -242,10 +242,10 @@ def test_parallel_signing_gives_the_same_records_as_serial(monkeypatch):
     signer = signing.Signer(testkeys.signing_key(), DID)
     docs = [{**ob3_doc(), "name": f"Badge {i}"} for i in range(12)]
     work = [(str(i), signer, doc) for i, doc in enumerate(docs)]
-    serial = signing.sign_many(work, "2026-01-01T00:00:00Z")
+    serial = list(signing.sign_many(work, "2026-01-01T00:00:00Z"))
     monkeypatch.setattr(signing, "_PARALLEL_MIN", 2)
     monkeypatch.setattr(signing.os, "cpu_count", lambda: 2)
-    assert signing.sign_many(work, "2026-01-01T00:00:00Z") == serial
+    assert list(signing.sign_many(work, "2026-01-01T00:00:00Z")) == serial
 
 
 def ob3_doc() -> dict:
@@ -332,6 +332,7 @@ def test_changed_content_is_refused_until_reissued(signed, tmp_path):
     [problem] = refused.diagnostics
     assert problem.code == "E502" and problem.location.path == "content/badges/food-hygiene.yaml"
     assert f"would change {count} credential(s) already issued" in problem.message
+    assert problem.message.startswith("badge 'food-hygiene' changed (name):"), problem.message
     assert not (changed / "_site").exists()
 
     later = FIXED_NOW + timedelta(days=1)
@@ -350,6 +351,32 @@ def test_changed_content_is_refused_until_reissued(signed, tmp_path):
                                                     did_doc=site / ".well-known/did.json").values())
 
 
+def test_e502_names_the_fields_that_changed_at_their_source(signed, tmp_path):
+    project, _ = signed
+    changed = tmp_path / "example"
+    shutil.copytree(project / "content", changed / "content")
+    issuer = changed / "content/issuers/northwind.yaml"
+    issuer.write_text(issuer.read_text().replace("badges@northwind-academy.example", "info@northwind-academy.example")
+                      .replace('"+441632960000"', '"+441632960001"'))
+    awards = changed / "content/awards/2026-food-hygiene.yaml"
+    awards.write_text(awards.read_text().replace("    email: ugo.obi@example.com\n",
+                                                 "    email: ugo.obi@example.com\n    expires: 2031-01-01\n"))
+    refused = build(changed, keyring=testkeys.keyring())
+    by_path = {d.location.path: d for d in refused.diagnostics if d.code == "E502"}
+    assert by_path["content/issuers/northwind.yaml"].message.startswith(
+        "issuer 'northwind' changed (email, telephone):"), by_path
+    ugo = by_path["content/awards/2026-food-hygiene.yaml"]
+    assert ugo.message.startswith("this award changed (expires):") and ugo.location.line == 4, ugo
+    # a record frozen before fields were recorded still gets the old message
+    ledger_path = changed / ledger.LEDGER_PATH
+    doc = json.loads(ledger_path.read_text())
+    for entry in doc["awards"].values():
+        entry["credential"].pop("fields", None)
+    ledger_path.write_text(json.dumps(doc))
+    older = build(changed, keyring=testkeys.keyring())
+    assert any(d.message.startswith("issuer 'northwind' changed:") for d in older.diagnostics), older.diagnostics
+
+
 def test_without_a_key_the_site_is_built_unsigned_and_says_so(example, monkeypatch):
     monkeypatch.delenv("CI", raising=False)
     prepared = build(example, keyring=keys.Keyring())
@@ -362,8 +389,16 @@ def test_without_a_key_the_site_is_built_unsigned_and_says_so(example, monkeypat
     assert [b.version for b in bake.unbake(baked_downloads(example / "_site", award)["png"])] == ["ob2"]
     completed = subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(example)],
                                capture_output=True, text=True, check=True, env={**os.environ, "CI": "true"})
-    assert "note: no signing key: built the Open Badges 2.0 site" in completed.stderr
+    assert "note: no signing key: the site is Open Badges 2.0 only" in completed.stderr
     assert "store it in the BADGEKILN_SIGNING_KEYS secret" in completed.stderr
+
+
+def test_a_few_signatures_are_counted_without_a_meaningless_rate(tmp_path):
+    project = copy_project("minimal", tmp_path)
+    prepared = build(project, keyring=testkeys.keyring())
+    assert prepared.model is not None, prepared.diagnostics
+    assert "signed 1 credential(s)" in prepared.signing.notices
+    assert not [n for n in prepared.signing.notices if "credentials/s" in n or " s (" in n]
 
 
 def test_frozen_ci_build_without_a_key_republishes_frozen_credentials(signed, tmp_path):

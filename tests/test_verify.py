@@ -195,3 +195,62 @@ def test_did_key_fragments_and_spec_examples_are_understood(capsys, tmp_path):
     code, report = run_json(capsys, str(path))
     assert checks(report)["proof"] is True and checks(report)["issuer key"] is True
     assert multikey.decode_public_key(doc["proof"][0]["verificationMethod"].split("#")[1])
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again on return: connections are refused
+
+
+def test_could_not_check_is_its_own_verdict_and_exit_code(capsys, tmp_path):
+    """No network (or the issuer's site is down) is not proof of forgery: UNVERIFIED, exit 3."""
+    port = _closed_port()
+    code, out = run(capsys, f"http://127.0.0.1:{port}/a/xx/x/credential.json")
+    assert code == 3, out
+    assert out.startswith("UNVERIFIED: could not check: cannot fetch http://127.0.0.1:"), out
+    # a signed credential whose issuer's DID document cannot be reached right now
+    project = copy_project("minimal", tmp_path)
+    prepared = build(project, keyring=testkeys.keyring(), base_url=f"http://127.0.0.1:{port}/")
+    award = prepared.model.awards[0]
+    credential = project / "_site" / award_dir(award.slug) / "credential.json"
+    code, out = run(capsys, str(credential))
+    assert code == 3, out
+    assert out.startswith("UNVERIFIED: Open Badges 3.0 credential (Data Integrity proof) -- could not check "), out
+    code, report = run_json(capsys, str(credential))
+    assert code == 3 and report["valid"] is False and report["verdict"] == "unverified"
+    # a definite answer from the issuer's site is still a verdict: a missing badge is INVALID
+    with serve_directory(project / "_site") as base:
+        code, out = run(capsys, f"{base}a/no/no-such-award/assertion.json")
+    assert code == 1 and out.startswith("INVALID:"), out
+
+
+def test_help_documents_the_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        cli._parser().parse_args(["verify", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "0 valid, 1 invalid, 2 unreadable input, 3 could not check" in text
+
+
+def test_email_is_echoed_trimmed(site, capsys):
+    folder, award, _, _ = site
+    code, out = run(capsys, str(folder / award_dir(award.slug) / "credential.json"), "--site", str(folder),
+                    "--email", f"  {award.email.upper()}\t")
+    assert code == 0, out
+    assert f"issued to {award.email.upper()}\n" in out and "issued to  " not in out
+
+
+def test_an_edited_copy_of_a_hosted_assertion_is_not_the_issuers(site, capsys, tmp_path):
+    folder, award, _, _ = site
+    hosted_file = folder / award_dir(award.slug) / "assertion.json"
+    hosted = json.loads(hosted_file.read_text())
+    code, out = run(capsys, str(hosted_file), "--site", str(folder))
+    assert code == 0 and "copy" in out and "identical to the issuer's record" in out, out
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps({**hosted, "expires": "2099-12-31T00:00:00Z"}))
+    code, out = run(capsys, str(edited), "--site", str(folder))
+    assert code == 1, out
+    assert out.startswith("INVALID: Open Badges 2.0 assertion (hosted) -- copy: this copy differs from the issuer's "
+                          "record in: expires"), out

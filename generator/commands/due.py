@@ -67,11 +67,16 @@ def due(model: SiteModel, published: set[str], now: datetime, within: Duration) 
             continue  # superseded by its renewal
         if not now <= award.expires <= horizon:
             continue
-        days = (award.expires - now).days
+        days = days_until(award.expires, now)
         state = "needs CPD" if award.cpd is not None and award.cpd.period.needed > 0 else "expires"
         found.append(Due(award, badges[award.badge].name, routes.url(routes.award_page(award)), days, state))
     found.sort(key=lambda d: (d.award.expires, d.award.recipient_name, d.award.badge))
     return found
+
+
+def days_until(moment: datetime, now: datetime) -> int:
+    """Calendar days from `now` to `moment`, counted where `moment` is (2026-12-01 -> 2027-03-01: 90)."""
+    return (moment.date() - now.astimezone(moment.tzinfo).date()).days
 
 
 def run(project: Path, within_text: str, as_csv: bool, now: datetime | None = None) -> tuple[Report, str]:

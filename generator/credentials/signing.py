@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,76 @@ def _parts(unsigned: dict) -> dict:
     subject = unsigned["credentialSubject"]  # an EndorsementCredential's subject has no achievement
     return {"achievement": canonical.digest(subject.get("achievement", subject))[:16],
             "issuer": canonical.digest(unsigned["issuer"])[:16]}
+
+
+# The credential fields whose short digests a record keeps (`fields`: "1:" + 4 hex digits per
+# field, in this order, then one for everything else), so that E502 can name what changed.
+# Append to a new version; never reorder one that records were written with.
+_FIELDS_VERSION = "1"
+_ACHIEVEMENT, _ISSUER = "credentialSubject/achievement/", "issuer/"
+_FIELDS = (
+    "name", "description", "image", "validFrom", "validUntil", "awardedDate", "evidence", "credentialStatus", "id",
+    "credentialSchema", "credentialSubject/identifier", "credentialSubject/narrative",
+    *(_ACHIEVEMENT + k for k in ("name", "description", "criteria", "image", "achievementType", "alignment",
+                                 "creditsAvailable", "tag", "inLanguage", "id")),
+    *(_ISSUER + k for k in ("id", "name", "url", "email", "phone", "description", "image")),
+)
+# what a person edits to change each field: (source, content key)
+_SOURCES = {
+    "name": ("badge", "name"), "description": ("badge", "description"), "image": ("badge", "image"),
+    "validFrom": ("award", "issued_on"), "awardedDate": ("award", "issued_on"), "validUntil": ("award", "expires"),
+    "evidence": ("award", "evidence"), "credentialStatus": ("award", "status list entry"),
+    "id": ("site", "base_url"), "credentialSubject/identifier": ("award", "email"),
+    "credentialSubject/narrative": ("award", "narrative"), _ACHIEVEMENT + "criteria": ("badge", "criteria"),
+    _ACHIEVEMENT + "achievementType": ("badge", "achievement_type"),
+    _ACHIEVEMENT + "alignment": ("badge", "alignments"),
+    _ACHIEVEMENT + "creditsAvailable": ("badge", "credits"), _ACHIEVEMENT + "tag": ("badge", "tags"),
+    _ACHIEVEMENT + "inLanguage": ("site", "language"), _ACHIEVEMENT + "id": ("site", "base_url"),
+    _ISSUER + "id": ("site", "base_url"), _ISSUER + "phone": ("issuer", "telephone"),
+}
+
+
+def _field_value(unsigned: dict, pointer: str) -> Any:
+    value: Any = unsigned
+    for part in pointer.split("/"):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _fields(unsigned: dict) -> str:
+    """Short digests of each credential field (see _FIELDS), to name what changed (E502)."""
+    rest = json.loads(canonical.dumps(unsigned))
+    for pointer in _FIELDS:
+        *parents, last = pointer.split("/")
+        holder = rest
+        for part in parents:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        if isinstance(holder, dict):
+            holder.pop(last, None)
+    digests = [canonical.digest(_field_value(unsigned, p))[:4] for p in _FIELDS]
+    return f"{_FIELDS_VERSION}:" + "".join(digests) + canonical.digest(rest)[:4]
+
+
+def _changed_fields(recorded: Any, unsigned: dict) -> list[str] | None:
+    """The _FIELDS pointers (or "other") whose digests differ; None for a record without field digests."""
+    now = _fields(unsigned)
+    if not isinstance(recorded, str) or len(recorded) != len(now) or not recorded.startswith(f"{_FIELDS_VERSION}:"):
+        return None
+    start = len(_FIELDS_VERSION) + 1
+    names = [*_FIELDS, "other"]
+    return [names[i] for i in range(len(names))
+            if recorded[start + 4 * i: start + 4 * i + 4] != now[start + 4 * i: start + 4 * i + 4]]
+
+
+def _source(pointer: str) -> tuple[str, str]:
+    """(badge | issuer | award | site, content key) of a credential field."""
+    if pointer in _SOURCES:
+        return _SOURCES[pointer]
+    if pointer.startswith(_ACHIEVEMENT):
+        return "badge", pointer[len(_ACHIEVEMENT):]
+    if pointer.startswith(_ISSUER):
+        return "issuer", pointer[len(_ISSUER):]
+    return "format", "the credential format"
 
 
 @functools.lru_cache(maxsize=64)
@@ -215,7 +285,8 @@ def proof_from_record(record: Mapping) -> dict:
 def _record(unsigned: dict, proof: dict) -> dict:
     from . import status_lists
 
-    record = {"digest": canonical.digest(unsigned), "parts": _parts(unsigned), "created": proof["created"],
+    record = {"digest": canonical.digest(unsigned), "parts": _parts(unsigned), "fields": _fields(unsigned),
+              "created": proof["created"],
               "verificationMethod": proof["verificationMethod"], "proofValue": proof["proofValue"],
               "status": status_lists.form_of(unsigned)}
     embedded = _embedded_digests(unsigned)
@@ -261,12 +332,13 @@ class SigningPlan:
 
 
 def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.Entry], ledger_bytes: bytes | None,
-            options: Any, report: Report, *, preview: bool,
-            endorsements: ledger.Endorsements | None = None) -> SigningOutcome:
+            options: Any, report: Report, *, preview: bool, endorsements: ledger.Endorsements | None = None,
+            published_site: Site | None = None) -> SigningOutcome:
     """Freeze or sign every award's credential and every given endorsement; see the module docstring.
 
     `options` is the build's options (keyring, reissue, now); `preview` is true when the base
-    URL was overridden (serve, staging): then nothing is frozen and the ledger is not touched.
+    URL was overridden (serve, staging): then nothing is frozen and the ledger is not touched,
+    but what a build at the `published_site`'s base URL would refuse is reported all the same.
     `endorsements` is the ledger's endorsements section as read.
     """
     endorsements = endorsements or ledger.Endorsements({}, {})
@@ -284,11 +356,14 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     state = SigningState(did, preview, published, signers, {}, model.site.vc_jwt, model.site.ob2_signed)
     archive = {**endorsements.embedded, **{e.digest: e.document for e in model.endorsements}}
     plan = _plan(model, entries, state, registry, options.reissue, report, archive)
+    if preview and published_site is not None:
+        _check_frozen(replace(model, site=published_site), entries, state, registry, options.reissue, report,
+                      archive)
     _report_changed(plan.changed, report)
     _report_stranded(plan.stranded, registry, report)
     # a build that already failed signs nothing (slow, and its records would not be kept)
     records = {} if report.has_errors() else _sign_all(plan.to_sign, state, format_datetime(options.now), model,
-                                                       report)
+                                                       report, options.report_progress)
     state.records.update(records)
     given, unsigned_given = _sign_given(model, endorsements.given, state, registry, options, report)
     _signing_notices(state, plan, entries, records)
@@ -342,6 +417,17 @@ def _sign_given(model: SiteModel, old: dict[str, ledger.Given], state: SigningSt
         after[given.slug] = ledger.Given(given.issuer, given.status_index,
                                          state.given_records.get(given.slug, record) if not state.preview else None)
     return after, waiting
+
+
+def _check_frozen(model: SiteModel, entries: dict[str, ledger.Entry], preview: SigningState,
+                  registry: tuple[PublicKey, ...], reissue: bool, report: Report, archive: dict) -> None:
+    """A preview signs under its own DID, yet must refuse what `build` would: E502, E305, E506."""
+    did = didweb.did_from_base_url(model.site.base_url)
+    state = replace(preview, did=did, preview=False, records={}, notices=[],
+                    signers={slug: Signer(s.key, did) for slug, s in preview.signers.items()})
+    plan = _plan(model, entries, state, registry, reissue, report, archive)
+    _report_changed(plan.changed, report)
+    _report_stranded(plan.stranded, registry, report)
 
 
 def _check_supplied_keys(keyring: keys.Keyring, registry: tuple[PublicKey, ...], report: Report) -> None:
@@ -424,8 +510,8 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
                                                             endorsements=current)))
             state.embedded[award.key] = current
         else:
-            loc, cause = _change_of(record, unsigned, state.did, award, badge, issuer)
-            plan.changed.setdefault((loc, cause), []).append(record["created"][:10])
+            for loc, cause in _changes_of(record, unsigned, state.did, award, badge, issuer):
+                plan.changed.setdefault((loc, cause), []).append(record["created"][:10])
     return plan
 
 
@@ -486,13 +572,18 @@ def _report_stranded(stranded: dict[tuple[str, str], int], registry: tuple[Publi
                      Location(ledger.LEDGER_PATH, 1), fix)
 
 
+SIGNING = "signing credentials"
+
+
 def _sign_all(jobs: list[tuple[Award, dict]], state: SigningState, created: str, model: SiteModel,
-              report: Report) -> dict[str, dict]:
-    """Sign every job (in parallel when there are many and more than one CPU)."""
+              report: Report, progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict]:
+    """Sign every job (in parallel when there are many and more than one CPU), telling `progress`."""
     started = time.perf_counter()
     records: dict[str, dict] = {}
     work = [(award.key, state.signers[model.badge(award.badge).issuer], unsigned) for award, unsigned in jobs]
-    for (award, _), result in zip(jobs, sign_many(work, created)):
+    for done, ((award, _), result) in enumerate(zip(jobs, sign_many(work, created)), 1):
+        if progress is not None:
+            progress(SIGNING, done, len(jobs))
         if isinstance(result, tuple):  # (reason, JSON pointer) of a JSON-LD safety failure
             reason, pointer = result
             badge = model.badge(award.badge)
@@ -502,19 +593,28 @@ def _sign_all(jobs: list[tuple[Award, dict]], state: SigningState, created: str,
             continue
         records[award.key] = result
     if records:  # throughput goes to the console only (bench/bench.py reads it), never to the output
-        seconds = max(time.perf_counter() - started, 1e-6)
-        state.notices.append(f"signed {len(records)} credential(s) in {seconds:.1f} s "
-                             f"({len(records) / seconds:.0f} credentials/s)")
+        state.notices.append(_signed_notice(len(records), time.perf_counter() - started))
     return records
+
+
+RATE_FROM = 100  # credentials: a rate over fewer (or over less than a second) says nothing
+
+
+def _signed_notice(count: int, seconds: float) -> str:
+    if count < RATE_FROM or seconds < 1:
+        return f"signed {count} credential(s)"
+    return f"signed {count} credential(s) in {seconds:.1f} s ({count / seconds:.0f} credentials/s)"
 
 
 _PARALLEL_MIN = 64
 
 
-def sign_many(work: list[tuple[str, Signer, dict]], created: str) -> list[dict | tuple[str, str]]:
+def sign_many(work: list[tuple[str, Signer, dict]], created: str) -> Iterator[dict | tuple[str, str]]:
     """Sign many credentials (in worker processes when there are many): records or failures, in order."""
     if len(work) < _PARALLEL_MIN or (os.cpu_count() or 1) < 2:
-        return [sign_one(signer, unsigned, created) for _, signer, unsigned in work]
+        for _, signer, unsigned in work:
+            yield sign_one(signer, unsigned, created)
+        return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -527,7 +627,7 @@ def sign_many(work: list[tuple[str, Signer, dict]], created: str) -> list[dict |
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
                              initargs=(seeds, created)) as pool:
-        return list(pool.map(_worker_sign, tasks, chunksize=chunk))
+        yield from pool.map(_worker_sign, tasks, chunksize=chunk)
 
 
 _WORKER: dict[str, Any] = {}
@@ -576,19 +676,32 @@ def _field_name(pointer: str) -> str:
     return _FIELD_NAMES.get(parts[-1], parts[-1]) if parts else "?"
 
 
-def _change_of(record: Mapping, unsigned: dict, did: str, award: Award, badge: Badge,
-               issuer: Issuer) -> tuple[Location, str]:
-    """Where the change that altered an issued credential most likely comes from."""
+def _changes_of(record: Mapping, unsigned: dict, did: str, award: Award, badge: Badge,
+                issuer: Issuer) -> list[tuple[Location, str]]:
+    """Where the changes that altered an issued credential come from, naming the fields when recorded."""
     if not record["verificationMethod"].startswith(did + "#"):
         old = record["verificationMethod"].split("#")[0]
-        return Location("content/site.yaml", 1), f"base_url changed (credentials were issued by {old}, now {did})"
-    parts = record["parts"]
-    now = _parts(unsigned)
-    if parts.get("issuer") != now["issuer"]:
-        return issuer.location, f"issuer '{issuer.slug}' changed"
-    if parts.get("achievement") != now["achievement"]:
-        return badge.location, f"badge '{badge.slug}' changed"
-    return award.location, "this award changed"
+        return [(Location("content/site.yaml", 1), f"base_url changed (credentials were issued by {old}, now {did})")]
+    changed = _changed_fields(record.get("fields"), unsigned)
+    where = {"issuer": (issuer.location, f"issuer '{issuer.slug}' changed"),
+             "badge": (badge.location, f"badge '{badge.slug}' changed"),
+             "award": (award.location, "this award changed"),
+             "site": (Location("content/site.yaml", 1), "site.yaml changed"),
+             "format": (award.location, "this award's credential changed")}
+    if changed is None:  # recorded before field digests: say which part, as far as known
+        parts, now = record["parts"], _parts(unsigned)
+        source = ("issuer" if parts.get("issuer") != now["issuer"] else
+                  "badge" if parts.get("achievement") != now["achievement"] else "award")
+        return [where[source]]
+    keys: dict[str, list[str]] = {}
+    for pointer in changed:
+        source, key = _source(pointer)
+        if key not in keys.setdefault(source, []):
+            keys[source].append(key)
+    if not keys:  # the digest differs but no recorded field does (a 1 in 65,536 coincidence)
+        return [where["award"]]
+    return [(where[source][0], f"{where[source][1]} ({', '.join(sorted(names))})")
+            for source, names in sorted(keys.items())]
 
 
 def _missing_key_notices(state: SigningState, model: SiteModel, unsigned_awards: list[Award],
@@ -611,11 +724,11 @@ def _missing_key_notices(state: SigningState, model: SiteModel, unsigned_awards:
                        f"in CI, store the key in the {keys.ENV_VAR} secret; locally, see `badgekiln keys list`")
     elif keys.in_ci():
         state.notices.append(
-            f"no signing key: built the Open Badges 2.0 site; {'; '.join(what)}. To sign in CI, create a key "
+            f"no signing key: the site is Open Badges 2.0 only; {'; '.join(what)}. To sign in CI, create a key "
             f"on your machine (badgekiln keys new) and store it in the {keys.ENV_VAR} secret.")
     else:
         state.notices.append(
-            f"no signing key yet: built the Open Badges 2.0 site; {'; '.join(what)}. "
+            f"no signing key yet: the site is Open Badges 2.0 only; {'; '.join(what)}. "
             "To sign them, run `badgekiln keys new` and build again (see keys/README.md).")
 
 

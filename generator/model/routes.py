@@ -108,6 +108,15 @@ class Routes:
         """OB 2.0 SignedBadge assertion (compact JWS, RS256); only when site.yaml enables it."""
         return safe_output_path(f"{self.award_folder(award)}/assertion.jws")
 
+    def award_paths(self, award: Award) -> list[str]:
+        """Every output path one award can have (whichever a build writes): what is *not* shared.
+
+        These are the `award_*` routes, so a route added for awards is counted without a list
+        to keep in step (check-live tells an award's files from the shared ones by them).
+        """
+        names = sorted(n for n in dir(type(self)) if n.startswith("award_") and n != "award_paths")
+        return [getattr(self, name)(award) for name in names]
+
     def issuer_key(self, issuer: Issuer, key_id: str) -> str:
         """OB 2.0 CryptographicKey of one signing key, owned by one issuer (SignedBadge `creator`)."""
         return safe_output_path(f"issuers/{issuer.slug}/key-{key_id}.json")

@@ -19,15 +19,19 @@ from .cache import Cache
 from .check import CheckResult
 from .site_outputs import site_artifacts
 
+SITE_FILES = "site pages and status lists"
+
 
 def all_artifacts(checked: CheckResult, cache: Cache | None = None, jobs: int | None = None) -> Iterator[Artifact]:
     """The whole site. Template errors go to the report (the writer then aborts)."""
     model, report = checked.model, checked.report
     assert model is not None, "all_artifacts() needs a project that checked without errors"
     routes = Routes(model.site.base_url)
+    checked.options.report_progress(SITE_FILES, 0, 0)
     strings = i18n.for_site(checked.project, model.site.language, report)
     env = templates.environment(checked.project, strings)
     yield from site_artifacts(checked.project, model, checked.signing, routes, strings, env, report)
+    checked.options.report_progress(SITE_FILES, 1, 1)
     bake_png = {b.slug: images.png_for(b.image) for b in model.badges} if model.site.outputs == "full" else {}
     renderer = AwardRenderer(routes, strings, env, bake_png)
     yield from _award_artifacts(checked, renderer, cache, jobs)
@@ -60,10 +64,14 @@ class _AwardJob:
         return job.renderer.render(job.sources[index])
 
 
+AWARD_FILES = "award files"
+
+
 def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, cache: Cache | None,
                      jobs: int | None) -> Iterator[Artifact]:
     report = checked.report
     sources = award_sources(checked)
+    checked.options.report_progress(AWARD_FILES, 0, len(sources))
     job = _AwardJob(renderer, sources)
     reused = [cache.reusable(s.digest) if cache is not None else None for s in sources]
     rendered = parallel.map_ordered(_AwardJob.run, job, [i for i, r in enumerate(reused) if r is None], jobs)
@@ -73,3 +81,4 @@ def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, cache: Cache
         if cache is not None and not diagnostics:
             cache.record(source.digest, [a.path for a in files])
         yield from files
+        checked.options.report_progress(AWARD_FILES, index + 1, len(sources))

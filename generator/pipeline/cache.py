@@ -56,6 +56,11 @@ def manifest_path(project: Path, out: Path) -> Path:
     return project / CACHE_DIR / f"{name}.json"
 
 
+def shown_path(project: Path, out: Path) -> Path:
+    """What the site in `out` shows of each award (model/published.py), written with it."""
+    return manifest_path(project, out).with_suffix(".shown.json")
+
+
 class Cache:
     """The previous build's award files, by input digest; and what this build produced."""
 

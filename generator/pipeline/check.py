@@ -6,6 +6,7 @@ signing state and every diagnostic. Disk is read here and nowhere later in the p
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,12 @@ class BuildOptions:
     incremental: bool = True  # reuse unchanged awards' files from the previous build (pipeline/cache.py)
     record_ledger: bool = True  # write content/ledger.json (a preview never does)
     jobs: int | None = None  # worker processes (default: $BADGEKILN_JOBS or every core)
+    # told progress(phase, done, total) as a long build goes (total 0: not known); the CLI draws it
+    progress: Callable[[str, int, int], None] | None = None
+
+    def report_progress(self, phase: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(phase, done, total)
 
 
 @dataclass
@@ -66,18 +73,24 @@ class CheckResult:
         return list(self.signing.notices) if self.signing else []
 
 
+CHECKING = "checking content"
+
+
 def check_project(project: Path, options: BuildOptions) -> CheckResult:
     report = Report()
+    options.report_progress(CHECKING, 0, 0)
     sources = read_sources(project)
     before = sources.files.get(ledger.LEDGER_PATH)
     old = ledger.parse(before, report)
     endorsements = ledger.parse_endorsements(before, report)
     model, entries = resolve.build_model(sources, old, options.minter, options.now, report, endorsements.given)
     preview = model is not None and options.base_url not in (None, model.site.base_url)
+    published = model.site if model is not None else None
     if model is not None and options.base_url:
         model = replace(model, site=replace(model.site, base_url=options.base_url))
+    options.report_progress(CHECKING, 1, 1)
     signed = signing.prepare(project, model, entries, before, options, report, preview=preview,
-                             endorsements=endorsements)
+                             endorsements=endorsements, published_site=published)
     after = ledger.serialise(signed.entries, signed.registry, signed.endorsements)
     if options.frozen and before != after and not report.has_errors():
         added = sorted(set(entries) - set(old))

@@ -287,12 +287,15 @@ def _award_verifier(award: Award, assertion: dict, routes: Routes, published: Co
 
 def _award_og(award: Award, badge: Badge, issuer: Issuer, name: str | None, page_url: str, site: Site,
               routes: Routes, strings: Catalogue) -> dict:
-    """The link preview a shared award page gets (Open Graph, Twitter card)."""
+    """The link preview a shared award page gets (Open Graph, Twitter card); a withdrawn award says so."""
+    state = award_state.award_state(award)
+    kind = f"_{state.kind}" if state.withdrawn else ""  # og.award_title_revoked, ..._suspended_anonymous
     if name:
-        title = strings.text("og.award_title", name=name, badge=badge.name)
+        title = strings.text(f"og.award_title{kind}", name=name, badge=badge.name)
     else:
-        title = strings.text("og.award_title_anonymous", badge=badge.name, issuer=issuer.name)
-    description = strings.text("og.award_description", issuer=issuer.name, date=strings.date(award.issued_on),
+        title = strings.text(f"og.award_title{kind}_anonymous", badge=badge.name, issuer=issuer.name)
+    description = strings.text(f"og.award_description{kind}", issuer=issuer.name,
+                               date=strings.date(state.since or award.issued_on),
                                description=plain(badge.description, 160))
     return _og(title=title, description=description, url=page_url, image=routes.url(routes.badge_share_image(badge)),
                image_alt=strings.text("og.image_alt", badge=badge.name, issuer=issuer.name), site=site, large=True)

@@ -53,7 +53,8 @@ SMTP: Schema = (
     Field("port", "int", doc="default 587 (starttls), 465 (ssl) or 25 (none)"),
     Field("security", "str", default="starttls", choices=("starttls", "ssl", "none")),
     Field("username", "str", doc="login; the password comes from BADGEKILN_SMTP_PASSWORD"),
-    Field("from", "str", required=True, doc="sender, e.g. Northwind Badges <badges@northwind.example>"),
+    Field("from", "str", doc="sender, e.g. Northwind Badges <badges@northwind.example> (default: the issuer's "
+                             "email, in the site's name)"),
     Field("reply_to", "email"),
     Field("per_minute", "int", default=30, doc="rate limit for notify"),
 )

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .. import bake, resources
+from .. import bake, canonical, resources
 from ..credentials import identity
 from ..crypto import dataintegrity, didweb, jws, keys, multikey
 from ..validate.values import parse_datetime
@@ -54,7 +54,7 @@ def verify(thing: str, *, site: Path | None = None, email: str | None = None, no
     try:
         data = read_input(thing, fetcher)
     except FetchError as exc:
-        result.error = str(exc)
+        result.error, result.unreachable = str(exc), exc.unreachable
         return result
     try:
         payloads = _payloads(data)
@@ -101,7 +101,7 @@ def _verify_payload(version: str | None, payload: str, fetcher: Fetcher, email: 
             return _verify_ob2_hosted({"id": payload, "verification": {"type": "HostedBadge"}}, fetcher, email, now)
         except FetchError as exc:
             finding = Finding(f"{OB2} assertion (hosted)")
-            finding.add("hosted assertion", False, str(exc))
+            finding.add("hosted assertion", False, str(exc), unreachable=exc.unreachable)
             return finding
     try:
         header, claims, _, _ = jws.decode(payload)
@@ -264,7 +264,7 @@ def _check_di_proof(doc: dict, fetcher: Fetcher, finding: Finding) -> None:
         method = next(iter(resolved))
         finding.add("issuer key", True, f"{method} is {resolved[method]}")
     elif key_errors:
-        finding.add("issuer key", False, key_failure(key_errors[0]))
+        finding.add("issuer key", False, key_failure(key_errors[0]), unreachable=unreachable(key_errors[0]))
     if result.ok:
         suites = {p.get("cryptosuite") for p in proofs if isinstance(p, dict)}
         finding.add("proof", True, f"{'/'.join(sorted(map(str, suites)))} signature verifies")
@@ -273,7 +273,12 @@ def _check_di_proof(doc: dict, fetcher: Fetcher, finding: Finding) -> None:
     elif not key_errors:
         finding.add("proof", False, "; ".join(result.errors) or f"no proof by {methods} verifies")
     else:
-        finding.add("proof", False, _unchecked_proof(key_errors[0]))
+        finding.add("proof", False, _unchecked_proof(key_errors[0]), unreachable=unreachable(key_errors[0]))
+
+
+def unreachable(exc: Exception) -> bool:
+    """The check failed only because a document could not be fetched (no verdict either way)."""
+    return isinstance(exc, FetchError) and exc.unreachable
 
 
 def _unchecked_proof(exc: Exception) -> str:
@@ -338,8 +343,8 @@ def _verify_vc_jwt(token: str, header: dict, claims: Any, fetcher: Fetcher, emai
         key, where = resolve_rsa(kid, issuer_id, fetcher)
         finding.add("issuer key", True, f"{kid} is listed in the issuer's DID document {where}")
     except (ValueError, FetchError, didweb.DidWebError, keys.KeyProblem) as exc:
-        finding.add("issuer key", False, key_failure(exc))
-        finding.add("proof", False, _unchecked_proof(exc))
+        finding.add("issuer key", False, key_failure(exc), unreachable=unreachable(exc))
+        finding.add("proof", False, _unchecked_proof(exc), unreachable=unreachable(exc))
         return _verify_ob3(credential, fetcher, email, now, finding, proof_checked=True)
     try:
         jws.verify_rs256(token, key)
@@ -385,7 +390,7 @@ def _ob2_related(assertion: dict, fetcher: Fetcher, finding: Finding) -> tuple[d
         issuer = badge.get("issuer") if isinstance(badge, dict) else None
         issuer = fetcher.json(issuer) if isinstance(issuer, str) else issuer
     except FetchError as exc:
-        finding.add("structure", False, f"badge class or issuer cannot be read: {exc}")
+        finding.add("structure", False, f"badge class or issuer cannot be read: {exc}", unreachable=exc.unreachable)
         return None
     if not isinstance(badge, dict) or "BadgeClass" not in types_of(badge) or not isinstance(issuer, dict):
         finding.add("structure", False, "the assertion's badge is not a BadgeClass with an issuer Profile")
@@ -408,7 +413,7 @@ def _verify_ob2_hosted(given: dict, fetcher: Fetcher, email: str | None, now: da
     try:
         hosted = fetcher.json(url)
     except FetchError as exc:
-        finding.add("hosted assertion", False, str(exc))
+        finding.add("hosted assertion", False, str(exc), unreachable=exc.unreachable)
         return finding
     if not isinstance(hosted, dict):
         finding.add("hosted assertion", False, f"{url} does not hold an assertion")
@@ -426,6 +431,7 @@ def _verify_ob2_hosted(given: dict, fetcher: Fetcher, email: str | None, now: da
         finding.add("hosted assertion", False, "the hosted copy is not a HostedBadge")
         return finding
     finding.add("hosted assertion", True, f"the issuer publishes it at {where_found(url, fetcher)}")
+    _compare_with_hosted(given, hosted, finding)
     related = _ob2_related(hosted, fetcher, finding)
     if related is None:
         return finding
@@ -439,6 +445,18 @@ def _verify_ob2_hosted(given: dict, fetcher: Fetcher, email: str | None, now: da
     status.check_renewal(url, issuer.get("revocationList"), now, fetcher, finding)  # lapsed CPD
     _ob2_recipient(hosted, email, finding)
     return finding
+
+
+def _compare_with_hosted(given: dict, hosted: dict, finding: Finding) -> None:
+    """A full copy (a JSON file, a baked image) must be the issuer's record: its hosted copy is the truth."""
+    if set(given) <= {"id", "verification"}:  # only a pointer to the hosted copy (a legacy baked URL)
+        return
+    differ = sorted(k for k in set(given) | set(hosted)
+                    if canonical.dumps(given.get(k)) != canonical.dumps(hosted.get(k)))
+    if differ:
+        finding.add("copy", False, f"this copy differs from the issuer's record in: {', '.join(differ)}")
+    else:
+        finding.add("copy", True, "this copy is identical to the issuer's record")
 
 
 def _verify_ob2_signed(token: str, assertion: Any, fetcher: Fetcher, email: str | None, now: datetime) -> Finding:
@@ -464,8 +482,9 @@ def _verify_ob2_signed(token: str, assertion: Any, fetcher: Fetcher, email: str 
             raise ValueError(f"{creator} is not listed in the issuer Profile's publicKey")
         finding.add("issuer key", True, f"{creator} is listed in the issuer Profile")
     except (ValueError, FetchError, TypeError, UnicodeEncodeError) as exc:
-        finding.add("issuer key", False, f"the signing key is not published by the issuer: {exc}")
-        finding.add("proof", False, "cannot be checked without the issuer's key")
+        finding.add("issuer key", False, f"the signing key is not published by the issuer: {exc}",
+                    unreachable=unreachable(exc))
+        finding.add("proof", False, "cannot be checked without the issuer's key", unreachable=unreachable(exc))
         return finding
     try:
         jws.verify_rs256(token, key)
@@ -480,7 +499,8 @@ def _verify_ob2_signed(token: str, assertion: Any, fetcher: Fetcher, email: str 
                      if r == assertion.get("id") or (isinstance(r, dict) and r.get("id") == assertion.get("id"))]
             finding.add("status", not match, "revoked by the issuer" if match else "not revoked")
         except (FetchError, AttributeError) as exc:
-            finding.add("status", None, f"revocation list not checked: {exc}")
+            finding.add("status", False if unreachable(exc) else None, f"revocation list not checked: {exc}",
+                        unreachable=unreachable(exc))
     _check_dates(assertion.get("issuedOn"), assertion.get("expires"), now, finding)
     _ob2_recipient(assertion, email, finding)
     return finding

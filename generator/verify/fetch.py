@@ -8,6 +8,8 @@ import ipaddress
 import json
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +20,61 @@ MAX_FETCH = 8 * 1024 * 1024
 
 
 class FetchError(Exception):
-    """A document could not be obtained (missing file, network failure, refused URL)."""
+    """A document could not be obtained (missing file, network failure, refused URL).
+
+    `unreachable` is True when nobody answered (no network, DNS, timeout, a server error):
+    then nothing is known about the document, which is not the same as it being wrong.
+    """
+
+    def __init__(self, message: str, *, unreachable: bool = False):
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
+@dataclass(frozen=True)
+class Response:
+    """One HTTP answer, whatever its status."""
+
+    url: str
+    status: int
+    headers: Message
+    body: bytes
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name, "") if self.headers is not None else ""
+
+
+def _unanswered(status: int) -> bool:
+    return status >= 500 or status in (408, 429)
+
+
+def check_fetchable(url: str) -> None:
+    """Only https:// is fetched, and http:// on loopback (local previews and tests)."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname)):
+        raise FetchError(f"refusing to fetch {url}: only https:// URLs are fetched")
+
+
+def http_get(url: str, headers: dict[str, str] | None = None, timeout: float = 20,
+             limit: int = MAX_FETCH) -> Response:
+    """GET `url`; any HTTP status is returned; FetchError when no answer came or the body is too large."""
+    check_fetchable(url)
+    request = urllib.request.Request(url, headers={"User-Agent": "badgekiln", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked)
+            status, answer_headers, url_now = response.status, response.headers, response.url
+            data = response.read(limit + 1)
+    except urllib.error.HTTPError as exc:
+        status, answer_headers, url_now = exc.code, exc.headers, exc.url or url
+        try:
+            data = exc.read(limit + 1)
+        except OSError:
+            data = b""
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise FetchError(f"cannot fetch {url}: {getattr(exc, 'reason', exc)}", unreachable=True) from None
+    if len(data) > limit:
+        raise FetchError(f"{url} is larger than {limit // 1024 // 1024} MiB")
+    return Response(url_now, status, answer_headers, data)
 
 
 def is_loopback(host: str | None) -> bool:
@@ -76,22 +132,14 @@ class Fetcher:
         local = self._from_site(url)
         if local is not None:
             return local
-        parts = urlsplit(url)
-        if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname)):
-            raise FetchError(f"refusing to fetch {url}: only https:// URLs are fetched")
+        check_fetchable(url)
         if not self.network:
             raise FetchError(f"{url} is not in the site folder and fetching is off")
-        request = urllib.request.Request(url, headers={
-            "Accept": "application/ld+json, application/json, text/plain, image/png, image/svg+xml",
-            "User-Agent": "badgekiln-verify"})
-        try:
-            with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 (scheme checked)
-                data = response.read(MAX_FETCH + 1)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise FetchError(f"cannot fetch {url}: {getattr(exc, 'reason', exc)}") from None
-        if len(data) > MAX_FETCH:
-            raise FetchError(f"{url} is larger than {MAX_FETCH // 1024 // 1024} MiB")
-        return data
+        response = http_get(url, {"Accept": "application/ld+json, application/json, text/plain, image/png, "
+                                            "image/svg+xml", "User-Agent": "badgekiln-verify"})
+        if response.status != 200:
+            raise FetchError(f"cannot fetch {url}: HTTP {response.status}", unreachable=_unanswered(response.status))
+        return response.body
 
     def json(self, url: str) -> Any:
         data = self.get(url)

@@ -7,8 +7,9 @@
   (next to its status lists, or to its OB 2.0 revocation list) says whether a CPD renewal
   replaced it ("expired, renewed by ...") or the badge lapsed ("lapsed on ...").
 
-A status document that cannot be fetched is reported as not checked (ok None), never as a
-pass. Findings are added to report.Finding like the other checks.
+A status document that cannot be fetched is reported as not checked, never as a pass: with
+no answer at all (network, server down) the whole verdict is UNVERIFIED. Findings are added
+to report.Finding like the other checks.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def check_ob3(doc: dict, fetcher, finding) -> None:
     issuer_id = issuer_id_of(doc)
     flags: set[str] = set()
     reason: str | None = None
-    unchecked, checked = [], []
+    unchecked, checked, unanswered = [], [], False
     optional = status_lists.companion_entries(entries)
     for entry in entries + optional:
         kind = entry.get("type")
@@ -62,14 +63,16 @@ def check_ob3(doc: dict, fetcher, finding) -> None:
         except FetchError as exc:
             if entry not in optional:
                 unchecked.append(f"{kind}: {exc}")
+                unanswered = unanswered or exc.unreachable
         except (ValueError, KeyError, TypeError, status_lists.StatusListError) as exc:
             unchecked.append(f"{kind}: {exc}")
     if flags:
         kind = "revoked" if "revocation" in flags else "suspended" if "suspension" in flags else "flagged"
         why = (reason or "").removeprefix("Suspended: ")
         finding.add("status", False, f"{kind} by the issuer" + (f": {why}" if why else ""))
-    elif unchecked and not checked:
-        finding.add("status", None, "status not checked: " + "; ".join(unchecked))
+    elif unchecked and not checked:  # revoked or not is unknown: no verdict when the lists could not be fetched
+        finding.add("status", False if unanswered else None, "status not checked: " + "; ".join(unchecked),
+                    unreachable=unanswered)
     else:
         note = f" ({'; '.join(unchecked)} not checked)" if unchecked else ""
         finding.add("status", True, f"not revoked or suspended ({', '.join(checked)}){note}")

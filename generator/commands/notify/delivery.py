@@ -15,11 +15,15 @@ from pathlib import Path
 from ... import api
 from ...diagnostics import Location, Report
 from ...model import ledger
+from ...model.domain import SiteModel
+from ...model.lifecycle import root_of
+from ...model.published import shown
 from ...model.routes import Routes
 from ...validate.values import format_datetime
+from ..check_live import load_live
 from .events import Event, plan
-from .message import build_message, domain, environment
-from .register import FAILED, SENDING, SENT, SKIPPED, load_state, lock, save_state
+from .message import build_message, environment
+from .register import FAILED, SENDING, SENT, SKIPPED, NotifyError, load_state, lock, save_state
 from .smtp import SmtpSettings, brief, connect, smtp_settings
 
 DEFAULT_OUTBOX = "_outbox"
@@ -27,11 +31,16 @@ DEFAULT_OUTBOX = "_outbox"
 
 @dataclass
 class Summary:
+    """What a run did, and for every award it did not email, why."""
+
     sent: list[Event] = field(default_factory=list)
     resent: list[Event] = field(default_factory=list)  # were "sending" after an interrupted run
-    skipped_done: int = 0  # already sent or skipped earlier
+    already_sent: int = 0  # sent by an earlier run
+    skipped_before: int = 0  # skipped by an earlier run (the reasons are in the register)
     skipped_new: list[tuple[Event, str]] = field(default_factory=list)
     deferred: list[tuple[Event, str]] = field(default_factory=list)
+    held: list[tuple[Event, str]] = field(default_factory=list)  # not on the live site yet (check-live)
+    notes: list[str] = field(default_factory=list)
     failed: list[tuple[Event, str]] = field(default_factory=list)
     uncertain: list[Event] = field(default_factory=list)  # connection lost after the final ".": resent next run
     pending: list[Event] = field(default_factory=list)  # not attempted (interrupted or connection lost)
@@ -43,9 +52,11 @@ class Summary:
         parts = [f"{len(self.written) if dry_run else len(self.sent)} {verb}"]
         if self.resent:
             parts[0] += f" ({len(self.resent)} resent after an interrupted run, same Message-ID)"
-        parts.append(f"{self.skipped_done + len(self.skipped_new)} skipped")
-        if self.deferred:
-            parts.append(f"{len(self.deferred)} deferred")
+        for count, label in ((self.already_sent, "already sent"), (len(self.skipped_new), "skipped"),
+                             (self.skipped_before, "skipped earlier"), (len(self.deferred), "deferred"),
+                             (len(self.held), "not live yet")):
+            if count:
+                parts.append(f"{count} {label}")
         parts.append(f"{len(self.failed)} failed")
         if self.uncertain:
             parts.append(f"{len(self.uncertain)} unconfirmed")
@@ -53,6 +64,8 @@ class Summary:
             parts.append(f"{len(self.pending)} not attempted")
         head = "notify " + ("interrupted: " if self.interrupted else "done: ") + ", ".join(parts)
         lines = [head]
+        for label, events in (("skipped", self.skipped_new), ("deferred", self.deferred), ("held", self.held)):
+            lines += [f"  {label:<8} {event.kind:<10} {_who(event)}: {why}" for event, why in events]
         for event, why in self.failed:
             lines.append(f"  failed  {event.kind:<10} {event.award.recipient_name}: {why} (retried next run)")
         for event in self.uncertain:
@@ -60,7 +73,14 @@ class Summary:
                          "the message was handed over; it is resent next run with the same Message-ID")
         if self.pending or self.failed or self.uncertain:
             lines.append("  run notify again to send the rest")
+        if self.held:
+            lines.append("  held back until the live site shows them: deploy, run `badgekiln check-live`, then notify")
+        lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
+
+
+def _who(event: Event) -> str:
+    return f"{event.award.recipient_name} <{event.award.email}>, {event.award.badge}"
 
 
 class _Interrupts:
@@ -87,8 +107,11 @@ class _Interrupts:
 
 def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox: Path | None = None,
         per_minute: int | None = None, now: datetime | None = None, timeout: float = 30.0,
-        echo: Callable[[str], None] = lambda line: None) -> tuple[Report, Summary | None]:
-    """Send (or write) every pending award email; the register makes reruns safe."""
+        echo: Callable[[str], None] = lambda line: None, live_check: bool = True) -> tuple[Report, Summary | None]:
+    """Send (or write) every pending award email that the live site shows; the register makes reruns safe.
+
+    `live_check=False` (--skip-live-check) announces content as it is, deployed or not.
+    """
     report = Report()
     checked = api.check(project, render=False)
     if checked.model is None:
@@ -102,11 +125,11 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
     if settings is None and not dry_run:
         return report, None
     model = checked.model
+    live = _live_record(project, model, dry_run) if live_check and not baseline else None
     routes = Routes(model.site.base_url)
     env = environment(project)
     moment = now or datetime.now(timezone.utc)
-    sender = settings.sender if settings else (
-        f"{model.site.title} <{model.site.contact_email or 'badges@' + domain('x@' + _host(model.site.base_url))}>")
+    sender = settings.sender if settings else None  # None: each issuer's address (message.default_sender)
     reply_to = settings.reply_to if settings else None
 
     def compose(event: Event, moment: datetime) -> EmailMessage:
@@ -116,8 +139,13 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
     with lock(project):
         state = load_state(project)
         todo = plan(model, set(ledger.parse(checked.ledger_before, Report())), state, moment)
-        summary.skipped_done = sum(1 for v in state.values() if v.get("state") in (SENT, SKIPPED))
+        summary.already_sent = sum(1 for v in state.values() if v.get("state") == SENT)
+        summary.skipped_before = sum(1 for v in state.values() if v.get("state") == SKIPPED)
         summary.deferred = todo.deferred
+        if live is not None:
+            todo.send, summary.held = _on_the_live_site(todo.send, live, model)
+        elif live_check and not baseline:
+            summary.notes.append("no deploy was checked yet: a real run first needs `badgekiln check-live`")
         if dry_run:
             _write_outbox(todo.send, compose, moment, outbox or project / DEFAULT_OUTBOX, summary, echo)
             summary.skipped_new = todo.skip
@@ -132,6 +160,38 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
             _Delivery(project, state, settings, per_minute or settings.per_minute, compose, timeout, summary,
                       echo).send_all(todo.send)
     return report, summary
+
+
+def _live_record(project: Path, model: SiteModel, dry_run: bool) -> dict | None:
+    """What check-live found online; notify refuses to announce anything without it (but --dry-run)."""
+    live = load_live(project)
+    if live is None:
+        if dry_run:
+            return None
+        raise NotifyError("notify announces only what the live site shows, and no deploy has been checked: "
+                          "build, deploy, run `badgekiln check-live`, then notify again "
+                          "(--skip-live-check sends without checking)")
+    if live.get("base_url") != model.site.base_url:
+        raise NotifyError(f"check-live last checked a build for {live.get('base_url')}, but base_url is now "
+                          f"{model.site.base_url}: build, deploy and run `badgekiln check-live` again")
+    return live
+
+
+def _on_the_live_site(events: list[Event], live: dict, model: SiteModel) -> tuple[list[Event],
+                                                                                  list[tuple[Event, str]]]:
+    """The events the live site shows (their award and its chain's root as content says), and the rest."""
+    online, awards = live["awards"], {a.key: a for a in model.awards}
+    send, held = [], []
+    for event in events:
+        keys = [k for k in dict.fromkeys((root_of(event.award.key)[0], event.award.key)) if k in awards]
+        differ = [k for k in keys if online.get(k) != shown(awards[k])]
+        if not differ:
+            send.append(event)
+            continue
+        now_live = online.get(differ[0])
+        held.append((event, "not on the live site yet" if now_live is None else
+                     f"the live site still shows it as {now_live}"))
+    return send, held
 
 
 def _write_outbox(events: list[Event], compose: Callable[[Event, datetime], EmailMessage], moment: datetime,
@@ -150,12 +210,6 @@ def _record_skipped(skipped: list[tuple[Event, str]], state: dict[str, dict], mo
     for event, why in skipped:
         state[event.key] = {"state": SKIPPED, "reason": reason or why, "at": format_datetime(moment)}
         summary.skipped_new.append((event, why))
-
-
-def _host(base_url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(base_url).hostname or "badgekiln.invalid"
 
 
 class _Delivery:
@@ -217,7 +271,7 @@ class _Delivery:
             if self.client is None:
                 self.client = connect(self.settings, self.timeout)
             self.last_send = time.monotonic()
-            refused = self.client.sendmail(getaddresses([self.settings.sender])[0][1], [event.award.email],
+            refused = self.client.sendmail(getaddresses([message["From"]])[0][1], [event.award.email],
                                            bytes(message))
             if refused:
                 raise smtplib.SMTPRecipientsRefused(refused)
@@ -258,4 +312,6 @@ def add_arguments(sub) -> None:
     p.add_argument("--baseline", action="store_true",
                    help="record every current event as already done, sending nothing (adopting notify)")
     p.add_argument("--per-minute", type=int, default=None, help="rate limit (default: smtp.per_minute or 30)")
+    p.add_argument("--skip-live-check", action="store_true",
+                   help="announce content as it is, even what `check-live` has not found on the live site")
 

@@ -85,7 +85,7 @@ def _plan_announcements(chain: list[Award], register: _Register, now: datetime, 
         elif root.revocation is not None:
             todo.skip.append((event, "revoked before it was announced"))
         elif root.suspension is not None:
-            todo.deferred.append((event, "suspended"))
+            todo.deferred.append((event, "suspended (announced once reinstated)"))
         elif newest.expires is not None and newest.expires <= now:
             todo.skip.append((event, "expired before it was announced"))
         else:

@@ -71,7 +71,13 @@ def _context(event: Event, model: SiteModel, routes: Routes) -> dict:
             "verify_url": routes.url(routes.verify_page), "earned_by": [part.badge_name for part in award.earned_by]}
 
 
-def build_message(event: Event, model: SiteModel, routes: Routes, env: jinja2.Environment, sender: str,
+def default_sender(event: Event, model: SiteModel) -> str:
+    """Without smtp.from, a message comes from the issuer of its badge, in the site's name."""
+    issuer = model.issuer(model.badge(event.award.badge).issuer)
+    return formataddr((model.site.title, issuer.email))
+
+
+def build_message(event: Event, model: SiteModel, routes: Routes, env: jinja2.Environment, sender: str | None,
                   reply_to: str | None, now: datetime, signing: SigningState | None) -> EmailMessage:
     """The email of one award event; an issued or renewed award's carries its baked badge PNG."""
     context = _context(event, model, routes)
@@ -82,12 +88,12 @@ def build_message(event: Event, model: SiteModel, routes: Routes, env: jinja2.En
     html = env.get_template("email/message.html").render(**context)
     message = EmailMessage()
     message["Subject"] = " ".join(subject.split())
-    message["From"] = sender
+    message["From"] = sender or default_sender(event, model)
     message["To"] = formataddr((event.award.recipient_name, event.award.email))
     if reply_to:
         message["Reply-To"] = reply_to
     message["Date"] = email_date(now.astimezone(timezone.utc), usegmt=True)
-    message["Message-ID"] = f"<{event.message_id_hash}.{event.kind}@{domain(sender)}>"
+    message["Message-ID"] = f"<{event.message_id_hash}.{event.kind}@{domain(message['From'])}>"
     message["Auto-Submitted"] = "auto-generated"
     message["X-Badgekiln-Event"] = event.kind
     message.set_content(text)

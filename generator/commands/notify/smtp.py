@@ -62,7 +62,7 @@ class SmtpSettings:
     security: str
     username: str | None
     password: str | None
-    sender: str
+    sender: str | None  # smtp.from; None: each message comes from its issuer (message.default_sender)
     reply_to: str | None
     per_minute: int
 
@@ -82,13 +82,15 @@ def smtp_settings(project: Path, report: Report) -> SmtpSettings | None:
                      "add e.g. `smtp: {host: smtp.example.org, from: \"Badges <badges@example.org>\"}` "
                      "(or use --dry-run)")
         return None
-    sender = smtp["from"]
-    name, address = getaddresses([sender])[0]
-    try:
-        address = normalise_email(address)
-    except ValueError as exc:
-        report.error("E205", f"smtp.from: {exc}", smtp.at("from"), 'write it like "Northwind Badges <badges@x.org>"')
-        return None
+    sender = None
+    if smtp.get("from") is not None:  # else each message comes from its issuer's address (message.py)
+        name, address = getaddresses([smtp["from"]])[0]
+        try:
+            sender = str(Address(display_name=name, addr_spec=normalise_email(address)))
+        except ValueError as exc:
+            report.error("E205", f"smtp.from: {exc}", smtp.at("from"),
+                         'write it like "Northwind Badges <badges@x.org>"')
+            return None
     password = os.environ.get(PASSWORD_ENV) or None
     if smtp.get("username") and not password:
         report.error("E202", f"smtp.username is set but {PASSWORD_ENV} is not", smtp.at("username"),
@@ -96,8 +98,7 @@ def smtp_settings(project: Path, report: Report) -> SmtpSettings | None:
         return None
     security = smtp["security"]
     return SmtpSettings(smtp["host"], smtp.get("port") or _DEFAULT_PORTS[security], security, smtp.get("username"),
-                        password, str(Address(display_name=name, addr_spec=address)), smtp.get("reply_to"),
-                        max(1, smtp["per_minute"]))
+                        password, sender, smtp.get("reply_to"), max(1, smtp["per_minute"]))
 
 
 def connect(settings: SmtpSettings, timeout: float) -> smtplib.SMTP:

@@ -1,0 +1,32 @@
+"""What a built site shows of each award, so that emails announce only what is really online.
+
+A build records, beside its build cache, the state every award has in the site it wrote
+(`site_record`); `check-live`, once it has found the live site to be that build, records it
+as live; `notify` then announces an event only when the live site shows it. The states are
+ledger keys (a badge and a hash, never an email) mapped to short tokens.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from .domain import Award, SiteModel
+
+FORMAT = 1
+
+
+def shown(award: Award) -> str:
+    """The state a page shows: issued, revoked, suspended <date>, or reinstated <date>."""
+    if award.revocation is not None:
+        return "revoked"
+    if award.suspension is not None:
+        return f"suspended {award.suspension.on.date().isoformat()}"
+    if award.reinstatement is not None:
+        return f"reinstated {award.reinstatement.on.date().isoformat()}"
+    return "issued"
+
+
+def site_record(model: SiteModel, ledger_bytes: bytes) -> dict:
+    """What one build's site shows: its base URL, the ledger it was built with, each award's state."""
+    return {"format": FORMAT, "base_url": model.site.base_url,
+            "ledger": hashlib.sha256(ledger_bytes).hexdigest(),
+            "awards": {award.key: shown(award) for award in model.awards}}
