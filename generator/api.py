@@ -16,25 +16,32 @@ from .atomic_write import write_file_atomic
 from .diagnostics import Location
 from .model import ledger, published
 from .pipeline.assemble import all_artifacts
-from .pipeline.cache import CACHE_DIR, Cache, shown_path
 from .pipeline.check import BuildOptions, CheckResult, check_project
 from .pipeline.hosts import PROFILES, HostLimitError, HostProfile, SiteSize
-from .pipeline.writer import WriteError, write_site
+from .pipeline.site_state import CACHE_DIR, SiteState, input_stamp, shown_path, stamp_digest
+from .pipeline.writer import WriteError, finish_interrupted, update_site, write_site
 
 
 @dataclass
 class BuildResult:
     """What a build did. `written` is False when nothing was published (see `checked.diagnostics`)."""
 
-    checked: CheckResult
+    checked: CheckResult | None  # None when nothing changed since the last build (`unchanged`)
     out: Path
     files: int = 0  # files in the published site
     reused: int = 0  # awards whose files were kept from the previous build
     size: SiteSize | None = None  # the site measured against its host profile (site.yaml `host:`)
+    unchanged: bool = False  # inputs and site exactly as the last build left them: nothing was done
+    summary: dict | None = None  # badge and award counts of an unchanged site
+
+    @classmethod
+    def up_to_date(cls, out: Path, summary: dict, files: int) -> "BuildResult":
+        return cls(None, out, files=files, unchanged=True, summary=summary)
 
     @property
     def host(self) -> HostProfile | None:
-        return PROFILES[self.checked.model.site.host] if self.checked.model is not None else None
+        model = self.checked.model if self.checked is not None else None
+        return PROFILES[model.site.host] if model is not None else None
 
     def size_report(self) -> str:
         """The site against its host's limits: files, bytes, fullest folder, largest file, room left."""
@@ -46,7 +53,7 @@ class BuildResult:
 
     @property
     def ok(self) -> bool:
-        return self.written and self.checked.ok
+        return self.written and (self.unchanged or self.checked.ok)
 
 
 def check(project: Path, options: BuildOptions | None = None, *, render: bool = True) -> CheckResult:
@@ -66,30 +73,71 @@ def check(project: Path, options: BuildOptions | None = None, *, render: bool = 
 def build(project: Path, options: BuildOptions | None = None, *, checked: CheckResult | None = None) -> BuildResult:
     """Check the project and publish it atomically (pass `checked` to reuse a `check(render=False)`).
 
-    Raises pipeline.writer.WriteError when the output folder cannot be used.
+    Incremental by default: a build whose inputs are all as the last build read them, and whose
+    site is as it left it, does nothing; otherwise only the files that differ are written
+    (pipeline/writer.py explains how that stays atomic). Raises WriteError when the output
+    folder cannot be used.
     """
     project = Path(project)
     options = options or BuildOptions()
-    checked = checked or check_project(project, options)
     out = (options.out or project / "_site").resolve()
+    state = SiteState(project, out) if options.incremental else None
+    stamp = None
+    try:
+        if state is not None:
+            finish_interrupted(state)  # a build killed after its commit point: finish it first
+        if state is not None and checked is None:  # a check made by the caller read inputs we did not stamp
+            stamp = input_stamp(project, options.stamp_settings())
+            if _up_to_date(state, stamp, options.now):
+                return BuildResult.up_to_date(out, json.loads(state.meta("summary") or "{}"), state.file_count())
+        checked = checked or check_project(project, options)
+        return _publish(project, out, checked, options, state, stamp)
+    finally:
+        if state is not None:
+            state.close()
+
+
+def _up_to_date(state: SiteState, stamp: dict, now) -> bool:
+    valid_until = state.meta("valid_until")
+    return (state.meta("stamp") == stamp_digest(stamp) and (not valid_until or now.isoformat() < valid_until)
+            and state.intact())
+
+
+def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptions, state: SiteState | None,
+             stamp: dict | None) -> BuildResult:
     result = BuildResult(checked, out)
     if checked.model is None:
+        if state is not None:
+            state.forget_stamp()
         return result
-    cache = Cache.load(project, out) if options.incremental else None
     if checked.ledger_changed and options.record_ledger:  # first: a site never shows slugs the ledger forgot
         write_file_atomic(project / ledger.LEDGER_PATH, checked.ledger_after)
+    if stamp is not None and ledger.LEDGER_PATH in stamp["files"]:  # what this build read is what it wrote
+        ledger_stat = (project / ledger.LEDGER_PATH).stat()
+        stamp["files"][ledger.LEDGER_PATH] = [ledger_stat.st_size, ledger_stat.st_mtime_ns]
     result.size = SiteSize()
+    commit = lambda: not checked.report.has_errors(options.strict)  # noqa: E731
     try:
-        result.files = write_site(out, all_artifacts(checked, cache, options.jobs), project,
-                                  should_commit=lambda: not checked.report.has_errors(options.strict),
-                                  size=result.size, host=result.host)
+        artifacts = all_artifacts(checked, state if state is not None and state.has_site else None, options.jobs)
+        if state is not None and state.has_site:
+            result.files = update_site(out, artifacts, project, state, should_commit=commit, size=result.size,
+                                       host=result.host, stamp=stamp and stamp_digest(stamp))
+        else:
+            result.files = write_site(out, artifacts, project, should_commit=commit, size=result.size,
+                                      host=result.host, state=state, stamp=stamp and stamp_digest(stamp))
     except HostLimitError as exc:
         checked.report.error("E801", f"{exc}; {out} was left as it was", Location("content/site.yaml"),
                              "publish fewer files per award (`outputs: minimal`), choose a host or plan with "
                              "higher limits (`host:`), or build in shards (README: Deploying)")
-    if result.files and cache is not None:
-        cache.save()
-        result.reused = cache.hits
+    if state is not None:
+        if result.files:
+            result.reused = state.hits
+            model = checked.model
+            state.set_meta("summary", json.dumps({"badges": len(model.badges), "awards": len(model.awards)}))
+            state.set_meta("valid_until", min((e.expires.isoformat() for e in model.endorsements if e.expires),
+                                              default=""))
+        else:
+            state.forget_stamp()
     if result.files and options.record_ledger:  # what this site shows, for check-live and notify
         record = shown_path(project, out)
         record.parent.mkdir(parents=True, exist_ok=True)

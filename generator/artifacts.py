@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 @dataclass(frozen=True)
 class Reused:
-    """A file taken unchanged from the previous site (pipeline/cache.py): linked, not rewritten."""
+    """A file taken unchanged from the previous site (pipeline/site_state.py): left in place, not rewritten."""
 
     source: str
 
@@ -17,4 +17,4 @@ class Artifact(NamedTuple):
 
     path: str
     data: bytes | Reused
-    of_award: bool = False  # one award's file (for the size report's "per award" figures)
+    owner: str = ""  # the input digest of the award whose file it is; "" for the site's shared files

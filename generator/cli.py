@@ -15,6 +15,7 @@ from .clock import now_from_env
 from .commands import check_live, due, editing, endorsements, key_commands, notify, scaffold, serve
 from .crypto import keys
 from .diagnostics import Report, Severity, format_json, format_text
+from .model import ledger
 from .validate.values import parse_base_url
 from .verify import checker
 from .verify.report import UNVERIFIED
@@ -397,6 +398,15 @@ def _check(project: Path, args) -> int:
     return EXIT_OK if checked.ok else EXIT_CONTENT
 
 
+def _key_offer_possible(project: Path, args) -> bool:
+    """Cheaply: could `_offer_key` ask? A terminal, not CI, and no signing key anywhere, ever."""
+    if args.frozen or args.base_url or keys.in_ci() or not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    ledger_file = project / ledger.LEDGER_PATH
+    registry = ledger.parse_keys(ledger_file.read_bytes()) if ledger_file.is_file() else None
+    return not registry and not os.environ.get(keys.ENV_VAR) and not list((project / "keys").glob("*.key.json"))
+
+
 def _offer_key(project: Path, checked: api.CheckResult, args) -> bool:
     """On a developer's terminal (never in CI), offer to create the site's first signing key.
 
@@ -428,11 +438,13 @@ def _build(project: Path, args) -> int:
     options = _options(args, out=args.out)
     display = _with_progress(options)
     try:
-        checked = api.check(project, options, render=False)
-        if display is not None:
-            display.close()  # before the question below
-        if _offer_key(project, checked, args):
-            checked = None  # a key now exists: check again, with it
+        checked = None
+        if _key_offer_possible(project, args):
+            checked = api.check(project, options, render=False)
+            if display is not None:
+                display.close()  # before the question below
+            if _offer_key(project, checked, args):
+                checked = None  # a key now exists: check again, with it
         result = api.build(project, options, checked=checked)
     except api.WriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -440,6 +452,11 @@ def _build(project: Path, args) -> int:
     finally:
         if display is not None:
             display.close()
+    if result.unchanged:
+        print(f"Up to date: {result.out} already holds this build ({result.files} files, "
+              f"{result.summary.get('badges', 0)} badges, {result.summary.get('awards', 0)} awards); "
+              "no input changed since the last build", file=sys.stderr)
+        return EXIT_OK
     checked = result.checked
     _print_diagnostics(checked.diagnostics)
     _print_notices(checked)

@@ -13,6 +13,7 @@ from pathlib import Path
 import badgekiln
 import pytest
 import testkeys
+from badgekiln.artifacts import Artifact
 from badgekiln.model import ledger
 from badgekiln.pipeline.assemble import all_artifacts
 from badgekiln.pipeline.check import check_project
@@ -177,13 +178,13 @@ def test_writer_refuses_folders_it_does_not_own(example: Path, tmp_path: Path):
     stranger.mkdir()
     (stranger / "thesis.tex").write_text("years of work")
     with pytest.raises(WriteError, match="not made by Badgekiln"):
-        write_site(stranger, iter([("index.html", b"x")]), example)
+        write_site(stranger, iter([Artifact("index.html", b"x")]), example)
     assert (stranger / "thesis.tex").read_text() == "years of work"
     for bad in (example, example / "content", example.parent):
         with pytest.raises(WriteError):
-            write_site(bad, iter([("index.html", b"x")]), example)
+            write_site(bad, iter([Artifact("index.html", b"x")]), example)
     with pytest.raises(ValueError, match="escapes"):
-        write_site(tmp_path / "out", iter([("../evil.html", b"x")]), example)
+        write_site(tmp_path / "out", iter([Artifact("../evil.html", b"x")]), example)
     assert not (tmp_path / "evil.html").exists()
 
 

@@ -234,8 +234,10 @@ def test_share_image_is_a_1200x627_png_per_badge(site):
     # the same inputs draw the same bytes (pinned fonts, layout engine, PNG settings)
     badge = model.badges[0]
     strings = i18n.load(None, "en")
-    first = dict(pages.badge_files(badge, model.issuer(badge.issuer), model.site, _routes(model), strings))
-    again = dict(pages.badge_files(badge, model.issuer(badge.issuer), model.site, _routes(model), strings))
+    first = {a.path: a.data for a in pages.badge_files(badge, model.issuer(badge.issuer), model.site, _routes(model),
+                                                       strings)}
+    again = {a.path: a.data for a in pages.badge_files(badge, model.issuer(badge.issuer), model.site, _routes(model),
+                                                       strings)}
     assert first == again and first[f"badges/{badge.slug}/share.png"] == files[f"badges/{badge.slug}/share.png"]
 
 

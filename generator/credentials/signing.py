@@ -769,21 +769,21 @@ def given_endorsement_files(state: SigningState | None, model: SiteModel, routes
                                                                             "proof": [proof_from_record(record)]}))
 
 
-def site_files(state: SigningState | None, model: SiteModel, routes: Routes) -> Iterator[tuple[str, bytes]]:
+def site_files(state: SigningState | None, model: SiteModel, routes: Routes) -> Iterator[Artifact]:
     """The DID document and, with OB 2.0 signing, one CryptographicKey per issuer and key."""
     if state is None or not state.published_keys:
         return
-    yield routes.did_document(), canonical.json_bytes(did_document(state.did, state.published_keys))
+    yield Artifact(routes.did_document(), canonical.json_bytes(did_document(state.did, state.published_keys)))
     if not state.ob2_signed:
         return
     for issuer in model.issuers:
         for key in _issuer_rsa_keys(state, issuer):
-            yield routes.issuer_key(issuer, key.id), canonical.json_bytes({
+            yield Artifact(routes.issuer_key(issuer, key.id), canonical.json_bytes({
                 "@context": ob2.CONTEXT, "type": "CryptographicKey",
                 "id": routes.url(routes.issuer_key(issuer, key.id)),
                 "owner": routes.url(routes.issuer_json(issuer)),
                 "publicKeyPem": keys.rsa_public_pem(keys.rsa_key_from_jwk(key.rsa_jwk)),
-            })
+            }))
 
 
 def ob2_issuer_profile(state: SigningState | None, issuer: Issuer, profile: dict, routes: Routes) -> dict:
@@ -810,8 +810,8 @@ def rs256_forms(signing: AwardSigning | None, award: Award, issuer: Issuer, rout
     if signer is None or signer.key.rsa is None:
         return
     if signing.vc_jwt and credential is not None:
-        yield Artifact(routes.award_credential_jwt(award), signer.vc_jwt(credential).encode("ascii"), True)
+        yield Artifact(routes.award_credential_jwt(award), signer.vc_jwt(credential).encode("ascii"))
     if signing.ob2_signed:
         creator = routes.url(routes.issuer_key(issuer, signer.key_id))
         yield Artifact(routes.award_ob2_jws(award),
-                       signer.ob2_jws(ob2_signed_assertion(assertion, creator)).encode("ascii"), True)
+                       signer.ob2_jws(ob2_signed_assertion(assertion, creator)).encode("ascii"))

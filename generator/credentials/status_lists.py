@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 from .. import canonical
+from ..artifacts import Artifact
 from ..model.cpd import every_text
 from ..model.domain import Award, GivenEndorsement, Issuer, SiteModel
 from ..model.ledger import STATUS_LIST_SIZE
@@ -231,7 +232,7 @@ def renewals_document(issuer: Issuer, issuer_id: str, awards: list[Award], route
     return {"id": routes.url(routes.cpd_renewals(issuer)), "issuer": issuer_id, "credentials": chains}
 
 
-def status_files(state, model: SiteModel, routes: Routes) -> Iterator[tuple[str, bytes]]:
+def status_files(state, model: SiteModel, routes: Routes) -> Iterator[Artifact]:
     """Every issuer's status files: the 1EdTech list always, the signed bitstring lists when a key exists.
 
     `state` is signing.SigningState (None when signing did not run). Without a current key for an
@@ -242,9 +243,10 @@ def status_files(state, model: SiteModel, routes: Routes) -> Iterator[tuple[str,
         awards = [a for a in model.awards if model.badge(a.badge).issuer == issuer.slug]
         given = [g for g in model.given if g.issuer == issuer.slug]  # revoked through the same lists
         issuer_id = did or routes.url(routes.issuer_json(issuer))
-        yield routes.revocation_list_1edtech(issuer), canonical.json_bytes(revocation_list_1edtech(
-            issuer, issuer_id, awards, routes, lambda a: routes.url(routes.award_credential_json(a)), given))
-        yield routes.cpd_renewals(issuer), canonical.json_bytes(renewals_document(issuer, issuer_id, awards, routes))
+        yield Artifact(routes.revocation_list_1edtech(issuer), canonical.json_bytes(revocation_list_1edtech(
+            issuer, issuer_id, awards, routes, lambda a: routes.url(routes.award_credential_json(a)), given)))
+        yield Artifact(routes.cpd_renewals(issuer),
+                       canonical.json_bytes(renewals_document(issuer, issuer_id, awards, routes)))
         signer = state.signer_for(issuer.slug) if state is not None else None
         valid_from = list_date(awards, given)
         if signer is None or valid_from is None:
@@ -256,4 +258,4 @@ def status_files(state, model: SiteModel, routes: Routes) -> Iterator[tuple[str,
             continue
         for purpose in PURPOSES:
             unsigned = status_list_credential(issuer, did, purpose, awards, routes, valid_from, given)
-            yield routes.status_list(issuer, purpose), canonical.json_bytes(signer.sign_document(unsigned))
+            yield Artifact(routes.status_list(issuer, purpose), canonical.json_bytes(signer.sign_document(unsigned)))

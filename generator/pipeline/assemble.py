@@ -1,28 +1,29 @@
 """Every output file of a checked project, in a fixed order, one at a time.
 
 Shared files first, then each award's files in model order: reused from the previous build
-when its sources are unchanged (cache.py), otherwise rendered, in parallel across the cores
+when its sources are unchanged (site_state.py), otherwise rendered, in parallel across the cores
 (parallel.py). Files are yielded as they are made, so the writer streams the site to disk
 and a 100k-award site is never held in memory whole.
 """
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
-from ..artifacts import Artifact
+from ..artifacts import Artifact, Reused
 from ..load import images
 from ..model.routes import Routes
 from ..render import i18n, templates
 from . import parallel
 from .award_outputs import AwardRenderer, AwardSources
-from .cache import Cache
 from .check import CheckResult
 from .site_outputs import site_artifacts
+from .site_state import SiteState
 
 SITE_FILES = "site pages and status lists"
 
 
-def all_artifacts(checked: CheckResult, cache: Cache | None = None, jobs: int | None = None) -> Iterator[Artifact]:
+def all_artifacts(checked: CheckResult, state: SiteState | None = None, jobs: int | None = None) -> Iterator[Artifact]:
     """The whole site. Template errors go to the report (the writer then aborts)."""
     model, report = checked.model, checked.report
     assert model is not None, "all_artifacts() needs a project that checked without errors"
@@ -34,7 +35,7 @@ def all_artifacts(checked: CheckResult, cache: Cache | None = None, jobs: int | 
     checked.options.report_progress(SITE_FILES, 1, 1)
     bake_png = {b.slug: images.png_for(b.image) for b in model.badges} if model.site.outputs == "full" else {}
     renderer = AwardRenderer(routes, strings, env, bake_png)
-    yield from _award_artifacts(checked, renderer, cache, jobs)
+    yield from _award_artifacts(checked, renderer, state, jobs)
 
 
 def award_sources(checked: CheckResult) -> list[AwardSources]:
@@ -67,18 +68,24 @@ class _AwardJob:
 AWARD_FILES = "award files"
 
 
-def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, cache: Cache | None,
+def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, state: SiteState | None,
                      jobs: int | None) -> Iterator[Artifact]:
     report = checked.report
     sources = award_sources(checked)
     checked.options.report_progress(AWARD_FILES, 0, len(sources))
     job = _AwardJob(renderer, sources)
-    reused = [cache.reusable(s.digest) if cache is not None else None for s in sources]
+    reused = [_reused(state, s.digest) if state is not None else None for s in sources]
     rendered = parallel.map_ordered(_AwardJob.run, job, [i for i, r in enumerate(reused) if r is None], jobs)
     for index, source in enumerate(sources):
         files, diagnostics = (reused[index], []) if reused[index] is not None else next(rendered)
         report.extend(diagnostics)
-        if cache is not None and not diagnostics:
-            cache.record(source.digest, [a.path for a in files])
         yield from files
         checked.options.report_progress(AWARD_FILES, index + 1, len(sources))
+
+
+def _reused(state: SiteState, digest: str) -> list[Artifact] | None:
+    """An unchanged award's files, as they already are in the site (the writer leaves them be)."""
+    files = state.reusable(digest)
+    if files is None:
+        return None
+    return [Artifact(path, Reused(os.path.join(state.root, path)), digest) for path, _ in files]

@@ -64,17 +64,16 @@ class AwardRenderer:
         assertion = ob2.assertion(award, badge, routes, own, baked_image=full)
         credential = signing.credential(award, badge, issuer, site, routes) if signing is not None else None
         files = [Artifact(routes.award_json(award),
-                          canonical.json_bytes(ob2_revocation.hosted_assertion(award, assertion)), True)]
+                          canonical.json_bytes(ob2_revocation.hosted_assertion(award, assertion)))]
         if credential is not None:
-            files.append(Artifact(routes.award_credential_json(award), canonical.json_bytes(credential), True))
+            files.append(Artifact(routes.award_credential_json(award), canonical.json_bytes(credential)))
         if full:
             files += self._baked_images(award, badge, assertion, credential)
         files += rs256_forms(signing, award, issuer, routes, credential, assertion)
-        files += (Artifact(a.path, a.data, True) for a in page(
-            self.env, site, routes, routes.award_page(award), "award.html", report, **pages.award_context(
-                award, badge, issuer, assertion, site, routes, self.strings, published={a.path for a in files},
-                endorsements=sources.endorsements)))
-        return files, report.items
+        files += page(self.env, site, routes, routes.award_page(award), "award.html", report, **pages.award_context(
+            award, badge, issuer, assertion, site, routes, self.strings, published={a.path for a in files},
+            endorsements=sources.endorsements))
+        return [Artifact(a.path, a.data, sources.digest) for a in files], report.items
 
     def _baked_images(self, award: Award, badge: Badge, assertion: dict, credential: dict | None) -> list[Artifact]:
         """`outputs: full`: the baked PNG (both assertions), and for SVG art the two baked SVGs.
@@ -84,12 +83,12 @@ class AwardRenderer:
         routes = self.routes
         ob2_payload = canonical.dumps(assertion)
         png = bake.badge_png(self.bake_png[badge.slug], ob2_payload, credential and canonical.dumps(credential))
-        files = [Artifact(routes.award_png(award), png, True)]
+        files = [Artifact(routes.award_png(award), png)]
         if badge.image.format == "svg":
             svg = badge.image.data
             files.append(Artifact(routes.award_svg(award),
-                                  bake.bake(svg, ob2_payload, version="ob2", verify=assertion["id"]), True))
+                                  bake.bake(svg, ob2_payload, version="ob2", verify=assertion["id"])))
             if credential is not None:
                 files.append(Artifact(routes.award_credential_svg(award),
-                                      bake.bake(svg, canonical.dumps(credential), version="ob3"), True))
+                                      bake.bake(svg, canonical.dumps(credential), version="ob3")))
         return files

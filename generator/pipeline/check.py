@@ -32,7 +32,7 @@ class BuildOptions:
     minter: ledger.Minter = field(default_factory=ledger.SecretsMinter)
     keyring: keys.Keyring | None = None  # None: keys/ and $BADGEKILN_SIGNING_KEYS
     out: Path | None = None  # output folder (default: <project>/_site)
-    incremental: bool = True  # reuse unchanged awards' files from the previous build (pipeline/cache.py)
+    incremental: bool = True  # change only what differs from the previous build (pipeline/site_state.py)
     record_ledger: bool = True  # write content/ledger.json (a preview never does)
     jobs: int | None = None  # worker processes (default: $BADGEKILN_JOBS or every core)
     # told progress(phase, done, total) as a long build goes (total 0: not known); the CLI draws it
@@ -41,6 +41,12 @@ class BuildOptions:
     def report_progress(self, phase: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(phase, done, total)
+
+    def stamp_settings(self) -> dict:
+        """The settings that change what a build makes (for the nothing-changed check)."""
+        keyring = None if self.keyring is None else sorted(k.id for k in self.keyring.keys)
+        return {"base_url": self.base_url, "frozen": self.frozen, "strict": self.strict, "reissue": self.reissue,
+                "record_ledger": self.record_ledger, "keyring": keyring, "minter": type(self.minter).__name__}
 
 
 @dataclass

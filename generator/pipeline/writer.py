@@ -1,35 +1,41 @@
-"""Write side of the pipeline: stream files into a staging folder, then swap it in.
+"""Write side of the pipeline: publish a site without ever leaving it half-written.
 
-The staging folder sits beside the output (same filesystem, so renames are atomic). The old
-site is renamed away only after the new one is complete, and deleted only after the new one
-is in place; any failure before that leaves the old site exactly as it was. A marker file
-marks folders we own, and we refuse to replace anything else (never `rm -rf` a stranger).
+Two ways, one promise (a build that fails changes nothing; a build that succeeds publishes
+all of its files):
+
+* A whole site (the first build, or without a previous build's state): files stream into a
+  staging folder beside the output (same filesystem, so renames are atomic), which replaces
+  the old folder in one rename. The old site is deleted only after the new one is in place.
+* A change (the usual rebuild): only the files that differ are written, into a staging
+  folder. Then the list of what to replace and delete is written to a journal, flushed to
+  disk: that is the commit point. The journal is applied file by file with renames; a build
+  that is killed while applying it leaves the journal, and the next build (or any command
+  that takes the project's lock first) finishes it before doing anything else. Up to the
+  commit point nothing published has changed; after it, the change always completes.
+
+A marker file marks folders we own, and we refuse to replace anything else (never `rm -rf`
+a stranger).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 from typing import Iterable
 
 from ..artifacts import Artifact, Reused
+from ..atomic_write import write_file_atomic
 from ..model.routes import safe_output_path
 from .hosts import HostLimitError, HostProfile, SiteSize
+from .site_state import SiteState, inside_site, sha256
 
 MARKER = ".badgekiln-site"
+_MARKER_TEXT = b"Built by Badgekiln. This folder is replaced on every build.\n"
 
 
 class WriteError(Exception):
     """The output folder cannot be used; message says why and what to do."""
-
-
-def _reuse(source: str, target: str) -> None:
-    # A hard link keeps size and mtime (what the cache checks next time); a copy with copy2 too,
-    # where links are not possible (another filesystem, or no link support).
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
 
 
 def check_output_dir(out: Path, project: Path) -> None:
@@ -44,27 +50,70 @@ def check_output_dir(out: Path, project: Path) -> None:
                          "choose another --out folder or empty it yourself")
 
 
+def _remove_leftovers(out: Path) -> None:
+    """Staging and backup folders of builds that were killed (their process is gone)."""
+    for leftover in out.parent.glob(f".{out.name}.*-*"):
+        kind, _, pid = leftover.name.rpartition("-")
+        if not kind.endswith((".staging", ".previous")) or not pid.isdigit():
+            continue
+        try:
+            if int(pid) != os.getpid():
+                os.kill(int(pid), 0)
+                continue  # a running build's: not ours to touch
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _reuse(source: str, target: str) -> None:
+    # A hard link keeps size and mtime (what the state checks next time); a copy with copy2 too,
+    # where links are not possible (another filesystem, or no link support).
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+class _Measure:
+    """Size accounting and host limits, shared by both ways of writing."""
+
+    def __init__(self, size: SiteSize | None, host: HostProfile | None):
+        self.size, self.host = size, host
+
+    def add(self, path: str, length: int, owner: str) -> None:
+        if self.size is None:
+            return
+        self.size.add(path, length, of_award=bool(owner))
+        if self.host is not None and (breaches := self.size.breaches(self.host)):
+            raise HostLimitError(self.host, breaches)
+
+
 def write_site(out: Path, files: Iterable[Artifact], project: Path, should_commit=lambda: True,
-               size: SiteSize | None = None, host: HostProfile | None = None) -> int:
-    """Write `files` as the new content of `out`; returns the file count. Atomic on failure.
+               size: SiteSize | None = None, host: HostProfile | None = None, state: SiteState | None = None,
+               stamp: str | None = None) -> int:
+    """Write `files` as the whole new content of `out`; returns the file count. Atomic on failure.
 
     `size` measures the site as it is written; with a `host`, the first file that breaks one of
-    its limits stops the build (HostLimitError) before anything is published.
+    its limits stops the build (HostLimitError) before anything is published. With a `state`,
+    what was written is recorded for the next build's `update_site`.
     """
     check_output_dir(out, project)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.staging-{os.getpid()}"
     backup = out.parent / f".{out.name}.previous-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
+    _remove_leftovers(out)
     staging.mkdir()
-    count = 0
+    measure = _Measure(size, host)
+    written: list[tuple[str, str, str | None]] = []  # path, owner, sha256 of shared files
     seen: set[str] = set()
     root = str(staging)
-    folders: set[str] = {root}  # plain strings: a 100k-award site writes 700k files
+    folders: set[str] = {root}
     try:
         for artifact in files:
-            relpath, data = artifact[0], artifact[1]
+            relpath, data, owner = artifact.path, artifact.data, artifact.owner
             safe_output_path(relpath)
             if relpath in seen:
                 raise WriteError(f"two files want the output path {relpath}")
@@ -76,19 +125,17 @@ def write_site(out: Path, files: Iterable[Artifact], project: Path, should_commi
                 folders.add(folder)
             if isinstance(data, Reused):
                 _reuse(data.source, target)
+                length = os.stat(target).st_size
             else:
                 with open(target, "wb") as fh:
                     fh.write(data)
-            count += 1
-            if size is not None:
-                size.add(relpath, os.stat(target).st_size if isinstance(data, Reused) else len(data),
-                         of_award=len(artifact) > 2 and artifact[2])
-                if host is not None and (breaches := size.breaches(host)):
-                    raise HostLimitError(host, breaches)
+                length = len(data)
+            written.append((relpath, owner, None if owner or isinstance(data, Reused) else sha256(data)))
+            measure.add(relpath, length, owner)
         if not should_commit():
             shutil.rmtree(staging, ignore_errors=True)
             return 0
-        (staging / MARKER).write_text("Built by Badgekiln. This folder is replaced on every build.\n")
+        (staging / MARKER).write_bytes(_MARKER_TEXT)
         if out.exists():
             os.replace(out, backup)
         try:
@@ -98,7 +145,116 @@ def write_site(out: Path, files: Iterable[Artifact], project: Path, should_commi
                 os.replace(backup, out)
             raise
         shutil.rmtree(backup, ignore_errors=True)
-        return count
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if state is not None:
+        state.record(written, [], everything=True, stamp=stamp)
+    return len(written)
+
+
+def journal_path(state: SiteState) -> Path:
+    return state.path.with_suffix(".journal")
+
+
+def update_site(out: Path, files: Iterable[Artifact], project: Path, state: SiteState, should_commit=lambda: True,
+                size: SiteSize | None = None, host: HostProfile | None = None, stamp: str | None = None) -> int:
+    """Make `out` hold exactly `files`, writing only what differs from what `state` records.
+
+    Unchanged award files (`Reused`, already in place) and shared files whose bytes are the
+    same are left alone; files no longer produced, and strays added by hand, are deleted.
+    """
+    check_output_dir(out, project)
+    finish_interrupted(state)
+    out = out.resolve()
+    staging = out.parent / f".{out.name}.staging-{os.getpid()}"
+    _remove_leftovers(out)  # after the journal: its staging folder is in use until it is applied
+    staging.mkdir()
+    measure = _Measure(size, host)
+    changes: list[tuple[str, str, str | None]] = []  # path, owner, sha256 of shared files
+    count = 0
+    state.begin()
+    try:
+        for artifact in files:
+            relpath, data, owner = artifact.path, artifact.data, artifact.owner
+            safe_output_path(relpath)
+            if not state.produce(relpath):
+                raise WriteError(f"two files want the output path {relpath}")
+            count += 1
+            if isinstance(data, Reused):  # an unchanged award's file: it is already in place
+                measure.add(relpath, os.stat(os.path.join(state.root, relpath)).st_size, owner)
+                continue
+            measure.add(relpath, len(data), owner)
+            if not owner and state.unchanged(relpath, data):
+                continue
+            target = os.path.join(staging, relpath)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as fh:
+                fh.write(data)
+            changes.append((relpath, owner, None if owner else sha256(data)))
+        if not should_commit():
+            shutil.rmtree(staging, ignore_errors=True)
+            return 0
+        deleted = state.removed() + _strays(state)
+        write_file_atomic(journal_path(state), json.dumps(
+            {"staging": str(staging), "changes": changes, "deleted": deleted, "stamp": stamp}).encode("utf-8"))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finish_interrupted(state)  # the commit point is passed: apply the journal
+    return count
+
+
+def _strays(state: SiteState) -> list[str]:
+    """Files someone put in the site by hand (a folder whose mtime moved holds them): deleted,
+    so the site stays byte-identical to a full build."""
+    strays = []
+    for folder in state.changed_dirs():
+        try:
+            names = os.listdir(os.path.join(state.root, folder))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.normpath(os.path.join(folder, name))
+            full = os.path.join(state.root, path)
+            if path == MARKER or os.path.isdir(full):
+                continue
+            known = state.db.execute("SELECT 1 FROM files WHERE path=?", (path,)).fetchone()
+            produced = state.db.execute("SELECT 1 FROM produced WHERE path=?", (path,)).fetchone()
+            if not known and not produced:
+                strays.append(path)
+    return sorted(strays)
+
+
+def finish_interrupted(state: SiteState) -> bool:
+    """Apply a committed journal (this build's, or one a killed build left). Idempotent."""
+    journal = journal_path(state)
+    try:
+        plan = json.loads(journal.read_bytes())
+    except FileNotFoundError:
+        return False
+    staging = Path(plan["staging"])
+    plan["changes"] = [c for c in plan["changes"] if inside_site(c[0])]
+    plan["deleted"] = [p for p in plan["deleted"] if inside_site(p)]
+    for relpath, _owner, _digest in plan["changes"]:
+        source, target = staging / relpath, Path(state.root) / relpath
+        if source.exists():  # else: moved into place before an interruption
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+    for relpath in plan["deleted"]:
+        target = Path(state.root) / relpath
+        target.unlink(missing_ok=True)
+        _prune_empty_folders(target.parent, Path(state.root))
+    state.record([tuple(c) for c in plan["changes"]], plan["deleted"], stamp=plan.get("stamp"))
+    journal.unlink()
+    shutil.rmtree(staging, ignore_errors=True)
+    return True
+
+
+def _prune_empty_folders(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import nh3
 
+from ..artifacts import Artifact
 from ..load import images
 from ..model.domain import Award, Badge, Endorsement, Issuer, Site, SiteModel
 from ..model.pathways import holder_key
@@ -389,17 +390,17 @@ def strings_script(strings: Catalogue) -> bytes:
     return ("window.BADGEKILN_STRINGS = " + text + ";\n").encode("utf-8")
 
 
-def site_files(site: Site, routes: Routes) -> Iterator[tuple[str, bytes]]:
+def site_files(site: Site, routes: Routes) -> Iterator[Artifact]:
     """assets/theme.css (colours from site.yaml, contrast-checked)."""
-    yield routes.theme_stylesheet, theme.stylesheet(site.theme)
+    yield Artifact(routes.theme_stylesheet, theme.stylesheet(site.theme))
 
 
 def badge_files(badge: Badge, issuer: Issuer, site: Site, routes: Routes,
-                strings: Catalogue) -> Iterator[tuple[str, bytes]]:
+                strings: Catalogue) -> Iterator[Artifact]:
     """The badge's link-preview image."""
     colours = theme.palette(site.theme)
-    yield routes.badge_share_image(badge), social.share_image(
+    yield Artifact(routes.badge_share_image(badge), social.share_image(
         images.png_for(badge.image), title=badge.name, issuer=strings.text("share.image_issuer", issuer=issuer.name),
         label=strings.text("share.image_label"), footer=site.title, primary=colours["primary"],
-        primary_text=colours["primary-text"])
+        primary_text=colours["primary-text"]))
 

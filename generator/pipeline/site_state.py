@@ -1,0 +1,290 @@
+"""What the last build put in an output folder, so the next one changes only what differs.
+
+Kept beside the project (.badgekiln-cache/, git-ignored), one SQLite database per output
+folder: a row per published file (its path, the award it belongs to by input digest, or none
+for the site's shared files, and its size, mtime and SHA-256), a row per folder (its mtime,
+which changes when anything is added to it by hand), and the stamp of the inputs the last
+build read. SQLite keeps this on disk, so a build holds one award's rows at a time, never the
+whole manifest.
+
+Everything here can only cost time, never change output: a missing, stale or damaged state is
+a first build, a file whose size or mtime differs is rendered again, and a folder whose mtime
+differs is scanned for files that do not belong to the site.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from .. import resources
+from ..model.routes import safe_output_path
+
+CACHE_DIR = ".badgekiln-cache"
+FORMAT = 2
+_LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pillow", "cryptography", "pyld", "segno", "resvg-py")
+
+
+def _library_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def fingerprint(project: Path) -> str:
+    """Everything every award's bytes depend on besides content: code, data, templates, libraries."""
+    h = hashlib.sha256(f"{FORMAT} {sys.version}".encode())
+    for name in _LIBRARIES:
+        h.update(f"{name}={_library_version(name)};".encode())
+    folders = {resources.PACKAGE, resources.TEMPLATES, (project / "templates").resolve()}
+    for folder in sorted(folders):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            h.update(f"\0{path.relative_to(folder).as_posix()}\0".encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def state_path(project: Path, out: Path) -> Path:
+    """One state per output folder (tests and previews write elsewhere than _site/)."""
+    name = hashlib.sha256(str(out.resolve()).encode("utf-8")).hexdigest()[:16]
+    return project / CACHE_DIR / f"{name}.sqlite"
+
+
+def shown_path(project: Path, out: Path) -> Path:
+    """What the site in `out` shows of each award (model/published.py), written with it."""
+    return state_path(project, out).with_suffix(".shown.json")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def inside_site(path: str) -> bool:
+    """A recorded path that stays inside the output folder (a damaged or hostile row does not)."""
+    try:
+        safe_output_path(path)
+        return True
+    except ValueError:
+        return False
+
+
+class SiteState:
+    """The files and folders of the site in `out` as the last build left them."""
+
+    def __init__(self, project: Path, out: Path, fingerprint_: str | None = None):
+        self.project, self.out = project, out.resolve()
+        self.root = str(self.out)
+        self.path = state_path(project, out)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = self._open()
+        self.fingerprint = fingerprint_ or fingerprint(project)
+        # award files are reused only when the code that made them is the same
+        self.awards_valid = self.meta("fingerprint") == self.fingerprint
+        self.hits = 0
+
+    def _open(self) -> sqlite3.Connection:
+        for attempt in (1, 2):
+            try:
+                db = sqlite3.connect(self.path, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript("""
+                    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, owner TEXT NOT NULL, size INTEGER,
+                                                      mtime_ns INTEGER, sha256 TEXT);
+                    CREATE INDEX IF NOT EXISTS files_owner ON files (owner);
+                    CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime_ns INTEGER);
+                    CREATE TEMP TABLE IF NOT EXISTS produced (path TEXT PRIMARY KEY);
+                """)
+                if db.execute("SELECT value FROM meta WHERE key='format'").fetchone() not in (None, (str(FORMAT),)):
+                    raise sqlite3.DatabaseError("another format")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (str(FORMAT),))
+                return db
+            except sqlite3.DatabaseError:  # damaged or foreign: start again (it is only a cache)
+                if attempt == 2:
+                    raise
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- meta -------------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- the published files ------------------------------------------------------------------------
+
+    @property
+    def has_site(self) -> bool:
+        """A previous build's files are recorded and the folder is still ours."""
+        return self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None and \
+            os.path.isfile(os.path.join(self.root, ".badgekiln-site"))
+
+    def reusable(self, owner: str) -> list[tuple[str, int]] | None:
+        """An award's files as the last build wrote them, if all are still there unchanged."""
+        if not self.awards_valid:
+            return None
+        rows = self.db.execute("SELECT path, size, mtime_ns FROM files WHERE owner=?", (owner,)).fetchall()
+        if not rows:
+            return None
+        for path, size, mtime_ns in rows:
+            if not inside_site(path):
+                return None
+            try:
+                stat = os.stat(os.path.join(self.root, path))
+            except OSError:
+                return None
+            if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
+                return None
+        self.hits += 1
+        return [(path, size) for path, size, _ in rows]
+
+    def unchanged(self, path: str, data: bytes) -> bool:
+        """The shared file at `path` already holds exactly `data` (and nobody touched it since)."""
+        row = self.db.execute("SELECT size, mtime_ns, sha256 FROM files WHERE path=?", (path,)).fetchone()
+        if row is None or row[0] != len(data) or row[2] != sha256(data):
+            return False
+        try:
+            stat = os.stat(os.path.join(self.root, path))
+        except OSError:
+            return False
+        return (stat.st_size, stat.st_mtime_ns) == (row[0], row[1])
+
+    def intact(self) -> bool:
+        """Every recorded file and folder is as the last build left it (a stat each, nothing read)."""
+        if not self.has_site:
+            return False
+        for table in ("files", "dirs"):
+            for path, mtime_ns in self.db.execute(f"SELECT path, mtime_ns FROM {table}"):
+                if path != "." and not inside_site(path):
+                    return False
+                try:
+                    if os.stat(os.path.join(self.root, path)).st_mtime_ns != mtime_ns:
+                        return False
+                except OSError:
+                    return False
+        return True
+
+    def changed_dirs(self) -> list[str]:
+        """Folders whose mtime moved since the last build: something was added or removed by hand."""
+        moved = []
+        for path, mtime_ns in self.db.execute("SELECT path, mtime_ns FROM dirs"):
+            if path != "." and not inside_site(path):
+                continue
+            try:
+                if os.stat(os.path.join(self.root, path)).st_mtime_ns != mtime_ns:
+                    moved.append(path)
+            except OSError:
+                pass
+        return moved
+
+    def file_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+
+    # --- one build ------------------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        self.db.execute("DELETE FROM produced")
+
+    def produce(self, path: str) -> bool:
+        """Note that this build publishes `path`; False if it already did (two files, one path)."""
+        try:
+            self.db.execute("INSERT INTO produced VALUES (?)", (path,))
+            return True
+        except sqlite3.IntegrityError:
+            return False
+
+    def removed(self) -> list[str]:
+        """Files the last build published that this one does not."""
+        return [row[0] for row in self.db.execute(
+            "SELECT path FROM files WHERE path NOT IN (SELECT path FROM produced) ORDER BY path")
+            if inside_site(row[0])]
+
+    def record(self, changes: list[tuple[str, str, str | None]], deleted: list[str], *, everything: bool = False,
+               stamp: str | None = None) -> None:
+        """After a build: store the rows of the files it wrote (path, owner, sha256) and the folders
+        it touched (every folder after a build that replaced the whole site)."""
+        self.db.execute("BEGIN")
+        if everything:
+            self.db.execute("DELETE FROM files")
+            self.db.execute("DELETE FROM dirs")
+        self.db.executemany("DELETE FROM files WHERE path=?", ((p,) for p in deleted))
+        rows = []
+        for path, owner, digest in changes:
+            stat = os.stat(os.path.join(self.root, path))
+            rows.append((path, owner, stat.st_size, stat.st_mtime_ns, digest))
+        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", rows)
+        if everything:
+            self._record_all_dirs()
+        else:
+            self._record_dirs({os.path.dirname(p) for p, _, _ in changes} | {os.path.dirname(p) for p in deleted})
+        self.set_meta("fingerprint", self.fingerprint)
+        self.set_meta("stamp", stamp or "")
+        self.db.execute("COMMIT")
+        self.awards_valid = True
+
+    def forget_stamp(self) -> None:
+        self.set_meta("stamp", "")
+
+    def _record_all_dirs(self) -> None:
+        folders = ["."]
+        for folder, dirnames, _ in os.walk(self.root):
+            folders.extend(os.path.relpath(os.path.join(folder, d), self.root) for d in dirnames)
+        self._record_dirs(folders)
+
+    def _record_dirs(self, folders) -> None:
+        """Note the mtime of each folder (and its parents) as this build leaves it; drop vanished ones."""
+        seen = set()
+        for folder in folders:
+            while folder not in seen:
+                seen.add(folder)
+                if folder in ("", "."):
+                    break
+                folder = os.path.dirname(folder)
+        seen = {f or "." for f in seen}
+        for folder in sorted(seen):
+            try:
+                mtime = os.stat(os.path.join(self.root, folder)).st_mtime_ns
+            except OSError:
+                self.db.execute("DELETE FROM dirs WHERE path=?", (folder,))
+                continue
+            self.db.execute("INSERT OR REPLACE INTO dirs VALUES (?, ?)", (folder, mtime))
+
+
+def input_stamp(project: Path, settings: dict) -> dict:
+    """What a build reads, by name, size and mtime: equal stamps mean equal inputs.
+
+    The project's content/, templates/ and keys/, the signing keys in the environment, the
+    build's settings and Badgekiln's own fingerprint (checked by the caller) make up a build's
+    inputs; the clock matters only through validity dates, which the caller records apart.
+    """
+    files = {}
+    for folder in ("content", "templates", "keys"):
+        root = project / folder
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                try:
+                    stat = os.stat(path)
+                except OSError:
+                    continue
+                files[os.path.relpath(path, project)] = [stat.st_size, stat.st_mtime_ns]
+    secrets = os.environ.get("BADGEKILN_SIGNING_KEYS", "")
+    return {"files": files, "settings": settings, "ci": os.environ.get("CI", ""),
+            "keys_env": hashlib.sha256(secrets.encode("utf-8")).hexdigest() if secrets else ""}
+
+
+def stamp_digest(stamp: dict) -> str:
+    return hashlib.sha256(json.dumps(stamp, sort_keys=True).encode("utf-8")).hexdigest()

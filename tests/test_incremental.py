@@ -1,0 +1,228 @@
+"""Builds that cost what changed: the output is always byte-identical to a full build.
+
+Each test builds a real site the way the CLI does (incremental, with the site's state in
+.badgekiln-cache/), changes something, builds again, and compares every byte and every file
+name with a fresh full build into another folder. What was (not) rewritten is observed on
+disk: a file left in place keeps its mtime.
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import badgekiln
+import testkeys
+from badgekiln.crypto import keys
+from badgekiln.pipeline.site_state import state_path
+from conftest import FIXED_NOW, REPO, award_dir, build, build_result, copy_project, tree
+
+
+def incremental(project: Path, **options) -> badgekiln.BuildResult:
+    """`badgekiln build` as the CLI runs it: incremental, into project/_site."""
+    result = build_result(project, incremental=True, **options)
+    assert result.ok, result.checked.diagnostics if result.checked else result
+    return result
+
+
+def same_as_full_build(project: Path, tmp_path: Path, name: str, **options) -> None:
+    full = tmp_path / f"full-{name}"
+    build(project, full, **options)
+    built, fresh = tree(project / "_site"), tree(full)
+    assert sorted(built) == sorted(fresh)
+    assert [p for p in built if built[p] != fresh[p]] == []
+
+
+def mtimes(site: Path) -> dict[str, int]:
+    return {p.relative_to(site).as_posix(): p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+
+
+def award_files(site: Path, slug: str) -> list[str]:
+    return [p for p in mtimes(site) if p.startswith(f"{award_dir(slug)}/")]
+
+
+def append_award(project: Path, name: str) -> None:
+    roster = project / "content/awards/2026-food-hygiene.yaml"
+    email = name.lower().replace(" ", ".") + "@example.com"
+    roster.write_text(roster.read_text() + f"  - name: {name}\n    email: {email}\n")
+
+
+def test_nothing_changed_is_a_stat_of_inputs_and_outputs(tmp_path: Path):
+    project = copy_project("example", tmp_path)
+    first = incremental(project)
+    before = mtimes(project / "_site")
+    again = incremental(project)
+    assert again.unchanged and again.checked is None  # not even checked: every input is as it was
+    assert again.files == first.files and again.summary == {"badges": len(first.checked.model.badges),
+                                                            "awards": len(first.checked.model.awards)}
+    assert mtimes(project / "_site") == before
+    # touching an input (even without changing it) means a real, incremental, build
+    (project / "content/site.yaml").touch()
+    third = incremental(project)
+    assert not third.unchanged and third.reused == len(first.checked.model.awards)
+    assert mtimes(project / "_site") == before  # same bytes: nothing rewritten
+    same_as_full_build(project, tmp_path, "nothing")
+
+
+def test_adding_an_award_writes_that_award_and_the_shared_files_it_touches(tmp_path: Path):
+    project = copy_project("example", tmp_path)
+    first = incremental(project)
+    before = mtimes(project / "_site")
+    append_award(project, "New Starter")
+    second = incremental(project)
+    model = second.checked.model
+    assert len(model.awards) == len(first.checked.model.awards) + 1
+    assert second.reused == len(first.checked.model.awards)
+    after = mtimes(project / "_site")
+    newcomer = next(a for a in model.awards if a.recipient_name == "New Starter")
+    rewritten = sorted(p for p in after if before.get(p) != after[p])
+    new_files = set(award_files(project / "_site", newcomer.slug))
+    assert new_files and new_files <= set(rewritten)
+    shared = [p for p in rewritten if p not in new_files]
+    # the index (badge counts), the badge page (holders) and the issuer's status and revocation lists
+    assert "index.html" in shared and "badges/food-hygiene/index.html" in shared
+    assert all(not p.startswith("a/") for p in shared), shared  # no other award was touched
+    assert len(shared) < 12, shared
+    same_as_full_build(project, tmp_path, "added")
+
+
+def test_every_kind_of_change_equals_a_full_build(tmp_path: Path):
+    project = copy_project("example", tmp_path)
+    first = incremental(project)
+    total = len(first.checked.model.awards)
+    from badgekiln.commands.editing import Change, apply
+    from badgekiln.diagnostics import Report
+    from badgekiln.validate.values import parse_datetime
+
+    def change(action: str, award) -> None:
+        report, _ = apply(project, Change(action, award.slug, "Under review.", parse_datetime("2026-11-01")),
+                          Report())
+        assert not report.has_errors(), report.sorted()
+
+    target = next(a for a in first.checked.model.awards if a.revocation is None and a.suspension is None
+                  and a.cpd is None and not a.earned_by)
+    change("revoke", target)
+    assert incremental(project).reused >= total - 2  # the award (and any pathway award it carried)
+    same_as_full_build(project, tmp_path, "revoked")
+
+    other = next(a for a in first.checked.model.awards if a.revocation is None and a.suspension is None
+                 and a.cpd is None and a.key != target.key and not a.earned_by and a.badge == "food-hygiene")
+    change("suspend", other)
+    incremental(project)
+    same_as_full_build(project, tmp_path, "suspended")
+
+    badge_file = project / "content/badges/food-hygiene.yaml"
+    badge_file.write_text(badge_file.read_text().replace("name: ", "name: Level 2 ", 1))
+    result = incremental(project)
+    assert result.reused == total - len(result.checked.model.awards_of("food-hygiene"))
+    same_as_full_build(project, tmp_path, "badge")
+
+    issuer_file = project / "content/issuers/northwind.yaml"
+    issuer_file.write_text(issuer_file.read_text().replace("description: ", "description: Since 1998. ", 1))
+    assert incremental(project).reused == 0
+    same_as_full_build(project, tmp_path, "issuer")
+
+    catalogue = project / "templates/i18n/en.yaml"  # a project override of one string
+    catalogue.parent.mkdir(parents=True)
+    catalogue.write_text("nav:\n  badges: All badges\n")
+    assert incremental(project).reused == 0
+    same_as_full_build(project, tmp_path, "template")
+
+    site_yaml = project / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text() + "outputs: full\n")  # per-award baked images appear
+    incremental(project)
+    same_as_full_build(project, tmp_path, "full")
+    site_yaml.write_text(site_yaml.read_text().replace("outputs: full\n", ""))  # ... and go again
+    incremental(project)
+    assert not list((project / "_site/a").rglob("badge.png"))
+    same_as_full_build(project, tmp_path, "minimal")
+
+
+def test_a_signed_site_reuses_its_awards_until_the_signer_changes(tmp_path: Path):
+    project = copy_project("example", tmp_path)
+    first = incremental(project, keyring=testkeys.keyring())
+    total = len(first.checked.model.awards)
+    assert incremental(project, keyring=testkeys.keyring()).unchanged
+    append_award(project, "Signed Starter")
+    assert incremental(project, keyring=testkeys.keyring()).reused == total
+    same_as_full_build(project, tmp_path, "signed", keyring=testkeys.keyring())
+    # no key this time: the JWT and OB 2.0 JWS files go, every award is made again
+    result = incremental(project, keyring=keys.Keyring())
+    assert result.reused == 0 and not list((project / "_site/a").rglob("*.jwt"))
+    same_as_full_build(project, tmp_path, "unsigned", keyring=keys.Keyring())
+
+
+def test_files_changed_added_or_removed_by_hand_are_put_right(tmp_path: Path):
+    project = copy_project("example", tmp_path)
+    first = incremental(project)
+    award = first.checked.model.awards[0]
+    site = project / "_site"
+    page = site / award_dir(award.slug) / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>edited</p></body>"))
+    (site / "index.html").write_text("defaced")
+    (site / "badges/stray.html").write_text("not ours")
+    (site / award_dir(award.slug) / "notes.txt").write_text("not ours either")
+    (site / award_dir(first.checked.model.awards[1].slug) / "assertion.json").unlink()
+    result = incremental(project)
+    assert not result.unchanged and result.reused == len(first.checked.model.awards) - 2
+    assert b"edited" not in page.read_bytes() and b"defaced" not in (site / "index.html").read_bytes()
+    same_as_full_build(project, tmp_path, "by-hand")
+
+
+def test_a_damaged_or_foreign_state_means_a_full_build(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    incremental(project)
+    db = state_path(project, project / "_site")
+    db.write_bytes(b"not a database at all")
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    assert incremental(project).reused == 0
+    same_as_full_build(project, tmp_path, "damaged")
+
+
+def test_a_hostile_state_cannot_reach_outside_the_site(tmp_path: Path):
+    """Rows naming files outside the site are never read, linked or deleted."""
+    project = copy_project("minimal", tmp_path)
+    incremental(project)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not for publishing")
+    db = sqlite3.connect(state_path(project, project / "_site"))
+    stat = outside.stat()
+    with db:
+        db.execute("UPDATE files SET path=? WHERE path LIKE 'a/%/assertion.json'", (str(outside),))
+        db.execute("INSERT INTO files VALUES ('../secret.txt', '', ?, ?, NULL)", (stat.st_size, stat.st_mtime_ns))
+        db.execute("UPDATE meta SET value='' WHERE key='stamp'")
+    db.close()
+    incremental(project)
+    assert outside.read_text() == "not for publishing"
+    assert b"not for publishing" not in b"".join(tree(project / "_site").values())
+    same_as_full_build(project, tmp_path, "hostile")
+
+
+KILL_POINTS = 6
+
+
+def test_a_build_killed_at_random_points_is_repaired_by_the_next(tmp_path: Path):
+    """SIGKILL a real build process at random moments while it publishes a change; the next
+    build leaves exactly what a full build makes, and the old site is never left broken."""
+    project = copy_project("example", tmp_path)
+    incremental(project)
+    rng = random.Random(20261201)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(FIXED_NOW.timestamp()))}
+    for round_ in range(KILL_POINTS):
+        append_award(project, f"Killed Build {round_}")
+        proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--project", str(project)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.2, 2.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert (project / "_site/index.html").is_file()  # the published site is still there
+        repaired = build_result(project, incremental=True, now=FIXED_NOW.replace(hour=13))
+        assert repaired.ok, repaired.checked.diagnostics if repaired.checked else repaired
+        assert not [p for p in tmp_path.rglob(".*staging*")]
+        same_as_full_build(project, tmp_path, f"killed-{round_}")
