@@ -32,7 +32,7 @@ from typing import Any
 
 from .. import bake, canonical
 from ..artifacts import Artifact
-from ..crypto import dataintegrity, didweb, jsonld, jws, keys, multikey
+from ..crypto import dataintegrity, didweb, jsonld, jws, keys, multikey, shapes
 from ..crypto.keys import PublicKey, SigningKey
 from ..diagnostics import Location, Report
 from ..model import ledger
@@ -122,7 +122,8 @@ class Signer:
         options = dataintegrity.proof_options(self.ed25519_method, created)
         document = dataintegrity.unsecured(unsigned)
         config_hash = _proof_config_hash(canonical.dumps({**options, "@context": document.get("@context")}))
-        doc_hash = hashlib.sha256(jsonld.canonize(document).encode("utf-8")).digest()
+        # by shape template (crypto/shapes.py): the same N-Quads as jsonld.canonize, ~10x faster
+        doc_hash = hashlib.sha256(shapes.canonize(document).encode("utf-8")).digest()
         return {**options, "proofValue": multikey.encode_base58btc(self.key.ed25519.sign(config_hash + doc_hash))}
 
     def sign_document(self, doc: dict, *, created: str | None = None) -> dict:
