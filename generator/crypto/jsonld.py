@@ -40,6 +40,10 @@ _FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # How json.dumps writes them (\u00XX, \b, \f; DEL stays raw): a quick test of a whole document.
 _FORBIDDEN_IN_JSON = re.compile(r"\\(?:u00[01]|[bf])|\x7f")
 _KEYWORD_ALIASES = {"@id": "id", "@type": "type"}
+# PyLD's own test of an absolute IRI (less the "$" that lets a final newline through): toRdf
+# silently leaves out every triple with any other IRI (one with a space, say), so anything else
+# is refused here like a relative IRI.
+_ABSOLUTE_IRI = re.compile(r"([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*")
 
 DocumentLoader = Callable[[str, dict], dict]
 
@@ -207,8 +211,8 @@ def _relative_iris(expanded: Any) -> set[str]:
     found: set[str] = set()
     for path, value in _walk(expanded):
         at_iri = bool(path) and path[-1] in ("@id", "@type") or (len(path) > 1 and path[-2] == "@type")
-        if at_iri:
-            if isinstance(value, str) and value.startswith(_SENTINEL_BASE):
+        if at_iri and isinstance(value, str) and not value.startswith("@"):
+            if value.startswith(_SENTINEL_BASE) or not _ABSOLUTE_IRI.fullmatch(value):
                 found.add(value)
     return found
 
@@ -237,10 +241,10 @@ def _safe_expand(doc: dict, allow_examples: bool) -> list:
                           f"(dropped keys: {', '.join(paths)})", paths[0])
     relative = _relative_iris(expanded)
     if relative:
-        names = sorted(iri[len(_SENTINEL_BASE):] for iri in relative)
+        names = sorted(iri.removeprefix(_SENTINEL_BASE) for iri in relative)
         paths = _relative_paths(doc, relative) or [""]
         raise JsonLdError(f"{names[0]!r} is not a defined term or absolute IRI "
-                          f"(relative IRIs: {', '.join(names)})", paths[0])
+                          f"(relative IRIs: {', '.join(map(repr, names))})", paths[0])
     return expanded
 
 

@@ -15,8 +15,10 @@ Why putting the strings back gives exactly the dataset PyLD makes from the docum
   hold equal strings. So the token document has the same terms, contexts and nesting, and
   its nodes merge (and its values deduplicate) exactly where the document's do.
 * A string is copied verbatim into a literal (unless its datatype is xsd:double or JSON,
-  which rewrite it), and PyLD returns a ``scheme://`` IRI unchanged (``_expand_iri``); a
-  token is a ``scheme://`` IRI when its string is one and a ``urn:`` IRI otherwise. A string
+  which rewrite it), and PyLD returns a ``scheme://`` IRI unchanged (``_expand_iri``) unless
+  a context names a term so and maps it to null (no bundled one names any; a document whose
+  own context does takes the plain path); a token is a ``scheme://`` IRI when its string is one and a ``urn:`` IRI
+  otherwise. A string
   whose token lands anywhere else (rewritten, dropped, or an IRI that is not ``scheme://``,
   such as ``did:web:…``) is *pinned*: its real value becomes part of the shape.
 * A document whose strings contain the token marker, whose substituted value would equal a
@@ -58,8 +60,17 @@ def _constant(key: str) -> bool:
     return key == "type" or (key.startswith("@") and key not in _KEPT_KEYS)
 
 
-class _Marked(ValueError):
-    """The document contains the token marker."""
+class _Plain(ValueError):
+    """The document contains the token marker, or a context of its own names a term like a URL."""
+
+
+def _url_terms(context: Any) -> bool:
+    """Whether an inline context (at any depth) defines a term named like a ``scheme://`` IRI."""
+    if isinstance(context, list):
+        return any(_url_terms(item) for item in context)
+    if isinstance(context, dict):
+        return any("://" in key or _url_terms(value) for key, value in context.items())
+    return False
 
 
 def _split(doc: dict) -> tuple[tuple, list[str]]:
@@ -72,7 +83,7 @@ def _split(doc: dict) -> tuple[tuple, list[str]]:
     def constant(value: Any) -> tuple[str, str]:
         text = json.dumps(value)  # numbers, booleans, null: 1, 1.0 and true stay distinct
         if MARKER in text:
-            raise _Marked
+            raise _Plain
         return ("=", text)
 
     def visit(node: Any) -> Any:
@@ -80,12 +91,12 @@ def _split(doc: dict) -> tuple[tuple, list[str]]:
             slot = slots.get(node)
             if slot is None:
                 if MARKER in node:
-                    raise _Marked
+                    raise _Plain
                 slot = slots[node] = len(slots)
             return slot
         if isinstance(node, dict):
-            if any(MARKER in key for key in node):
-                raise _Marked
+            if any(MARKER in key for key in node) or _url_terms(node.get("@context")):
+                raise _Plain
             return ("{", *[(key, constant(value) if _constant(key) else visit(value)) for key, value in node.items()])
         if isinstance(node, list):
             return ("[", *[visit(item) for item in node])
@@ -206,6 +217,11 @@ class ShapeCanonicalizer:
         self.fast = 0  # documents canonicalised from a template
         self.slow = 0  # documents that took the plain path
 
+    @property
+    def templates(self) -> int:
+        """How many shape templates are cached."""
+        return len(self._templates)
+
     def canonize(self, doc: dict) -> str:
         """RDFC-1.0 canonical N-Quads of ``doc``: equal to ``jsonld.canonize``, same errors."""
         nquads = self._from_template(doc) if isinstance(doc, dict) else None
@@ -220,7 +236,7 @@ class ShapeCanonicalizer:
             jsonld.check_strings(doc)
             shape, strings = _split(doc)
         except (jsonld.JsonLdError, TypeError, ValueError, RecursionError):
-            return None  # the plain path reports it (_Marked: the document holds the marker)
+            return None  # the plain path reports it (or see _Plain)
         urls = [_URL.fullmatch(s) is not None for s in strings]
         key = (shape, tuple(urls))
         pins = self._pins.get(key, ...)
@@ -279,9 +295,14 @@ class ShapeCanonicalizer:
         return template if filled is not None and jsonld.canonical_nquads(filled) == plain else _SLOW
 
 
-_CANONICALIZERS = {flag: ShapeCanonicalizer(allow_examples=flag) for flag in (False, True)}
+_SHARED = {flag: ShapeCanonicalizer(allow_examples=flag) for flag in (False, True)}
+
+
+def canonicalizer(*, allow_examples: bool = False) -> ShapeCanonicalizer:
+    """The process's canonicalizer for the mode (signing workers inherit it, templates and all)."""
+    return _SHARED[allow_examples]
 
 
 def canonize(doc: dict, *, allow_examples: bool = False) -> str:
     """``jsonld.canonize`` by shape template (see the module docstring); same result, same errors."""
-    return _CANONICALIZERS[allow_examples].canonize(doc)
+    return _SHARED[allow_examples].canonize(doc)
