@@ -47,7 +47,8 @@ print("BENCH", 0 if result.ok else 1, elapsed, own.ru_maxrss, own.ru_utime + own
 """
 
 
-_SIGNED = re.compile(r"signed (?P<count>\d+) credential\(s\) in [\d.]+ s \((?P<rate>\d+) credentials/s\)")
+_SIGNED = re.compile(r"signed (?P<count>\d+) credential\(s\) in [\d.]+ s \((?P<rate>\d+) credentials/s"
+                     r"(, (?P<cpu_ms>[\d.]+) ms CPU each)?\)")
 
 
 def load_badgekiln() -> None:
@@ -94,7 +95,8 @@ def run_build(project: Path, out: Path) -> dict:
     return {"seconds": float(seconds), "peak_mb": int(maxrss_kb) / 1024,
             "cpu_s": float(cpu_own) + float(cpu_workers), "cpu_workers_s": float(cpu_workers),
             "signed": int(signed["count"]) if signed else 0,
-            "signed_per_s": float(signed["rate"]) if signed else None}
+            "signed_per_s": float(signed["rate"]) if signed else None,
+            "signing_cpu_ms": float(signed["cpu_ms"]) if signed and signed["cpu_ms"] else None}
 
 
 def main(sizes: list[int]) -> None:
@@ -113,6 +115,8 @@ def main(sizes: list[int]) -> None:
                              "awards_per_s": size / result["seconds"], "files": files})
                 signing = (f"  signed {result['signed']} at {result['signed_per_s']:.0f} credentials/s"
                            if result["signed"] else "")
+                if result["signing_cpu_ms"] is not None:
+                    signing += f" ({result['signing_cpu_ms']:.2f} ms CPU each)"
                 print(f"{size:>7} awards  {phase:<8} {result['seconds']:8.2f} s  "
                       f"{size / result['seconds']:9.0f} awards/s  cpu {result['cpu_s']:7.2f} s "
                       f"({result['cpu_s'] * 1000 / size:5.2f} ms/award)  peak {result['peak_mb']:7.1f} MB  "

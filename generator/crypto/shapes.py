@@ -14,19 +14,19 @@ Why putting the strings back gives exactly the dataset PyLD makes from the docum
   nulls, ``@context``, ``type`` and every other ``@`` keyword's value, and which positions
   hold equal strings. So the token document has the same terms, contexts and nesting, and
   its nodes merge (and its values deduplicate) exactly where the document's do.
-* A string is copied verbatim into a literal (unless its datatype is xsd:double or JSON,
-  which rewrite it), and PyLD returns a ``scheme://`` IRI unchanged (``_expand_iri``) unless
-  a context names a term so and maps it to null (no bundled one names any; a document whose
-  own context does takes the plain path); a token is a ``scheme://`` IRI when its string is one and a ``urn:`` IRI
-  otherwise. A string
-  whose token lands anywhere else (rewritten, dropped, or an IRI that is not ``scheme://``,
-  such as ``did:web:…``) is *pinned*: its real value becomes part of the shape.
+* PyLD copies a string verbatim into a literal (unless the datatype is xsd:double or JSON,
+  which rewrite it) and keeps a ``scheme://`` IRI as it is (``_expand_iri``; JSON-LD 1.1 lets
+  a term named like one map only to itself or to null, and a document whose own context
+  names one takes the plain path; no bundled context does). A token is a ``scheme://`` IRI
+  when its string is one and a ``urn:`` IRI otherwise; a string whose token lands anywhere
+  else (rewritten, dropped, or an IRI that is not ``scheme://``, such as ``did:web:…``) is
+  *pinned*: its real value becomes part of the shape.
 * A document whose strings contain the token marker, whose substituted value would equal a
   constant term of the template (a node or literal merge the tokens did not have), or which
   fails any check takes the plain path (``jsonld.canonize``), which also gives the errors.
 * Each template is checked against the plain path on the first document that makes it; on a
-  difference it is never used. tests/test_shapes.py checks every example credential and
-  generated variations against plain PyLD.
+  difference it is never used. tests/test_shapes.py compares every example credential and
+  generated variations with plain PyLD.
 """
 from __future__ import annotations
 
