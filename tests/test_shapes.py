@@ -18,28 +18,18 @@ import pytest
 import testkeys
 from badgekiln.credentials import signing, status_lists
 from badgekiln.crypto import dataintegrity, jsonld, shapes
-from badgekiln.diagnostics import format_text
 from badgekiln.model.domain import Alignment, Evidence
 from badgekiln.model.routes import Routes
 from badgekiln.validate.values import format_datetime
-from conftest import build, copy_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_independent_verifier import run_verifier
+from test_signing import ob3_doc
 
 DID = "did:web:badges.northwind-academy.example"
 CREATED = "2026-01-01T00:00:00Z"
 VC2 = "https://www.w3.org/ns/credentials/v2"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-
-
-@pytest.fixture(scope="module")
-def example(tmp_path_factory):
-    """The example site built signed once: (project, checked result)."""
-    project = copy_project("example", tmp_path_factory.mktemp("shapes"))
-    checked = build(project, keyring=testkeys.keyring())
-    assert checked.model is not None and not checked.report.has_errors(), format_text(checked.diagnostics)
-    return project, checked
 
 
 def outcome(canonize, doc):
@@ -74,32 +64,32 @@ def published(project, checked) -> list[dict]:
 
 # --- the example site -----------------------------------------------------------------------
 
-def test_every_example_credential_takes_the_shape_path_and_equals_plain_pyld(example):
-    project, checked = example
+def test_every_example_credential_takes_the_shape_path_and_equals_plain_pyld(signed):
+    project, checked = signed
     documents = published(project, checked)
     assert len(documents) == len(checked.model.awards) + 2 * len(checked.model.issuers)
     canonicalizer = shapes.ShapeCanonicalizer()
-    for signed in documents:
-        (proof,) = signed["proof"]
+    for document in documents:
+        (proof,) = document["proof"]
         config = {**dataintegrity.proof_options(proof["verificationMethod"], proof["created"]),
-                  "@context": signed["@context"]}
-        for doc in (dataintegrity.unsecured(signed), config, signed):  # `signed`: the proof is a named graph
+                  "@context": document["@context"]}
+        for doc in (dataintegrity.unsecured(document), config, document):  # with the proof: a named graph
             assert canonicalizer.canonize(doc) == jsonld.canonize(doc)
     assert canonicalizer.slow == 0 and canonicalizer.fast == 3 * len(documents)
     assert canonicalizer.templates < len(documents)  # shapes are shared, else nothing is saved
 
 
-def test_the_build_signs_exactly_what_the_plain_path_signs(example):
-    project, checked = example
-    for signed in published(project, checked):
-        (proof,) = signed["proof"]
-        reference = dataintegrity.sign(dataintegrity.unsecured(signed), testkeys.signing_key().ed25519,
+def test_the_build_signs_exactly_what_the_plain_path_signs(signed):
+    project, checked = signed
+    for document in published(project, checked):
+        (proof,) = document["proof"]
+        reference = dataintegrity.sign(dataintegrity.unsecured(document), testkeys.signing_key().ed25519,
                                        verification_method=proof["verificationMethod"], created=proof["created"])
-        assert reference == signed
+        assert reference == document
 
 
-def test_every_award_in_both_status_forms_equals_plain_pyld(example):
-    _, checked = example
+def test_every_award_in_both_status_forms_equals_plain_pyld(signed):
+    _, checked = signed
     model, routes = checked.model, Routes(checked.model.site.base_url)
     canonicalizer = shapes.ShapeCanonicalizer()
     cpd_renewals = [a for a in model.awards if a.cpd is not None and a.cpd.previous]
@@ -143,8 +133,8 @@ GENERATED = shapes.ShapeCanonicalizer()  # shared, so later examples hit templat
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_generated_credentials_equal_plain_pyld(example, data):
-    _, checked = example
+def test_generated_credentials_equal_plain_pyld(signed, data):
+    _, checked = signed
     model, routes = checked.model, Routes(checked.model.site.base_url)
     award = data.draw(st.sampled_from(model.awards), "award")  # includes CPD renewals and evidence
     badge, issuer = model.badge(award.badge), model.issuer(model.badge(award.badge).issuer)
@@ -191,8 +181,6 @@ def test_generated_credentials_equal_plain_pyld(example, data):
 # --- documents made to hit each rule of the template ----------------------------------------
 
 def credential(**changes) -> dict:
-    from test_signing import ob3_doc
-
     doc = ob3_doc()
     doc.update(changes)
     return doc
@@ -320,8 +308,8 @@ def test_examples_mode_is_a_separate_cache():
 
 # --- the signatures, checked by Digital Bazaar's verifier -----------------------------------
 
-def test_credentials_signed_on_the_shape_path_verify_with_digital_bazaar(example, tmp_path):
-    _, checked = example
+def test_credentials_signed_on_the_shape_path_verify_with_digital_bazaar(signed, tmp_path):
+    _, checked = signed
     model, routes = checked.model, Routes(checked.model.site.base_url)
     signer = signing.Signer(testkeys.signing_key(), DID)
     badge = model.badge(model.awards[0].badge)
@@ -339,12 +327,12 @@ def test_credentials_signed_on_the_shape_path_verify_with_digital_bazaar(example
     fast, slow = shared.fast, shared.slow
     files = []
     for index, doc in enumerate(docs):
-        signed = signer.sign_document(doc, created=CREATED)
+        document = signer.sign_document(doc, created=CREATED)
         reference = dataintegrity.sign(doc, testkeys.signing_key().ed25519, verification_method=signer.ed25519_method,
                                        created=CREATED)
-        assert signed == reference
+        assert document == reference
         path = tmp_path / f"credential-{index}.json"
-        path.write_text(json.dumps(signed), encoding="utf-8")
+        path.write_text(json.dumps(document), encoding="utf-8")
         files.append(path)
     assert shared.slow == slow and shared.fast == fast + len(docs)  # Signer signed on the shape path
     did_doc = tmp_path / "did.json"
