@@ -275,7 +275,7 @@ class ShapeCanonicalizer:
         """The slots whose strings must be part of the template (see the module docstring)."""
         try:
             dataset, tokens = self._token_dataset(shape, [""] * len(urls), urls, ())
-        except jsonld.JsonLdError:
+        except Exception:  # whatever fails on the token document, the plain path decides
             return _SLOW
         return tuple(sorted(_Landing.of(dataset, tokens, urls).bad))
 
@@ -283,7 +283,7 @@ class ShapeCanonicalizer:
                   pins: tuple[int, ...]) -> _Template | None:
         try:
             dataset, tokens = self._token_dataset(shape, strings, urls, pins)
-        except jsonld.JsonLdError:
+        except Exception:  # whatever fails on the token document, the plain path decides
             return _SLOW
         landing = _Landing.of(dataset, tokens, urls)
         if landing.bad:
