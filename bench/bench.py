@@ -9,12 +9,16 @@ runs, each in a fresh process so peak memory is per build:
   first    - a full build that mints every award into the ledger,
   rebuild  - the same content again (no change),
   add-one  - one more award appended to the roster.
-It prints awards per second, wall time, peak RSS and, when a key is available (for example
+It prints awards per second, wall time, CPU time (the build process and its worker processes:
+on a machine shared with other work, wall time says more about the neighbours than about the
+build), peak RSS and, when a key is available (for example
 BADGEKILN_SIGNING_KEYS="$(cat tests/keys/TEST-ONLY-signing-key.json)"), how many credentials the
 build signed and at what rate. Timings are measurements, never asserted.
+bench/signing_costs.py breaks the signing of one credential down step by step.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -37,11 +41,22 @@ result = badgekiln.build({project!r}, badgekiln.BuildOptions(out=__import__("pat
 elapsed = time.perf_counter() - start
 for note in result.checked.notices:
     print("note:", note, file=sys.stderr)
-print("BENCH", 0 if result.ok else 1, elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print("BENCH", 0 if result.ok else 1, elapsed, own.ru_maxrss, own.ru_utime + own.ru_stime,
+      workers.ru_utime + workers.ru_stime, file=sys.stderr)
 """
 
 
-_SIGNED = re.compile(r"signed (?P<count>\d+) credential\(s\)(?: in [\d.]+ s \((?P<rate>\d+) credentials/s\))?")
+_SIGNED = re.compile(r"signed (?P<count>\d+) credential\(s\)(?: in [\d.]+ s \((?P<rate>\d+) credentials/s"
+                     r"(, (?P<cpu_ms>[\d.]+) ms CPU each)?\))?")
+
+
+def load_badgekiln() -> None:
+    """Import this clone's generator/ as `badgekiln`, as build.py does (for in-process benchmarks)."""
+    spec = importlib.util.spec_from_file_location("_badgekiln_build_py", REPO / "build.py")
+    loader = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loader)
+    loader._load_badgekiln()
 
 
 def make_project(root: Path, awards: int) -> Path:
@@ -73,13 +88,15 @@ def run_build(project: Path, out: Path) -> dict:
     line = next((ln for ln in proc.stderr.splitlines() if ln.startswith("BENCH")), None)
     if line is None or proc.returncode:
         raise SystemExit(f"build failed:\n{proc.stdout}\n{proc.stderr}")
-    _, status, seconds, maxrss_kb = line.split()
+    _, status, seconds, maxrss_kb, cpu_own, cpu_workers = line.split()
     if status != "0":
         raise SystemExit(f"build failed:\n{proc.stderr}")
     signed = _SIGNED.search(proc.stderr)  # the build's own note (signing.py), when it signed anything
     return {"seconds": float(seconds), "peak_mb": int(maxrss_kb) / 1024,
+            "cpu_s": float(cpu_own) + float(cpu_workers), "cpu_workers_s": float(cpu_workers),
             "signed": int(signed["count"]) if signed else 0,
-            "signed_per_s": float(signed["rate"]) if signed and signed["rate"] else None}
+            "signed_per_s": float(signed["rate"]) if signed and signed["rate"] else None,
+            "signing_cpu_ms": float(signed["cpu_ms"]) if signed and signed["cpu_ms"] else None}
 
 
 def main(sizes: list[int]) -> None:
@@ -98,8 +115,11 @@ def main(sizes: list[int]) -> None:
                              "awards_per_s": size / result["seconds"], "files": files})
                 rate = f" at {result['signed_per_s']:.0f} credentials/s" if result["signed_per_s"] else ""
                 signing = f"  signed {result['signed']}{rate}" if result["signed"] else ""
+                if result["signing_cpu_ms"] is not None:
+                    signing += f" ({result['signing_cpu_ms']:.2f} ms CPU each)"
                 print(f"{size:>7} awards  {phase:<8} {result['seconds']:8.2f} s  "
-                      f"{size / result['seconds']:9.0f} awards/s  peak {result['peak_mb']:7.1f} MB  "
+                      f"{size / result['seconds']:9.0f} awards/s  cpu {result['cpu_s']:7.2f} s "
+                      f"({result['cpu_s'] * 1000 / size:5.2f} ms/award)  peak {result['peak_mb']:7.1f} MB  "
                       f"{files} files{signing}", flush=True)
     print(json.dumps(rows, indent=1), file=sys.stderr)
 

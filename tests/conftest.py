@@ -88,6 +88,18 @@ def example(tmp_path: Path) -> Path:
     return copy_project("example", tmp_path)
 
 
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory):
+    """The example site built once (per test module) with the TEST-ONLY key: (project, checked result)."""
+    import testkeys
+    from badgekiln.diagnostics import format_text
+
+    project = copy_project("example", tmp_path_factory.mktemp("signed"))
+    prepared = build(project, keyring=testkeys.keyring())
+    assert prepared.model is not None and not prepared.report.has_errors(), format_text(prepared.diagnostics)
+    return project, prepared
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true",
                      help="rewrite tests/golden/ and tests/sites/invalid/*/expected.txt from current output")

@@ -32,15 +32,6 @@ DID = "did:web:badges.northwind-academy.example"
 KEY_ID = testkeys.signing_key().id
 
 
-@pytest.fixture(scope="module")
-def signed(tmp_path_factory):
-    """The example site built once with the test key: (project, prepared)."""
-    project = copy_project("example", tmp_path_factory.mktemp("signed"))
-    prepared = build(project, keyring=testkeys.keyring())
-    assert prepared.model is not None and not prepared.report.has_errors(), format_text(prepared.diagnostics)
-    return project, prepared
-
-
 def _credentials(project: Path) -> list[Path]:
     return sorted((project / "_site" / "a").glob("*/*/credential.json"))
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from .. import canonical
 from ..artifacts import Artifact
-from ..crypto import dataintegrity, didweb, jsonld, jws, keys, multikey
+from ..crypto import dataintegrity, didweb, jsonld, jws, keys, multikey, shapes
 from ..crypto.keys import PublicKey, SigningKey
 from ..diagnostics import Location, Report
 from ..model import ledger
@@ -196,7 +196,8 @@ class Signer:
         options = dataintegrity.proof_options(self.ed25519_method, created)
         document = dataintegrity.unsecured(unsigned)
         config_hash = _proof_config_hash(canonical.dumps({**options, "@context": document.get("@context")}))
-        doc_hash = hashlib.sha256(jsonld.canonize(document).encode("utf-8")).digest()
+        # by shape template (crypto/shapes.py): the same N-Quads as jsonld.canonize, ~10x faster
+        doc_hash = hashlib.sha256(shapes.canonize(document).encode("utf-8")).digest()
         return {**options, "proofValue": multikey.encode_base58btc(self.key.ed25519.sign(config_hash + doc_hash))}
 
     def sign_document(self, doc: dict, *, created: str | None = None) -> dict:
@@ -578,7 +579,7 @@ SIGNING = "signing credentials"
 def _sign_all(jobs: list[tuple[Award, dict]], state: SigningState, created: str, model: SiteModel,
               report: Report, progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict]:
     """Sign every job (in parallel when there are many and more than one CPU), telling `progress`."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     records: dict[str, dict] = {}
     work = [(award.key, state.signers[model.badge(award.badge).issuer], unsigned) for award, unsigned in jobs]
     for done, ((award, _), result) in enumerate(zip(jobs, sign_many(work, created)), 1):
@@ -593,17 +594,25 @@ def _sign_all(jobs: list[tuple[Award, dict]], state: SigningState, created: str,
             continue
         records[award.key] = result
     if records:  # throughput goes to the console only (bench/bench.py reads it), never to the output
-        state.notices.append(_signed_notice(len(records), time.perf_counter() - started))
+        each = (_cpu_seconds() - cpu) * 1000 / len(records)
+        state.notices.append(_signed_notice(len(records), time.perf_counter() - started, each))
     return records
 
 
 RATE_FROM = 100  # credentials: a rate over fewer (or over less than a second) says nothing
 
 
-def _signed_notice(count: int, seconds: float) -> str:
+def _signed_notice(count: int, seconds: float, cpu_ms_each: float) -> str:
     if count < RATE_FROM or seconds < 1:
         return f"signed {count} credential(s)"
-    return f"signed {count} credential(s) in {seconds:.1f} s ({count / seconds:.0f} credentials/s)"
+    return (f"signed {count} credential(s) in {seconds:.1f} s ({count / seconds:.0f} credentials/s, "
+            f"{cpu_ms_each:.2f} ms CPU each)")
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished workers (a busy machine skews wall time, not this)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 _PARALLEL_MIN = 64

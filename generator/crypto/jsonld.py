@@ -17,11 +17,13 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from cachetools import LRUCache
 from pyld import jsonld as pyld
+from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 from pyld.iri_resolver import resolve as resolve_iri
 
@@ -34,8 +36,14 @@ EXAMPLES_CONTEXT_URL = "https://www.w3.org/ns/credentials/examples/v2"
 # output means the document relied on a term or IRI the contexts do not define.
 _SENTINEL_BASE = "https://relative-iri.badgekiln.invalid/"
 # C0 controls except TAB, LF, CR, plus DEL: PyLD writes these raw, RDFC-1.0 escapes them.
-_FORBIDDEN_CHARS = frozenset(chr(c) for c in [*range(0x20), 0x7F]) - {"\t", "\n", "\r"}
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# How json.dumps writes them (\u00XX, \b, \f; DEL stays raw): a quick test of a whole document.
+_FORBIDDEN_IN_JSON = re.compile(r"\\(?:u00[01]|[bf])|\x7f")
 _KEYWORD_ALIASES = {"@id": "id", "@type": "type"}
+# PyLD's own test of an absolute IRI (less the "$" that lets a final newline through): toRdf
+# silently leaves out every triple with any other IRI (one with a space, say), so anything else
+# is refused here like a relative IRI.
+_ABSOLUTE_IRI = re.compile(r"([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*")
 
 DocumentLoader = Callable[[str, dict], dict]
 
@@ -127,12 +135,17 @@ def _walk(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
 
 def check_strings(doc: Any) -> None:
     """Reject control characters that PyLD would canonicalise differently from RDFC-1.0."""
+    try:
+        if not _FORBIDDEN_IN_JSON.search(json.dumps(doc, ensure_ascii=False)):
+            return  # the usual case, without walking the document in Python
+    except (TypeError, ValueError):
+        pass
     for path, value in _walk(doc):
         texts = [value] if isinstance(value, str) else list(value) if isinstance(value, dict) else []
         for text in texts:  # a string value, or the keys of an object
-            bad = next((ch for ch in text if ch in _FORBIDDEN_CHARS), None)
+            bad = _FORBIDDEN_CHARS.search(text)
             if bad is not None:
-                raise JsonLdError(f"control character U+{ord(bad):04X} is not allowed", _pointer(path))
+                raise JsonLdError(f"control character U+{ord(bad.group()):04X} is not allowed", _pointer(path))
 
 
 def _expand(doc: dict, options: dict, on_dropped: Callable[[str | None], Any] = pyld.noop) -> list:
@@ -198,8 +211,8 @@ def _relative_iris(expanded: Any) -> set[str]:
     found: set[str] = set()
     for path, value in _walk(expanded):
         at_iri = bool(path) and path[-1] in ("@id", "@type") or (len(path) > 1 and path[-2] == "@type")
-        if at_iri:
-            if isinstance(value, str) and value.startswith(_SENTINEL_BASE):
+        if at_iri and isinstance(value, str) and not value.startswith("@"):
+            if value.startswith(_SENTINEL_BASE) or not _ABSOLUTE_IRI.fullmatch(value):
                 found.add(value)
     return found
 
@@ -228,10 +241,10 @@ def _safe_expand(doc: dict, allow_examples: bool) -> list:
                           f"(dropped keys: {', '.join(paths)})", paths[0])
     relative = _relative_iris(expanded)
     if relative:
-        names = sorted(iri[len(_SENTINEL_BASE):] for iri in relative)
+        names = sorted(iri.removeprefix(_SENTINEL_BASE) for iri in relative)
         paths = _relative_paths(doc, relative) or [""]
         raise JsonLdError(f"{names[0]!r} is not a defined term or absolute IRI "
-                          f"(relative IRIs: {', '.join(names)})", paths[0])
+                          f"(relative IRIs: {', '.join(map(repr, names))})", paths[0])
     return expanded
 
 
@@ -258,6 +271,30 @@ def canonize(doc: dict, *, allow_examples: bool = False) -> str:
         nquads = pyld.normalize(expanded, options)
     except pyld.JsonLdError as exc:
         raise _translate(exc) from exc
+    return _without_relative_iris(nquads)
+
+
+def _without_relative_iris(nquads: str) -> str:
     if _SENTINEL_BASE in nquads:
         raise JsonLdError("canonical form contains a relative IRI")
     return nquads
+
+
+def rdf_dataset(doc: dict, *, allow_examples: bool = False) -> dict[str, list[dict]]:
+    """The RDF dataset of ``doc`` in PyLD's form (graph name -> triples), after the safety checks.
+
+    It is the dataset ``canonize`` canonicalises; crypto/shapes.py makes its templates from it.
+    """
+    expanded = _safe_expand(doc, allow_examples)
+    try:
+        return pyld.to_rdf(expanded, {**_options(allow_examples), "produceGeneralizedRdf": False})
+    except pyld.JsonLdError as exc:
+        raise _translate(exc) from exc
+
+
+def canonical_nquads(dataset: dict[str, list[dict]]) -> str:
+    """RDFC-1.0 canonical N-Quads of a dataset in PyLD's form, by PyLD's URDNA2015 (as ``canonize``).
+
+    The algorithm relabels the dataset's blank nodes in place: pass a fresh one.
+    """
+    return _without_relative_iris(URDNA2015().main(dataset, {"format": "application/n-quads"}))
