@@ -1,25 +1,34 @@
 #!/usr/bin/env python3
-"""Benchmark: build synthetic rosters of 1k / 10k / 100k awards and report throughput.
+"""Benchmark: build synthetic rosters of 1k / 10k / 100k awards and report cost and weight.
 
-    python bench/bench.py                 # 1k and 10k
+    python bench/bench.py                          # 1k and 10k
     python bench/bench.py 1000 10000 100000
+    python bench/bench.py --art 547k 10000         # realistic badge art: a 600x600 PNG of ~547 KB
+    python bench/bench.py --outputs full 10000     # per-award baked images too (site.yaml outputs: full)
+    python bench/bench.py --host github-pages 1000
 
 For each size it generates a project (5 badges, one CSV roster) in a temporary folder and
-runs, each in a fresh process so peak memory is per build:
-  first    - a full build that mints every award into the ledger,
-  rebuild  - the same content again (no change),
-  add-one  - one more award appended to the roster.
-It prints awards per second, wall time, CPU time (the build process and its worker processes:
-on a machine shared with other work, wall time says more about the neighbours than about the
-build), peak RSS and, when a key is available (for example
-BADGEKILN_SIGNING_KEYS="$(cat tests/keys/TEST-ONLY-signing-key.json)"), how many credentials the
-build signed and at what rate. Timings are measurements, never asserted.
-bench/signing_costs.py breaks the signing of one credential down step by step.
+runs, each in a fresh process so peak memory is per build (as `badgekiln build` runs it:
+incremental, into one output folder):
+  first     a full build that mints every award into the ledger (and signs, with a key),
+  rebuild   the same content again: nothing changed,
+  add-one   one more award appended to the roster,
+  revoke    one award revoked.
+It prints wall time, awards per second, CPU time (the build process and its workers: on a
+machine shared with other work, wall time says more about the neighbours than the build),
+peak RSS, how many files were written, and the site's weight: files and bytes per award and
+the fullest folder. With a key in BADGEKILN_SIGNING_KEYS (for example the test key,
+tests/keys/TEST-ONLY-signing-key.json) it also reports how many credentials were signed and
+at what rate. Timings are measurements, never asserted. bench/signing_costs.py breaks the
+signing of one credential down step by step.
 """
 from __future__ import annotations
 
+import argparse
 import importlib.util
+import io
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -30,22 +39,40 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 _RUN = """
-import importlib.util, resource, sys, time
+import importlib.util, os, resource, sys, time
 spec = importlib.util.spec_from_file_location("_badgekiln_build_py", {build_py!r})
 loader = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(loader)
 loader._load_badgekiln()  # this clone's generator/ as `badgekiln`
 import badgekiln
+from pathlib import Path
+out = Path({out!r})
+before = {{}}
+if out.is_dir():
+    for root, dirs, files in os.walk(out):
+        for name in files:
+            path = os.path.join(root, name)
+            before[path] = os.stat(path).st_mtime_ns
 start = time.perf_counter()
-result = badgekiln.build({project!r}, badgekiln.BuildOptions(out=__import__("pathlib").Path({out!r})))
+result = badgekiln.build({project!r}, badgekiln.BuildOptions(out=out))
 elapsed = time.perf_counter() - start
-for note in result.checked.notices:
+written = 0
+for root, dirs, files in os.walk(out):
+    for name in files:
+        path = os.path.join(root, name)
+        written += before.get(path) != os.stat(path).st_mtime_ns
+for note in (result.checked.notices if result.checked else []):
     print("note:", note, file=sys.stderr)
+size = result.size
 own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print("BENCH", 0 if result.ok else 1, elapsed, own.ru_maxrss, own.ru_utime + own.ru_stime,
-      workers.ru_utime + workers.ru_stime, file=sys.stderr)
-"""
-
+print("BENCH", json.dumps({{"ok": result.ok, "seconds": elapsed, "peak_mb": own.ru_maxrss / 1024,
+      "cpu_s": own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime, "written": written,
+      "unchanged": result.unchanged, "reused": result.reused,
+      "files": result.files, "bytes": size.bytes if size else None,
+      "award_files": size.award_files if size else None, "award_bytes": size.award_bytes if size else None,
+      "fullest": list(size.fullest) if size else None,
+      "report": result.size_report() if size else ""}}), file=sys.stderr)
+""".replace("import importlib.util, os", "import importlib.util, json, os")
 
 _SIGNED = re.compile(r"signed (?P<count>\d+) credential\(s\)(?: in [\d.]+ s \((?P<rate>\d+) credentials/s"
                      r"(, (?P<cpu_ms>[\d.]+) ms CPU each)?\))?")
@@ -59,20 +86,48 @@ def load_badgekiln() -> None:
     loader._load_badgekiln()
 
 
-def make_project(root: Path, awards: int) -> Path:
+def realistic_art(target: int = 547 * 1024, seed: int = 547) -> bytes:
+    """A 600x600 PNG of about `target` bytes: the size of real badge art exported from a design tool.
+
+    Noise limited to a few bits per channel compresses to a predictable size (no two runs differ:
+    the generator is seeded)."""
+    from PIL import Image
+
+    rng = random.Random(seed)
+    bits = 4
+    for _ in range(8):
+        raw = bytes(rng.getrandbits(bits) << (8 - bits) for _ in range(600 * 600 * 3))
+        image = Image.frombytes("RGB", (600, 600), raw)
+
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=False, compress_level=9)
+        data = buffer.getvalue()
+        if len(data) > target * 1.15:
+            bits -= 1
+        elif len(data) < target * 0.85:
+            bits += 1
+        else:
+            return data
+    return data
+
+
+def make_project(root: Path, awards: int, *, art: bytes | None = None, outputs: str = "minimal",
+                 host: str = "none") -> Path:
     content = root / "content"
     for folder in ("issuers", "badges", "awards", "images"):
         (content / folder).mkdir(parents=True)
-    (content / "site.yaml").write_text("title: Bench Academy\nbase_url: https://bench.example/\n")
+    (content / "site.yaml").write_text(f"title: Bench Academy\nbase_url: https://bench.example/\n"
+                                       f"outputs: {outputs}\nhost: {host}\n")
     (content / "issuers/bench.yaml").write_text("name: Bench Academy\nurl: https://bench.example/\n"
                                                 "email: badges@bench.example\n")
-    images = sorted((REPO / "content/images").glob("*"))
+    images = [p for p in sorted((REPO / "content/images").glob("*")) if "logo" not in p.name][:5]
     badges = []
-    for i, image in enumerate([p for p in images if "logo" not in p.name]):
+    for i, image in enumerate(images):
         slug = f"badge-{i}"
-        shutil.copy(image, content / "images" / image.name)
+        name = f"art-{i}.png" if art else image.name
+        (content / "images" / name).write_bytes(art if art else image.read_bytes())
         (content / f"badges/{slug}.yaml").write_text(
-            f"name: Badge {i}\ndescription: Synthetic badge {i}.\nimage: images/{image.name}\n"
+            f"name: Badge {i}\ndescription: Synthetic badge {i}.\nimage: images/{name}\n"
             f"criteria: Did the thing number {i}.\nvalid_for: 3y\ncredits: 5\n")
         badges.append(slug)
     with open(content / "awards/roster.csv", "w") as fh:
@@ -85,44 +140,74 @@ def make_project(root: Path, awards: int) -> Path:
 def run_build(project: Path, out: Path) -> dict:
     code = _RUN.format(build_py=str(REPO / "build.py"), project=str(project), out=str(out))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    line = next((ln for ln in proc.stderr.splitlines() if ln.startswith("BENCH")), None)
+    line = next((ln for ln in proc.stderr.splitlines() if ln.startswith("BENCH ")), None)
     if line is None or proc.returncode:
         raise SystemExit(f"build failed:\n{proc.stdout}\n{proc.stderr}")
-    _, status, seconds, maxrss_kb, cpu_own, cpu_workers = line.split()
-    if status != "0":
+    result = json.loads(line[len("BENCH "):])
+    if not result["ok"]:
         raise SystemExit(f"build failed:\n{proc.stderr}")
     signed = _SIGNED.search(proc.stderr)  # the build's own note (signing.py), when it signed anything
-    return {"seconds": float(seconds), "peak_mb": int(maxrss_kb) / 1024,
-            "cpu_s": float(cpu_own) + float(cpu_workers), "cpu_workers_s": float(cpu_workers),
-            "signed": int(signed["count"]) if signed else 0,
-            "signed_per_s": float(signed["rate"]) if signed and signed["rate"] else None,
-            "signing_cpu_ms": float(signed["cpu_ms"]) if signed and signed["cpu_ms"] else None}
+    result.update(signed=int(signed["count"]) if signed else 0,
+                  signed_per_s=float(signed["rate"]) if signed and signed["rate"] else None,
+                  signing_cpu_ms=float(signed["cpu_ms"]) if signed and signed["cpu_ms"] else None)
+    return result
 
 
-def main(sizes: list[int]) -> None:
+def revoke_one(project: Path) -> None:
+    """The way a provider revokes: `badgekiln revoke`, which edits the content for them."""
+    load_badgekiln()
+    from badgekiln import cli
+
+    code = cli.main(["--project", str(project), "revoke", "badge-1/learner1@example.com",
+                     "--reason", "Issued in error"])
+    if code:
+        raise SystemExit("revoke failed")
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
+    parser.add_argument("--art", choices=["example", "547k"], default="example",
+                        help="badge art: the example's small images, or a realistic 600x600 PNG of ~547 KB")
+    parser.add_argument("--outputs", choices=["minimal", "full"], default="minimal")
+    parser.add_argument("--host", default="none")
+    parser.add_argument("--phases", default="first,rebuild,add-one,revoke")
+    args = parser.parse_args(argv)
+    art = realistic_art() if args.art == "547k" else None
+    if art:
+        print(f"badge art: a 600x600 PNG of {len(art) / 1024:.0f} KB", flush=True)
     rows = []
-    for size in sizes:
+    for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix=f"badgekiln-bench-{size}-") as tmp:
-            project = make_project(Path(tmp) / "project", size)
+            project = make_project(Path(tmp) / "project", size, art=art, outputs=args.outputs, host=args.host)
             out = Path(tmp) / "site"
-            for phase in ("first", "rebuild", "add-one"):
+            for phase in args.phases.split(","):
                 if phase == "add-one":
                     with open(project / "content/awards/roster.csv", "a") as fh:
                         fh.write("badge-0,Late Learner,late@example.com,2026-05-05\n")
+                elif phase == "revoke":
+                    revoke_one(project)
                 result = run_build(project, out)
-                files = sum(1 for p in out.rglob("*") if p.is_file())
-                rows.append({"awards": size, "phase": phase, **result,
-                             "awards_per_s": size / result["seconds"], "files": files})
-                rate = f" at {result['signed_per_s']:.0f} credentials/s" if result["signed_per_s"] else ""
-                signing = f"  signed {result['signed']}{rate}" if result["signed"] else ""
-                if result["signing_cpu_ms"] is not None:
-                    signing += f" ({result['signing_cpu_ms']:.2f} ms CPU each)"
-                print(f"{size:>7} awards  {phase:<8} {result['seconds']:8.2f} s  "
-                      f"{size / result['seconds']:9.0f} awards/s  cpu {result['cpu_s']:7.2f} s "
-                      f"({result['cpu_s'] * 1000 / size:5.2f} ms/award)  peak {result['peak_mb']:7.1f} MB  "
-                      f"{files} files{signing}", flush=True)
+                rows.append({"awards": size, "phase": phase, **result})
+                _print_row(size, phase, result)
+            shutil.rmtree(out, ignore_errors=True)
     print(json.dumps(rows, indent=1), file=sys.stderr)
 
 
+def _print_row(size: int, phase: str, r: dict) -> None:
+    rate = f" at {r['signed_per_s']:.0f} credentials/s" if r["signed_per_s"] else ""
+    signing = f"  signed {r['signed']}{rate}" if r["signed"] else ""
+    if r["signing_cpu_ms"] is not None:
+        signing += f" ({r['signing_cpu_ms']:.2f} ms CPU each)"
+    weight = ""
+    if r["award_files"]:
+        weight = (f"  {r['award_files'] / size:.1f} files, {r['award_bytes'] / size / 1024:.1f} KB per award; "
+                  f"site {r['files']} files, {r['bytes'] / 1e6:.1f} MB; fullest {r['fullest'][0]}/ "
+                  f"({r['fullest'][1]})")
+    state = "  (nothing changed)" if r["unchanged"] else f"  wrote {r['written']} files"
+    print(f"{size:>7} awards  {phase:<8} {r['seconds']:8.2f} s  {size / r['seconds']:9.0f} awards/s  "
+          f"cpu {r['cpu_s']:7.2f} s  peak {r['peak_mb']:7.1f} MB{state}{weight}{signing}", flush=True)
+
+
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1000, 10000])
+    main(sys.argv[1:])

@@ -112,7 +112,7 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
         return result
     if checked.ledger_changed and options.record_ledger:  # first: a site never shows slugs the ledger forgot
         write_file_atomic(project / ledger.LEDGER_PATH, checked.ledger_after)
-    if stamp is not None and ledger.LEDGER_PATH in stamp["files"]:  # what this build read is what it wrote
+    if stamp is not None and (project / ledger.LEDGER_PATH).is_file():  # what it wrote is what the next reads
         ledger_stat = (project / ledger.LEDGER_PATH).stat()
         stamp["files"][ledger.LEDGER_PATH] = [ledger_stat.st_size, ledger_stat.st_mtime_ns]
     result.size = SiteSize()

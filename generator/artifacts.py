@@ -17,4 +17,7 @@ class Artifact(NamedTuple):
 
     path: str
     data: bytes | Reused
-    owner: str = ""  # the input digest of the award whose file it is; "" for the site's shared files
+    owner: str = ""  # the input digest of the award whose file it is; "" for shared files (SHARED+digest: reusable)
+
+
+SHARED = "shared:"  # owner prefix of a shared file that is kept when its inputs are unchanged

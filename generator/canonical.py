@@ -55,6 +55,19 @@ def plain(value: Any) -> Any:
     return repr(value)
 
 
+class DigestOnce:
+    """For frozen dataclasses that many digests share (the site, an issuer, a badge): their plain
+    form is computed once per object, not once per award that refers to them."""
+
+    def digest_form(self) -> dict:
+        cached = self.__dict__.get("_digest_form")
+        if cached is None:
+            fields = {name: plain(getattr(self, name)) for name in _digest_fields(type(self))}
+            cached = {"sha256": hashlib.sha256(dumps(fields).encode("utf-8")).hexdigest()}
+            self.__dict__["_digest_form"] = cached  # frozen: set beside the fields, never one of them
+        return cached
+
+
 def digest(value: Any) -> str:
     """SHA-256 (hex) of the canonical JSON of `plain(value)`: equal values, equal digests."""
     return hashlib.sha256(dumps(plain(value)).encode("utf-8")).hexdigest()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..canonical import DigestOnce
 from ..diagnostics import Location
 from ..load.images import Image
 from ..validate.values import Duration
@@ -21,7 +22,7 @@ class Theme:
 
 
 @dataclass(frozen=True)
-class Site:
+class Site(DigestOnce):
     title: str
     base_url: str
     language: str
@@ -40,7 +41,7 @@ class Site:
 
 
 @dataclass(frozen=True)
-class Issuer:
+class Issuer(DigestOnce):
     slug: str
     name: str
     url: str
@@ -62,7 +63,7 @@ class Alignment:
 
 
 @dataclass(frozen=True)
-class Badge:
+class Badge(DigestOnce):
     slug: str
     name: str
     issuer: str

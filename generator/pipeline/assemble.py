@@ -31,7 +31,7 @@ def all_artifacts(checked: CheckResult, state: SiteState | None = None, jobs: in
     checked.options.report_progress(SITE_FILES, 0, 0)
     strings = i18n.for_site(checked.project, model.site.language, report)
     env = templates.environment(checked.project, strings)
-    yield from site_artifacts(checked.project, model, checked.signing, routes, strings, env, report)
+    yield from site_artifacts(checked.project, model, checked.signing, routes, strings, env, report, state)
     checked.options.report_progress(SITE_FILES, 1, 1)
     bake_png = {b.slug: images.png_for(b.image) for b in model.badges} if model.site.outputs == "full" else {}
     renderer = AwardRenderer(routes, strings, env, bake_png)

@@ -18,6 +18,8 @@ from ..diagnostics import Diagnostic, Location, Report
 from ..load.files import read_sources
 from ..model import ledger, resolve
 from ..model.domain import SiteModel
+from .credential_memo import SqliteCredentialMemo
+from .site_state import fingerprint
 
 
 @dataclass
@@ -95,8 +97,11 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     if model is not None and options.base_url:
         model = replace(model, site=replace(model.site, base_url=options.base_url))
     options.report_progress(CHECKING, 1, 1)
+    memo = SqliteCredentialMemo(project, fingerprint(project)) if options.incremental and not preview else None
     signed = signing.prepare(project, model, entries, before, options, report, preview=preview,
-                             endorsements=endorsements, published_site=published)
+                             endorsements=endorsements, published_site=published, memo=memo)
+    if memo is not None:
+        memo.save()
     after = ledger.serialise(signed.entries, signed.registry, signed.endorsements)
     if options.frozen and before != after and not report.has_errors():
         added = sorted(set(entries) - set(old))

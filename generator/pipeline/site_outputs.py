@@ -5,13 +5,14 @@ list covers every award of its issuer), so they are made fresh on every build.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterator
 
 import jinja2
 
 from .. import canonical
-from ..artifacts import Artifact
+from ..artifacts import SHARED, Artifact, Reused
 from ..credentials import ob2, ob2_revocation, signing, status_lists
 from ..diagnostics import Report
 from ..load import images
@@ -20,11 +21,17 @@ from ..model.routes import Routes
 from ..render import pages, templates
 from ..render.i18n import Catalogue
 from . import hosts
+from .site_state import SiteState
 
 
 def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState | None, routes: Routes,
-                   strings: Catalogue, env: jinja2.Environment, report: Report) -> Iterator[Artifact]:
-    """Every file that is not one award's, in a fixed order. Template errors go to `report`."""
+                   strings: Catalogue, env: jinja2.Environment, report: Report,
+                   site_state: SiteState | None = None) -> Iterator[Artifact]:
+    """Every file that is not one award's, in a fixed order. Template errors go to `report`.
+
+    The link-preview images (slow to draw) are kept from the last build when what they are
+    drawn from is unchanged (`site_state`); everything else here is cheap and made afresh.
+    """
     site = model.site
 
     def page(path: str, template: str, **context) -> Iterator[Artifact]:
@@ -66,7 +73,7 @@ def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState 
         yield from page(routes.badge_page(badge), "badge.html", **pages.badge_context(
             badge, issuer, model.awards_of(badge.slug), site, routes, strings,
             model.endorsements_of("badge", badge.slug)), **pages.pathway_context(badge, model, routes, strings))
-        yield from pages.badge_files(badge, issuer, site, routes, strings)
+        yield from _share_image(badge, issuer, site, routes, strings, site_state)
 
 
 def static_assets(project: Path) -> Iterator[Artifact]:
@@ -78,3 +85,13 @@ def static_assets(project: Path) -> Iterator[Artifact]:
                 if path.is_file():
                     seen[f"assets/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
     yield from (Artifact(path, data) for path, data in sorted(seen.items()))
+
+
+def _share_image(badge, issuer, site, routes: Routes, strings: Catalogue,
+                 site_state: SiteState | None) -> Iterator[Artifact]:
+    owner = SHARED + canonical.digest([badge.image, pages.share_image_inputs(badge, issuer, site, strings)])
+    if site_state is not None and site_state.reusable(owner):
+        path = routes.badge_share_image(badge)
+        yield Artifact(path, Reused(os.path.join(site_state.root, path)), owner)
+        return
+    yield from (Artifact(a.path, a.data, owner) for a in pages.badge_files(badge, issuer, site, routes, strings))

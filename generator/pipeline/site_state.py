@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .. import resources
+from ..artifacts import SHARED
 from ..model.routes import safe_output_path
 
 CACHE_DIR = ".badgekiln-cache"
@@ -147,7 +148,7 @@ class SiteState:
                 return None
             if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
                 return None
-        self.hits += 1
+        self.hits += not owner.startswith(SHARED)  # awards reused (the report's count)
         return [(path, size) for path, size, _ in rows]
 
     def unchanged(self, path: str, data: bytes) -> bool:

@@ -24,7 +24,7 @@ import shutil
 from pathlib import Path
 from typing import Iterable
 
-from ..artifacts import Artifact, Reused
+from ..artifacts import SHARED, Artifact, Reused
 from ..atomic_write import write_file_atomic
 from ..model.routes import safe_output_path
 from .hosts import HostLimitError, HostProfile, SiteSize
@@ -85,7 +85,7 @@ class _Measure:
     def add(self, path: str, length: int, owner: str) -> None:
         if self.size is None:
             return
-        self.size.add(path, length, of_award=bool(owner))
+        self.size.add(path, length, of_award=bool(owner) and not owner.startswith(SHARED))
         if self.host is not None and (breaches := self.size.breaches(self.host)):
             raise HostLimitError(self.host, breaches)
 

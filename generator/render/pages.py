@@ -395,12 +395,17 @@ def site_files(site: Site, routes: Routes) -> Iterator[Artifact]:
     yield Artifact(routes.theme_stylesheet, theme.stylesheet(site.theme))
 
 
+def share_image_inputs(badge: Badge, issuer: Issuer, site: Site, strings: Catalogue) -> dict:
+    """Everything the badge's link-preview image is drawn from (besides its art, `badge.image`)."""
+    colours = theme.palette(site.theme)
+    return {"title": badge.name, "issuer": strings.text("share.image_issuer", issuer=issuer.name),
+            "label": strings.text("share.image_label"), "footer": site.title, "primary": colours["primary"],
+            "primary_text": colours["primary-text"]}
+
+
 def badge_files(badge: Badge, issuer: Issuer, site: Site, routes: Routes,
                 strings: Catalogue) -> Iterator[Artifact]:
     """The badge's link-preview image."""
-    colours = theme.palette(site.theme)
     yield Artifact(routes.badge_share_image(badge), social.share_image(
-        images.png_for(badge.image), title=badge.name, issuer=strings.text("share.image_issuer", issuer=issuer.name),
-        label=strings.text("share.image_label"), footer=site.title, primary=colours["primary"],
-        primary_text=colours["primary-text"]))
+        images.png_for(badge.image), **share_image_inputs(badge, issuer, site, strings)))
 

@@ -1,0 +1,48 @@
+"""The frozen credentials earlier builds found unchanged, remembered beside the project.
+
+Checking that an issued credential is still what content describes means building it again;
+at 10^4 awards that is most of a rebuild. signing.CredentialMemo lets the check skip it when
+a digest of every input of the credential (and of Badgekiln's code) is the one recorded when
+the same record last passed. Kept in SQLite in .badgekiln-cache/ (git-ignored, safe to delete).
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from .site_state import CACHE_DIR
+
+
+class SqliteCredentialMemo:
+    def __init__(self, project: Path, code_fingerprint: str):
+        path = project / CACHE_DIR / "credentials.sqlite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.code = code_fingerprint
+        self.notes: list[tuple[str, str, str]] = []
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None)
+            self.db.execute("CREATE TABLE IF NOT EXISTS verified (key TEXT PRIMARY KEY, inputs TEXT, digest TEXT)")
+            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            row = self.db.execute("SELECT value FROM meta WHERE key='code'").fetchone()
+            if row is None or row[0] != code_fingerprint:  # another Badgekiln: nothing it verified counts
+                self.db.execute("DELETE FROM verified")
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (code_fingerprint,))
+        except sqlite3.DatabaseError:
+            path.unlink(missing_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None)
+            self.db.execute("CREATE TABLE verified (key TEXT PRIMARY KEY, inputs TEXT, digest TEXT)")
+            self.db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+            self.db.execute("INSERT INTO meta VALUES ('code', ?)", (code_fingerprint,))
+
+    def verified(self, key: str, inputs: str, record_digest: str) -> bool:
+        row = self.db.execute("SELECT inputs, digest FROM verified WHERE key=?", (key,)).fetchone()
+        return row == (inputs, record_digest)
+
+    def note(self, key: str, inputs: str, record_digest: str) -> None:
+        self.notes.append((key, inputs, record_digest))
+
+    def save(self) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO verified VALUES (?, ?, ?)", self.notes)
+        self.notes.clear()
+        self.db.close()
