@@ -16,6 +16,7 @@ from .pipeline.assemble import all_artifacts
 from .pipeline.cache import Cache
 from .pipeline.check import BuildOptions, CheckResult, check_project
 from .pipeline.writer import WriteError, write_site
+from .project_lock import project_lock
 
 
 @dataclass
@@ -53,10 +54,16 @@ def check(project: Path, options: BuildOptions | None = None, *, render: bool = 
 def build(project: Path, options: BuildOptions | None = None, *, checked: CheckResult | None = None) -> BuildResult:
     """Check the project and publish it atomically (pass `checked` to reuse a `check(render=False)`).
 
-    Raises pipeline.writer.WriteError when the output folder cannot be used.
+    Holds the project lock from the check to the swap (project_lock.py), so a concurrent run
+    never sees a ledger this build has not published. A `checked` passed in must have been made
+    under the same lock. Raises pipeline.writer.WriteError when the output folder cannot be used.
     """
     project = Path(project)
-    options = options or BuildOptions()
+    with project_lock(project):
+        return _build(project, options or BuildOptions(), checked)
+
+
+def _build(project: Path, options: BuildOptions, checked: CheckResult | None) -> BuildResult:
     checked = checked or check_project(project, options)
     out = (options.out or project / "_site").resolve()
     result = BuildResult(checked, out)

@@ -34,6 +34,7 @@ from ..load.files import read_sources
 from ..model import ledger
 from ..model.domain import Award, SiteModel
 from ..model.lifecycle import root_of
+from ..project_lock import project_lock
 from ..validate.entities import load_recipients
 from ..validate.values import normalise_email, parse_datetime, slugify
 
@@ -74,7 +75,8 @@ def run(project: Path, action: str, ref: str, reason: str, on: str | None) -> tu
     if action != "reinstate" and not reason:
         report.error("E202", f"{action} needs a --reason", _WHERE, "say why: it is published with the award")
         return report, ""
-    return apply(project, Change(action, ref, reason, when), report)
+    with project_lock(project):
+        return apply(project, Change(action, ref, reason, when), report)
 
 
 def _today() -> datetime:

@@ -23,6 +23,7 @@ from ..atomic_write import write_file_atomic
 from ..crypto import keys
 from ..diagnostics import Location, Report, did_you_mean, format_text
 from ..model import ledger
+from ..project_lock import project_lock
 from ..validate.values import format_datetime
 
 README = """\
@@ -143,7 +144,12 @@ def _instructions(key: keys.SigningKey) -> str:
 
 
 def run(project: Path, args, now: datetime) -> str:
-    """Run `keys new|rotate|list`; returns the text to print, raises CommandError."""
+    """Run `keys new|rotate|revoke|list` under the project lock; returns the text to print, raises CommandError."""
+    with project_lock(project):
+        return _run(project, args, now)
+
+
+def _run(project: Path, args, now: datetime) -> str:
     if args.keys_command == "list":
         return list_keys(project)
     if args.keys_command == "revoke":

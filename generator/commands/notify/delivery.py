@@ -16,10 +16,11 @@ from ... import api
 from ...diagnostics import Location, Report
 from ...model import ledger
 from ...model.routes import Routes
+from ...project_lock import project_lock
 from ...validate.values import format_datetime
 from .events import Event, plan
 from .message import build_message, domain, environment
-from .register import FAILED, SENDING, SENT, SKIPPED, load_state, lock, save_state
+from .register import FAILED, SENDING, SENT, SKIPPED, load_state, save_state
 from .smtp import SmtpSettings, brief, connect, smtp_settings
 
 DEFAULT_OUTBOX = "_outbox"
@@ -88,7 +89,16 @@ class _Interrupts:
 def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox: Path | None = None,
         per_minute: int | None = None, now: datetime | None = None, timeout: float = 30.0,
         echo: Callable[[str], None] = lambda line: None) -> tuple[Report, Summary | None]:
-    """Send (or write) every pending award email; the register makes reruns safe."""
+    """Send (or write) every pending award email; the register makes reruns safe.
+
+    Holds the project lock (project_lock.py): one notify, build or edit of the project at a time.
+    """
+    with project_lock(project):
+        return _run(project, dry_run, baseline, outbox, per_minute, now, timeout, echo)
+
+
+def _run(project: Path, dry_run: bool, baseline: bool, outbox: Path | None, per_minute: int | None,
+         now: datetime | None, timeout: float, echo: Callable[[str], None]) -> tuple[Report, Summary | None]:
     report = Report()
     checked = api.check(project, render=False)
     if checked.model is None:
@@ -113,24 +123,23 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
         return build_message(event, model, routes, env, sender, reply_to, moment)
 
     summary = Summary()
-    with lock(project):
-        state = load_state(project)
-        todo = plan(model, set(ledger.parse(checked.ledger_before, Report())), state, moment)
-        summary.skipped_done = sum(1 for v in state.values() if v.get("state") in (SENT, SKIPPED))
-        summary.deferred = todo.deferred
-        if dry_run:
-            _write_outbox(todo.send, compose, moment, outbox or project / DEFAULT_OUTBOX, summary, echo)
-            summary.skipped_new = todo.skip
-            return report, summary
-        _record_skipped(todo.skip, state, moment, summary)
-        if baseline:
-            _record_skipped([(e, "baseline") for e in todo.send + [e for e, _ in todo.deferred]], state, moment,
-                            summary, reason="baseline: recipient already informed")
-        if todo.skip or baseline:
-            save_state(project, state)
-        if not baseline:
-            _Delivery(project, state, settings, per_minute or settings.per_minute, compose, timeout, summary,
-                      echo).send_all(todo.send)
+    state = load_state(project)
+    todo = plan(model, set(ledger.parse(checked.ledger_before, Report())), state, moment)
+    summary.skipped_done = sum(1 for v in state.values() if v.get("state") in (SENT, SKIPPED))
+    summary.deferred = todo.deferred
+    if dry_run:
+        _write_outbox(todo.send, compose, moment, outbox or project / DEFAULT_OUTBOX, summary, echo)
+        summary.skipped_new = todo.skip
+        return report, summary
+    _record_skipped(todo.skip, state, moment, summary)
+    if baseline:
+        _record_skipped([(e, "baseline") for e in todo.send + [e for e, _ in todo.deferred]], state, moment,
+                        summary, reason="baseline: recipient already informed")
+    if todo.skip or baseline:
+        save_state(project, state)
+    if not baseline:
+        _Delivery(project, state, settings, per_minute or settings.per_minute, compose, timeout, summary,
+                  echo).send_all(todo.send)
     return report, summary
 
 
