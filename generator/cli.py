@@ -10,9 +10,10 @@ from typing import TextIO
 
 from . import __version__, api
 from .clock import now_from_env
-from .commands import due, editing, key_commands, notify, scaffold, serve
+from .commands import due, editing, key_commands, notify, roster_import, scaffold, serve
 from .crypto import keys
 from .diagnostics import Report, Severity, format_json, format_text
+from .project_lock import project_lock
 from .validate.values import parse_base_url
 from .verify import checker
 from .verify.report import format_json as verification_json
@@ -51,10 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8000)
     new = sub.add_parser("new", help="scaffold a site, issuer, badge or award that passes check")
     scaffold.add_arguments(new)
-    imp = sub.add_parser("import", help="import a CSV roster as an awards file")
-    imp.add_argument("csv", type=Path)
-    imp.add_argument("--badge", required=True, help="badge id the roster earned")
-    imp.add_argument("--issued-on", help="issue date for rows without one (YYYY-MM-DD)")
+    roster_import.add_arguments(sub.add_parser("import", help="import a CSV roster as an awards file"))
     key_commands.add_arguments(sub.add_parser("keys", help="create, rotate, revoke or list signing keys (keys/)"))
     ver = sub.add_parser("verify", help="check a badge: credential JSON, JWT, baked PNG/SVG, or URL")
     ver.add_argument("thing", help="file, https:// URL or compact JWT")
@@ -135,6 +133,16 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
         print(f"error: {project} has no content/ folder; run from a Badgekiln project or pass --project",
               file=sys.stderr)
         return EXIT_USAGE
+    if args.command in _LOCKED:  # they read and write the ledger or the site: one run at a time
+        with project_lock(project, on_wait=lambda message: print(message, file=sys.stderr, flush=True)):
+            return _run(project, args)
+    return _run(project, args)
+
+
+_LOCKED = {"build", "import", "keys", "notify", *editing.ACTIONS}
+
+
+def _run(project: Path, args) -> int:
     if args.command == "build":
         return _build(project, args)
     if args.command == "check":
@@ -144,7 +152,8 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
     if args.command == "new":
         return _report_only(scaffold.run(project, args))
     if args.command == "import":
-        return _report_only(scaffold.import_roster(project, args.csv, args.badge, args.issued_on))
+        return _report_only(roster_import.import_roster(project, args.csv, args.badge, args.issued_on,
+                                                        args.date_format))
     if args.command == "keys":
         try:
             print(key_commands.run(project, args, now_from_env()))

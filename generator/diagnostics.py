@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "E207": "invalid value",
     "E208": "invalid slug",
     "E209": "invalid duration",
+    "E210": "invisible control or bidirectional character in text",
     # E3xx: references and the ledger
     "E301": "unknown reference",
     "E302": "duplicate id",

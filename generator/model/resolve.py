@@ -58,7 +58,8 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
     issuers_raw, known_issuers = load_entities(sources, "issuers", schema.ISSUER, "issuer", report)
     badges_raw, known_badges = load_entities(sources, "badges", schema.BADGE, "badge", report)
     people, known_people = load_recipients(sources, report)
-    awards_raw = validate_awards(sources, people, known_people, report)
+    awards_raw = validate_awards(sources, people, known_people, report,
+                                 site_fields.get("date_order") if site_fields is not None else None)
     issuers = _resolve_issuers(sources, issuers_raw, report)
     badges = _resolve_badges(sources, badges_raw, issuers_raw, known_issuers, report)
     wanted = _WantedAwards(old_ledger)

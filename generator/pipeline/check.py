@@ -14,7 +14,7 @@ from ..clock import now_from_env
 from ..credentials import signing
 from ..crypto import keys
 from ..diagnostics import Diagnostic, Location, Report
-from ..load.files import read_sources
+from ..load.files import Sources, read_sources
 from ..model import ledger, resolve
 from ..model.domain import SiteModel
 
@@ -34,6 +34,8 @@ class BuildOptions:
     incremental: bool = True  # reuse unchanged awards' files from the previous build (pipeline/cache.py)
     record_ledger: bool = True  # write content/ledger.json (a preview never does)
     jobs: int | None = None  # worker processes (default: $BADGEKILN_JOBS or every core)
+    staged: dict[str, bytes] = field(default_factory=dict)  # content files not yet written, checked as if they
+    # were (path -> bytes): `import` checks a roster against the whole project before writing it
 
 
 @dataclass
@@ -69,6 +71,8 @@ class CheckResult:
 def check_project(project: Path, options: BuildOptions) -> CheckResult:
     report = Report()
     sources = read_sources(project)
+    if options.staged:
+        sources = Sources({**sources.files, **options.staged})
     before = sources.files.get(ledger.LEDGER_PATH)
     old = ledger.parse(before, report)
     model, entries = resolve.build_model(sources, old, options.minter, options.now, report)
