@@ -7,10 +7,13 @@ the ledger forgot.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .artifacts import Artifact
 from .atomic_write import write_file_atomic
+from .diagnostics import Location
 from .model import ledger
 from .pipeline.assemble import all_artifacts
 from .pipeline.cache import Cache
@@ -70,10 +73,26 @@ def _build(project: Path, options: BuildOptions, checked: CheckResult | None) ->
     if checked.model is None:
         return result
     cache = Cache.load(project, out) if options.incremental else None
-    if checked.ledger_changed and options.record_ledger:  # first: a site never shows slugs the ledger forgot
-        write_file_atomic(project / ledger.LEDGER_PATH, checked.ledger_after)
-    result.files = write_site(out, all_artifacts(checked, cache, options.jobs), project,
-                              should_commit=lambda: not checked.report.has_errors(options.strict))
+    if checked.ledger_changed and options.record_ledger and not options.frozen:  # first: a site never shows
+        write_file_atomic(project / ledger.LEDGER_PATH, checked.ledger_after)  # slugs the ledger forgot
+    expected = set(checked.signing.expected) if checked.signing is not None else set()
+    written: set[str] = set()
+
+    def tracked() -> Iterator[Artifact]:
+        for artifact in all_artifacts(checked, cache, options.jobs):
+            written.add(artifact[0])  # (path, data): some stages yield plain pairs
+            yield artifact
+
+    def complete() -> bool:
+        """Never publish fewer verification files than the ledger records (the last line of defence)."""
+        missing = sorted(expected - written)
+        if missing:
+            checked.report.error("E507", f"{len(missing)} signed file(s) the ledger records as published would be "
+                                 f"missing ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})",
+                                 Location(ledger.LEDGER_PATH, 1), "build with the signing key (badgekiln keys list)")
+        return not checked.report.has_errors(options.strict)
+
+    result.files = write_site(out, tracked(), project, should_commit=complete)
     if result.files and cache is not None:
         cache.save()
         result.reused = cache.hits

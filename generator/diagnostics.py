@@ -61,6 +61,7 @@ CODES: dict[str, str] = {
     "E504": "retired signing key still supplied",
     "E505": "revoked signing key still supplied",
     "E506": "credentials signed with a revoked key need a new key",
+    "E507": "no signing key for signed files this build must publish",
     "E601": "template error",
     # warnings
     "W101": "recipient roster in a repository that may be public",

@@ -105,9 +105,19 @@ def test_signed_awards_are_reused_until_the_signer_changes(tmp_path: Path):
     _, result = cached_build(project, keyring=testkeys.keyring())
     assert result.reused == total
     _same_as_full_build(project, tmp_path, "signed", keyring=testkeys.keyring())
-    # no key this time: the JWT and OB 2.0 JWS files disappear, so nothing can be reused
+    # no key this time: the published JWT and OB 2.0 JWS files cannot be made, so nothing is published
+    before = tree(project / "_site")
+    refused = build_result(project, incremental=True, keyring=keys.Keyring())
+    assert not refused.written and [d.code for d in refused.checked.diagnostics] == ["E507"]
+    assert tree(project / "_site") == before
+    # with those forms switched off, a build without the key republishes the frozen credentials,
+    # but no award's files are reused: their signer changed
+    site = project / "content/site.yaml"
+    site.write_text(site.read_text().replace("vc_jwt: true", "vc_jwt: false").replace("ob2_signed: true",
+                                                                                     "ob2_signed: false"))
     _, result = cached_build(project, keyring=keys.Keyring())
     assert result.reused == 0 and not list((project / "_site/a").glob("*.jwt"))
+    assert len(list((project / "_site/a").glob("*.credential.json"))) == total
     _same_as_full_build(project, tmp_path, "unsigned", keyring=keys.Keyring())
 
 

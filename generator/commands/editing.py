@@ -85,7 +85,7 @@ def _today() -> datetime:
 
 
 def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
-    prepared = api.check(project, render=False)
+    prepared = api.check(project, api.BuildOptions(sign=False), render=False)  # the build signs, not the edit
     if prepared.model is None:
         report.extend(prepared.diagnostics)
         report.error("E309", f"cannot {change.action}: fix the errors in content first", _WHERE)
@@ -117,7 +117,7 @@ def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
         report.error("E309", str(exc), root.location, "edit the file by hand (see README: Revoking an award)")
         return report, ""
     write_file_atomic(path, edited)
-    after = api.check(project, render=False)
+    after = api.check(project, api.BuildOptions(sign=False), render=False)
     if after.model is None or after.report.has_errors():
         write_file_atomic(path, original)
         report.extend(d for d in after.diagnostics)

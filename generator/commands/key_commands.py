@@ -18,7 +18,6 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from .. import canonical
 from ..atomic_write import write_file_atomic
 from ..crypto import keys
 from ..diagnostics import Location, Report, did_you_mean, format_text
@@ -82,12 +81,17 @@ def _ledger_doc(project: Path) -> dict:
     if not path.exists():
         return {"format": ledger.FORMAT, "awards": {}}
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        doc = json.loads(data.decode("utf-8"))
         if not isinstance(doc, dict) or doc.get("format") != ledger.FORMAT:
             raise ValueError
-        return doc
     except (ValueError, UnicodeDecodeError):
         raise CommandError(f"{ledger.LEDGER_PATH} cannot be read; restore it from git first") from None
+    report = Report()  # a record edited by hand must not be sealed again by this command
+    ledger.parse(data, report)
+    if report.has_errors():
+        raise CommandError(format_text(report.sorted()))
+    return doc
 
 
 def _registry(doc: dict) -> tuple[keys.PublicKey, ...]:
@@ -110,7 +114,7 @@ def _check_issuer(project: Path, issuer: str | None) -> None:
 def _save(project: Path, doc: dict, registry: tuple[keys.PublicKey, ...]) -> None:
     doc = {**doc, "keys": keys.registry_json(registry)}
     (project / "content").mkdir(exist_ok=True)
-    write_file_atomic(project / ledger.LEDGER_PATH, canonical.json_bytes(doc))
+    write_file_atomic(project / ledger.LEDGER_PATH, ledger.seal(doc))
 
 
 def _create(project: Path, issuer: str | None, now: datetime, existing: set[str]) -> keys.SigningKey:

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import api
-from ..crypto import keys
 from ..diagnostics import Diagnostic, Location, Report, did_you_mean
 from ..load.positioned_yaml import YList, YMap, load_yaml
 from ..load.roster import parse_roster
@@ -120,10 +119,9 @@ def _award(row: YMap, loc: Location, order: str | None, report: Report) -> dict 
 
 
 def _against_the_project(project: Path, text: str, rows: YList, csv_name: str) -> list[Diagnostic]:
-    """What `check` would say about the new file, located at the roster's rows (no signing: no keys)."""
+    """What `check` would say about the new file, located at the roster's rows (content only: no signing)."""
     staged = f"{_STAGED_PREFIX}{slugify(Path(csv_name).stem) or 'roster'}.yaml"
-    checked = api.check(project, api.BuildOptions(staged={staged: text.encode("utf-8")}, keyring=keys.Keyring()),
-                        render=False)
+    checked = api.check(project, api.BuildOptions(staged={staged: text.encode("utf-8")}, sign=False), render=False)
     awards = load_yaml(text.encode("utf-8"), staged, Report())["awards"]
     starts = [item.line for item in awards.item_locs]
     mentioned = re.compile(re.escape(staged) + r":(\d+)(?::\d+)?")

@@ -39,7 +39,7 @@ from ..model import ledger
 from ..model.domain import Award, Badge, Issuer, Site, SiteModel
 from ..model.routes import Routes
 from ..validate.values import format_datetime, parse_datetime
-from . import ob2, ob3
+from . import ob2, ob3, published
 
 RECORD_FIELDS = ("created", "digest", "parts", "proofValue", "verificationMethod")
 
@@ -168,9 +168,11 @@ class SigningState:
     vc_jwt: bool
     ob2_signed: bool
     notices: list[str] = field(default_factory=list)
+    status_lists: dict[str, bytes] = field(default_factory=dict)  # path -> signed list (published.py)
+    expected: set[str] = field(default_factory=set)  # verification files the ledger records: all must be published
 
     def signer_for(self, issuer_slug: str) -> Signer | None:
-        """The issuer's current signer (for signing status lists etc.), None without a key."""
+        """The issuer's current signer, None without a key."""
         return self.signers.get(issuer_slug)
 
     def for_award(self, award: Award, issuer: Issuer) -> AwardSigning:
@@ -222,6 +224,7 @@ class SigningOutcome:
     state: SigningState | None
     entries: dict[str, ledger.Entry]
     registry: list[dict]  # the ledger's key list after this build
+    issuers: dict[str, dict] = field(default_factory=dict)  # the ledger's issuers section after (published.py)
 
 
 @dataclass
@@ -243,29 +246,40 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     URL was overridden (serve, staging): then nothing is frozen and the ledger is not touched.
     """
     registry = keys.parse_registry(ledger.parse_keys(ledger_bytes), report, Location(ledger.LEDGER_PATH, 1))
+    recorded = ledger.parse_issuers(ledger_bytes)
     if model is None:
-        return SigningOutcome(None, entries, keys.registry_json(registry))
-    keyring = options.keyring if options.keyring is not None else keys.load_keyring(project, os.environ, report)
-    _check_supplied_keys(keyring, registry, report)
+        return SigningOutcome(None, entries, keys.registry_json(registry), recorded)
+    if not options.sign:  # a content check (an editing command): no key is read, nothing is signed
+        keyring = keys.Keyring()
+    else:
+        keyring = options.keyring if options.keyring is not None else keys.load_keyring(project, os.environ, report)
+        _check_supplied_keys(keyring, registry, report)
     did = didweb.did_from_base_url(model.site.base_url)
     unusable = {k.id for k in registry if k.retired or k.revoked}
     signers = {issuer.slug: Signer(best, did) for issuer in model.issuers
                if (best := keyring.best_for(issuer.slug, unusable)) is not None}
     registry_after = registry if preview else keys.merge_registry(registry, [s.key.public for s in signers.values()])
-    published = keys.merge_registry(registry_after, [s.key.public for s in signers.values()])
-    state = SigningState(did, preview, published, signers, {}, model.site.vc_jwt, model.site.ob2_signed)
+    publishing = keys.merge_registry(registry_after, [s.key.public for s in signers.values()])
+    state = SigningState(did, preview, publishing, signers, {}, model.site.vc_jwt, model.site.ob2_signed)
     plan = _plan(model, entries, state, registry, options.reissue, report)
     _report_changed(plan.changed, report)
+    if not options.sign:
+        return SigningOutcome(state, entries, keys.registry_json(registry), recorded)
     _report_stranded(plan.stranded, registry, report)
     # a build that already failed signs nothing (slow, and its records would not be kept)
     records = {} if report.has_errors() else _sign_all(plan.to_sign, state, format_datetime(options.now), model,
                                                        report)
     state.records.update(records)
     _signing_notices(state, plan, entries, records)
-    _missing_key_notices(state, model, plan.unsigned, registry, report)
+    if report.has_errors():  # nothing is published: keep the recorded lists as they are
+        return SigningOutcome(state, entries, keys.registry_json(registry_after), recorded)
+    files = published.freeze(model, Routes(model.site.base_url), did, signers, state.records, recorded,
+                             {k.id for k in registry if k.revoked}, preview)
+    state.status_lists, state.expected = files.lists, files.expected
     if not preview:
+        _missing_key_notices(state, model, plan.unsigned, registry, files, options.frozen or keys.in_ci(), report)
         entries = {k: (replace(e, credential=records[k]) if k in records else e) for k, e in entries.items()}
-    return SigningOutcome(state, entries, keys.registry_json(registry_after))
+    return SigningOutcome(state, entries, keys.registry_json(registry_after), files.records)
 
 
 def _check_supplied_keys(keyring: keys.Keyring, registry: tuple[PublicKey, ...], report: Report) -> None:
@@ -502,20 +516,33 @@ def _change_of(record: Mapping, unsigned: dict, did: str, award: Award, badge: B
 
 
 def _missing_key_notices(state: SigningState, model: SiteModel, unsigned_awards: list[Award],
-                         registry: tuple[PublicKey, ...], report: Report) -> None:
-    """Say clearly what was not signed for want of a key (a warning once the site has signed)."""
-    no_signer = [i.slug for i in model.issuers if i.slug not in state.signers]
-    wants_rs256 = [name for name, on in (("VC-JWT", state.vc_jwt), ("OB 2.0 signed", state.ob2_signed)) if on]
-    if not unsigned_awards and not (no_signer and wants_rs256 and model.awards):
+                         registry: tuple[PublicKey, ...], files: published.IssuerFiles, strict: bool,
+                         report: Report) -> None:
+    """What could not be signed for want of a key: E507, W501 or a console note.
+
+    E507 whenever the build would publish fewer signed files than the ledger records, and in CI
+    or under --frozen whenever a site that signs (a key in the ledger, or a signed form switched
+    on in site.yaml) has anything new to sign; W501 on a person's machine once the site has a key.
+    """
+    where = Location(ledger.LEDGER_PATH, 1)
+    source = f"no usable signing key (keys/ or ${keys.ENV_VAR})"
+    fix = (f"set the {keys.ENV_VAR} secret to the current key file (`badgekiln keys list` shows which), then "
+           "build again" if keys.in_ci() else
+           f"restore the current key file to keys/ from your backup (or set ${keys.ENV_VAR}); "
+           "`badgekiln keys list` shows which key")
+    if files.dropped:
+        report.error("E507", f"{source}, and publishing without it would drop signed files the ledger records as "
+                     f"published: {'; '.join(files.dropped)}", where, fix)
+    what = [f"{len(unsigned_awards)} award(s) have no signed Open Badges 3.0 credential"] if unsigned_awards else []
+    what += files.unsigned
+    if not what:
         return
-    what = []
-    if unsigned_awards:
-        what.append(f"{len(unsigned_awards)} award(s) have no signed Open Badges 3.0 credential")
-    if no_signer and wants_rs256:
-        what.append(f"no {' or '.join(wants_rs256)} files were made")
-    if registry and not report.has_errors():
-        report.warning("W501", f"no usable signing key (keys/ or ${keys.ENV_VAR}): {'; '.join(what)}",
-                       Location(ledger.LEDGER_PATH, 1),
+    site_signs = bool(registry) or model.site.vc_jwt or model.site.ob2_signed
+    if strict and site_signs:
+        report.error("E507", f"{source}, but this {'CI' if keys.in_ci() else '--frozen'} build must sign: "
+                     f"{'; '.join(what)}", where, fix)
+    elif registry and not report.has_errors():
+        report.warning("W501", f"{source}: {'; '.join(what)}", where,
                        f"in CI, store the key in the {keys.ENV_VAR} secret; locally, see `badgekiln keys list`")
     elif keys.in_ci():
         state.notices.append(

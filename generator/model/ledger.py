@@ -17,6 +17,7 @@ from typing import Protocol
 from .. import canonical
 from ..diagnostics import Location, Report
 from ..validate.values import format_datetime, parse_datetime
+from . import ledger_integrity
 
 LEDGER_PATH = "content/ledger.json"
 FORMAT = 1
@@ -78,14 +79,17 @@ class Wanted:
 
 
 def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
+    """The awards of the ledger; every record of it is checked against its integrity check first."""
     if data is None:
         return {}
     where = Location(LEDGER_PATH, 1)
     hint = "restore it from git (`git checkout content/ledger.json`); never edit it by hand"
     try:
-        doc = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        doc = json.loads(text)
         if doc.get("format") != FORMAT:
             raise ValueError(f"unknown ledger format {doc.get('format')!r}")
+        ledger_integrity.verify(doc, text, LEDGER_PATH, report)
         entries = {}
         for key, raw in doc["awards"].items():
             entries[key] = Entry(
@@ -100,21 +104,75 @@ def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
         return {}
 
 
-def serialise(entries: dict[str, Entry], keys: list[dict] | None = None) -> bytes:
-    """Ledger bytes; `keys` is the public signing-key registry (generator/keys.py), if any."""
+def serialise(entries: dict[str, Entry], keys: list[dict] | None = None,
+              issuers: dict[str, dict] | None = None) -> bytes:
+    """Ledger bytes, every record sealed (ledger_integrity.py).
+
+    `keys` is the public signing-key registry (crypto/keys.py), `issuers` each issuer's signed
+    status lists and signed forms (credentials/signing.py owns their shape), if any.
+    """
     doc = {"format": FORMAT, "awards": {k: entries[k].as_json() for k in sorted(entries)}}
     if keys:
         doc["keys"] = keys
-    return canonical.json_bytes(doc)
+    if issuers:
+        doc["issuers"] = {k: issuers[k] for k in sorted(issuers)}
+    return canonical.json_bytes(ledger_integrity.seal(doc))
+
+
+def seal(doc: dict) -> bytes:
+    """Bytes of a ledger document edited by a command (`keys`), every record sealed."""
+    return canonical.json_bytes(ledger_integrity.seal(doc))
+
+
+def _section(data: bytes | None, name: str):
+    try:
+        doc = json.loads(data.decode("utf-8")) if data is not None else {}
+        return doc.get(name) if isinstance(doc, dict) else None
+    except (ValueError, UnicodeDecodeError):
+        return None  # parse() reports the damaged ledger
+
+
+def _unsealed(record):
+    return {k: v for k, v in record.items() if k != ledger_integrity.CHECK} if isinstance(record, dict) else record
 
 
 def parse_keys(data: bytes | None) -> list | None:
-    """The raw public-key registry (validated by generator/keys.py); None when absent or unreadable."""
+    """The raw public-key registry (validated by crypto/keys.py); None when absent or unreadable."""
+    raw = _section(data, "keys")
+    return [_unsealed(k) for k in raw] if isinstance(raw, list) else raw
+
+
+def parse_issuers(data: bytes | None) -> dict[str, dict]:
+    """Each issuer's raw record of signed files (checked by credentials/signing.py); {} when absent."""
+    raw = _section(data, "issuers")
+    return {k: _unsealed(v) for k, v in raw.items() if isinstance(v, dict)} if isinstance(raw, dict) else {}
+
+
+def frozen_view(data: bytes | None) -> bytes | None:
+    """What `--frozen` forbids a build to change: the awards and the keys, as values.
+
+    Not the integrity checks (an older ledger gains them) and not the issuers' signed status
+    lists: a CI build with the key re-signs a list after a revocation committed without a local
+    build; a build without the key republishes the recorded list or, if it changed, fails.
+    """
     try:
-        doc = json.loads(data.decode("utf-8")) if data is not None else {}
-        return doc.get("keys") if isinstance(doc, dict) else None
+        doc = json.loads(data.decode("utf-8")) if data is not None else None
     except (ValueError, UnicodeDecodeError):
-        return None  # parse() reports the damaged ledger
+        return data
+    if not isinstance(doc, dict):
+        return data
+    awards = doc.get("awards")
+    view = {"awards": {k: _unsealed(v) for k, v in awards.items()} if isinstance(awards, dict) else awards,
+            "keys": [_unsealed(k) for k in doc.get("keys") or []]}
+    return canonical.json_bytes(view)
+
+
+def lacks_checks(data: bytes | None) -> bool:
+    """Whether some record has no integrity check yet (an older Badgekiln wrote the ledger)."""
+    try:
+        return data is not None and ledger_integrity.lacks_checks(json.loads(data.decode("utf-8")))
+    except (ValueError, UnicodeDecodeError):
+        return False
 
 
 def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, report: Report,

@@ -34,6 +34,7 @@ class BuildOptions:
     incremental: bool = True  # reuse unchanged awards' files from the previous build (pipeline/cache.py)
     record_ledger: bool = True  # write content/ledger.json (a preview never does)
     jobs: int | None = None  # worker processes (default: $BADGEKILN_JOBS or every core)
+    sign: bool = True  # False: only check content (commands that edit or read it); nothing is signed, no key needed
     staged: dict[str, bytes] = field(default_factory=dict)  # content files not yet written, checked as if they
     # were (path -> bytes): `import` checks a roster against the whole project before writing it
 
@@ -53,6 +54,11 @@ class CheckResult:
     @property
     def ledger_changed(self) -> bool:
         return self.ledger_before != self.ledger_after
+
+    @property
+    def ledger_minted(self) -> bool:
+        """Whether this build adds awards, credential signatures or keys to the ledger (what --frozen refuses)."""
+        return ledger.frozen_view(self.ledger_before) != ledger.frozen_view(self.ledger_after)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -80,13 +86,16 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     if model is not None and options.base_url:
         model = replace(model, site=replace(model.site, base_url=options.base_url))
     signed = signing.prepare(project, model, entries, before, options, report, preview=preview)
-    after = ledger.serialise(signed.entries, signed.registry)
-    if options.frozen and before != after and not report.has_errors():
+    after = ledger.serialise(signed.entries, signed.registry, signed.issuers)
+    if options.frozen and ledger.frozen_view(before) != ledger.frozen_view(after) and not report.has_errors():
         added = sorted(set(entries) - set(old))
         what = (f"add {len(added)} award(s) to the ledger ({', '.join(added[:3])}{', ...' if len(added) > 3 else ''})"
                 if added else "record new credential signatures or signing keys in the ledger")
         report.error("E304", f"--frozen: this build would {what}", Location(ledger.LEDGER_PATH),
                      "run `badgekiln build` locally and commit content/ledger.json")
+    if options.frozen and signed.state is not None and ledger.lacks_checks(before):
+        signed.state.notices.append(f"{ledger.LEDGER_PATH} was written by an older Badgekiln and has no integrity "
+                                    "checks yet: run `badgekiln build` once and commit it (--frozen leaves it as is)")
     if report.has_errors(options.strict):
         model = None
     return CheckResult(project, options, model, before, after, report, signed.state)

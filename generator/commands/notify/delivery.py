@@ -100,11 +100,11 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
 def _run(project: Path, dry_run: bool, baseline: bool, outbox: Path | None, per_minute: int | None,
          now: datetime | None, timeout: float, echo: Callable[[str], None]) -> tuple[Report, Summary | None]:
     report = Report()
-    checked = api.check(project, render=False)
+    checked = api.check(project, api.BuildOptions(sign=False), render=False)
     if checked.model is None:
         report.extend(checked.diagnostics)
         return report, None
-    if checked.ledger_changed:
+    if checked.ledger_minted:
         report.error("E304", "some awards are not built yet, so their pages do not exist",
                      Location(ledger.LEDGER_PATH), "run `badgekiln build`, deploy the site, then notify")
         return report, None
