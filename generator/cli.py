@@ -10,7 +10,7 @@ from typing import TextIO
 
 from . import __version__, api
 from .clock import now_from_env
-from .commands import due, editing, key_commands, notify, roster_import, scaffold, serve
+from .commands import correct_email, due, editing, key_commands, notify, roster_import, scaffold, serve
 from .crypto import keys
 from .diagnostics import Report, Severity, format_json, format_text
 from .project_lock import project_lock
@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--site", type=Path, help="built site folder to read the issuer's documents from")
     ver.add_argument("--json", action="store_true", help="machine-readable report")
     editing.add_arguments(sub)  # revoke, suspend, reinstate
+    correct_email.add_arguments(sub)
     due.add_arguments(sub)
     notify.add_arguments(sub)
     return parser
@@ -139,7 +140,7 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
     return _run(project, args)
 
 
-_LOCKED = {"build", "import", "keys", "notify", *editing.ACTIONS}
+_LOCKED = {"build", "import", "keys", "notify", "correct-email", *editing.ACTIONS}
 
 
 def _run(project: Path, args) -> int:
@@ -163,6 +164,8 @@ def _run(project: Path, args) -> int:
         return EXIT_OK
     if args.command in editing.ACTIONS:
         return _report_only(editing.run(project, args.command, args.award, args.reason, args.on))
+    if args.command == "correct-email":
+        return _report_only(correct_email.run(project, args.award, args.to))
     if args.command == "due":
         report, text = due.run(project, args.within, args.csv)
         if report.has_errors():

@@ -47,6 +47,7 @@ CODES: dict[str, str] = {
     "E307": "date out of order",
     "E309": "award status change refused (revoke/suspend/reinstate)",
     "E310": "award reference matches several awards",
+    "E311": "email correction refused (correct-email)",
     # E4xx: images
     "E401": "image file missing",
     "E402": "image cannot be read",

@@ -236,6 +236,7 @@ class SigningPlan:
     resigned: dict[str, int] = field(default_factory=dict)  # revoked key id -> credentials re-signed
     stranded: dict[tuple[str, str], int] = field(default_factory=dict)  # (issuer, revoked key) -> no key to re-sign
     unsigned: list[Award] = field(default_factory=list)  # no key for their issuer
+    corrected: list[Award] = field(default_factory=list)  # email corrected (previous_email), no key to sign again
 
 
 def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.Entry], ledger_bytes: bytes | None,
@@ -263,6 +264,11 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     state = SigningState(did, preview, publishing, signers, {}, model.site.vc_jwt, model.site.ob2_signed)
     plan = _plan(model, entries, state, registry, options.reissue, report)
     _report_changed(plan.changed, report)
+    for award in plan.corrected if options.sign else ():
+        report.error("E507", "this award's email was corrected (previous_email): its credential must be signed again "
+                     "for the new address, and there is no usable signing key", award.location,
+                     "build with the signing key (restore keys/ from your backup, or set "
+                     f"${keys.ENV_VAR}; `badgekiln keys list` shows which)")
     if not options.sign:
         return SigningOutcome(state, entries, keys.registry_json(registry), recorded)
     _report_stranded(plan.stranded, registry, report)
@@ -345,8 +351,10 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
                 plan.stranded[(issuer.slug, key_id)] = plan.stranded.get((issuer.slug, key_id), 0) + 1
         elif unchanged:
             state.records[award.key] = record
-        elif reissue and can_sign:  # a new version takes today's settings
+        elif (reissue or award.email_corrected) and can_sign:  # a new version takes today's settings
             plan.to_sign.append((award, unsigned_credential(award, badge, issuer, model.site, routes, state.did)))
+        elif award.email_corrected:
+            plan.corrected.append(award)
         else:
             loc, cause = _change_of(record, unsigned, state.did, award, badge, issuer)
             plan.changed.setdefault((loc, cause), []).append(record["created"][:10])

@@ -22,6 +22,7 @@ _HEADERS = {
     "recipient": "recipient", "recipient id": "recipient",
     "name": "name", "full name": "name", "recipient name": "name", "participant": "name",
     "email": "email", "e-mail": "email", "email address": "email", "e-mail address": "email", "mail": "email",
+    "previous email": "previous_email",
     "issued on": "issued_on", "issued_on": "issued_on", "issued": "issued_on", "issue date": "issued_on",
     "date": "issued_on", "date issued": "issued_on", "completed": "issued_on", "completion date": "issued_on",
     "expires": "expires", "expiry": "expires", "expiry date": "expires", "expiration date": "expires",

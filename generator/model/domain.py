@@ -190,6 +190,7 @@ class Award:
     reinstatement: StatusChange | None = None  # ...and when/why it was lifted
     cpd_log: tuple[CpdActivity, ...] = ()  # the whole log of the award in content, by date
     cpd: CpdProgress | None = None  # renewal chain position (badge has a renewal rule)
+    email_corrected: bool = False  # this build moves its ledger record to a corrected email (previous_email)
 
 
 @dataclass(frozen=True)

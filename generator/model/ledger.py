@@ -200,11 +200,47 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
         new[want.key] = entry
     if not check_removed:  # keep what we could not check, so nothing is lost
         new.update({k: v for k, v in old.items() if k not in new})
-    for key in sorted(set(old) - set(new)) if check_removed else ():
+    if check_removed:
+        _report_removed(old, new, wanted, report)
+    return new
+
+
+def _root(key: str) -> str:
+    """The award key of a CPD renewal's key (`key#renewal-N`, model/lifecycle.py); `#` is in no other key."""
+    return key.split("#", 1)[0]
+
+
+def _same_award_slot(key: str, other: str) -> bool:
+    """Same badge and same award `id:` (keys are badge/sha256(email)[:16][/id]): only the email differs."""
+    badge, _, rest = key.partition("/")
+    other_badge, _, other_rest = other.partition("/")
+    return badge == other_badge and rest.partition("/")[2] == other_rest.partition("/")[2]
+
+
+def _report_removed(old: dict[str, Entry], new: dict[str, Entry], wanted: list[Wanted], report: Report) -> None:
+    """E303 for each published award no longer in content; at the award itself when only its email changed."""
+    removed = sorted(set(old) - set(new))
+    added = [w for w in wanted if w.key not in old and w.key == _root(w.key)]
+    explained: set[str] = set()
+    for key in (k for k in removed if k == _root(k)):
+        entry = old[key]
+        matches = [w for w in added if _same_award_slot(w.key, key) and w.issued_on == entry.issued_on]
+        if len(matches) != 1:
+            continue
+        explained.add(key)
+        report.error("E303", f"this award's recipient email changed after it was published (it is the award of page "
+                     f"a/{entry.slug}/, issued on {entry.issued_on.date()} to another address): a published "
+                     "recipient identity cannot change silently", matches[0].location,
+                     "to correct the address and keep the award's page and link, add `previous_email: OLD-ADDRESS` "
+                     "next to the new email, or put the old address back and run `badgekiln correct-email "
+                     f"a/{entry.slug}/ --to NEW-ADDRESS`; the build signs its credential again")
+    for key in removed:
+        if _root(key) in explained:
+            continue
         report.error("E303", f"published award '{key}' (page a/{old[key].slug}/) is no longer in content",
                      Location(LEDGER_PATH, 1),
-                     "put the award back; to withdraw it, keep it and mark it revoked (badgekiln revoke)")
-    return new
+                     "put the award back; to withdraw it, keep it and mark it revoked (badgekiln revoke); if only its "
+                     "email changed, add `previous_email:` with the old address (badgekiln correct-email)")
 
 
 def _unique(draw, used: set) -> object:

@@ -30,6 +30,8 @@ class AwardFields:
     email: str
     show_name: bool
     listed: bool
+    previous_email: str | None = None  # the published address `email` corrects (recipient's or award's own)
+    previous_email_at: Location | None = None
 
 
 def _slug_from_path(path: str, report: Report) -> str | None:
@@ -142,6 +144,10 @@ def validate_awards(sources: Sources, people: dict[str, Validated], known_people
                 report.error("E207", "give either 'recipient' or 'name' and 'email', not both", fields.at("recipient"),
                              "remove name/email: they come from content/recipients/")
                 continue
+            if fields.get("previous_email"):
+                report.error("E207", "'previous_email' goes next to the email it corrects, on the recipient",
+                             fields.at("previous_email"), f"move it to recipient '{rid}' in content/recipients/")
+                continue
             person = people.get(rid)
             if person is None:
                 if rid in known_people or "*" in known_people:  # its own errors are already reported
@@ -151,6 +157,7 @@ def validate_awards(sources: Sources, people: dict[str, Validated], known_people
                 continue
             name, email = person["name"], person["email"]
             show, listed = person["show_name"], person["listed"]
+            previous, previous_at = person.get("previous_email"), person.at("previous_email")
         else:
             if not name or not email:
                 missing = "name" if not name else "email"
@@ -158,9 +165,10 @@ def validate_awards(sources: Sources, people: dict[str, Validated], known_people
                              "add `name:` and `email:`, or `recipient: ID` from content/recipients/")
                 continue
             show, listed = True, False
+            previous, previous_at = fields.get("previous_email"), fields.at("previous_email")
         if fields.get("show_name") is not None:
             show = fields["show_name"]
         if fields.get("listed") is not None:
             listed = fields["listed"]
-        awards.append(AwardFields(fields, name, email, show, listed))
+        awards.append(AwardFields(fields, name, email, show, listed, previous, previous_at if previous else None))
     return awards

@@ -127,10 +127,14 @@ BADGE: Schema = (
           doc="CPD renewal rule, e.g. {every: 12m, points: 20}"),
 )
 
+PREVIOUS_EMAIL = Field("previous_email", "email",
+                       doc="the address a published award was issued to, when `email` corrects it (keeps its link)")
+
 RECIPIENT: Schema = (
     Field("id", "slug", required=True),
     Field("name", "str", required=True),
     Field("email", "email", required=True),
+    PREVIOUS_EMAIL,
     Field("listed", "bool", default=False, doc="agrees to be listed on the badge page"),
     Field("show_name", "bool", default=True, doc="false hides the name on the award page"),
 )
@@ -166,6 +170,7 @@ AWARD: Schema = (
     Field("recipient", "slug", doc="id from content/recipients/; or give name and email"),
     Field("name", "str"),
     Field("email", "email"),
+    PREVIOUS_EMAIL,
     Field("issued_on", "date", required=True),
     Field("expires", "date", doc="overrides the badge's valid_for for this award"),
     Field("evidence", "evidence", many=True, default=()),
@@ -181,7 +186,7 @@ AWARD: Schema = (
 # An awards file: defaults for every award in it, plus the list.
 AWARDS_FILE: Schema = tuple(
     Field(f.name, f.kind, many=f.many, schema=f.schema, choices=f.choices) for f in AWARD
-    if f.name not in ("id", "recipient", "name", "email", "revoked", "suspended", "reinstated", "cpd")
+    if f.name not in ("id", "recipient", "name", "email", "previous_email", "revoked", "suspended", "reinstated", "cpd")
 ) + (Field("awards", "object", required=True, many=True, schema=()),)
 
 
