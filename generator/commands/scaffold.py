@@ -8,7 +8,10 @@ from pathlib import Path
 import yaml
 
 from ..diagnostics import Location, Report, did_you_mean
-from ..validate.values import normalise_email, parse_datetime, parse_slug, slugify
+from ..validate.values import normalise_email, parse_base_url, parse_datetime, parse_slug, slugify
+from . import site_skeleton
+
+_EXAMPLE_BASE_URL = "https://badges.example.org/"
 
 _PLACEHOLDER_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512" viewBox="0 0 512 512">
 <circle cx="256" cy="256" r="240" fill="{color}"/>
@@ -19,9 +22,11 @@ _PLACEHOLDER_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="512" height
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     kinds = parser.add_subparsers(dest="kind", required=True)
-    site = kinds.add_parser("site", help="content/site.yaml")
+    site = kinds.add_parser("site", help="a new project: content/site.yaml, .gitignore, keys/README.md, a GitHub "
+                            "Actions publish workflow and README.md")
     site.add_argument("--title", default="Our Training Badges")
-    site.add_argument("--base-url", default="https://badges.example.org/")
+    site.add_argument("--base-url", default=None, help="where the site will be published, e.g. "
+                      f"{_EXAMPLE_BASE_URL} (you can set it later in content/site.yaml)")
     issuer = kinds.add_parser("issuer", help="content/issuers/ID.yaml")
     issuer.add_argument("id")
     issuer.add_argument("--name")
@@ -36,6 +41,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     award.add_argument("--name", required=True)
     award.add_argument("--email", required=True)
     award.add_argument("--issued-on", default=None, help="YYYY-MM-DD (default: today)")
+
+
+def _new_site(project: Path, args, report: Report) -> str:
+    """A complete project in an empty folder (site_skeleton.py); an existing file is kept, and said."""
+    if args.base_url is not None:
+        try:
+            args.base_url = parse_base_url(args.base_url)
+        except ValueError as exc:
+            report.error("E206", f"--base-url: {exc}", Location("command line"))
+            return ""
+    site = dump_yaml({"title": args.title, "base_url": args.base_url or _EXAMPLE_BASE_URL, "language": "en",
+                      "description": "Digital badges issued by our training team.",
+                      "footer": "Badges are verifiable Open Badges."})
+    wanted = {"content/site.yaml": site, **site_skeleton.files(args.title, args.base_url is not None)}
+    kept = [path for path in wanted if (project / path).exists()]
+    written = [path for path, text in wanted.items() if path not in kept and write_new(project, path, text, report)]
+    if not written:
+        report.error("E302", "every file of a new site is already there; nothing was written", Location(kept[0]),
+                     "to start a new site, run `badgekiln new site` in an empty folder")
+        return ""
+    lines = [f"wrote {', '.join(written)}"]
+    if kept:
+        lines.append(f"kept (already there, not overwritten): {', '.join(kept)}")
+    if ".gitignore" in kept and (missing := site_skeleton.missing_ignores((project / ".gitignore").read_text())):
+        lines.append(f"add these lines to .gitignore (keys/ and learners' emails must stay out of git): "
+                     f"{' '.join(missing)}")
+    lines.append("The repository holds your learners' emails: keep it private (see README.md). Next:")
+    if args.base_url is None:
+        lines.append("  set base_url in content/site.yaml to the address you will publish at")
+    lines += ["  badgekiln new issuer ID   and   badgekiln new badge ID",
+              "  badgekiln keys new        (the signing key, git-ignored; see keys/README.md)",
+              "  badgekiln build"]
+    return "\n".join(lines)
 
 
 def write_new(project: Path, relpath: str, text: str, report: Report) -> bool:
@@ -86,11 +124,7 @@ def run(project: Path, args) -> tuple[Report, str]:
         report.error("E202", "content/site.yaml is missing", where, "run `badgekiln new site` first")
         return report, ""
     if args.kind == "site":
-        text = dump_yaml({"title": args.title, "base_url": args.base_url, "language": "en",
-                      "description": "Digital badges issued by our training team.",
-                      "footer": "Badges are verifiable Open Badges."})
-        ok = write_new(project, "content/site.yaml", text, report)
-        return report, "wrote content/site.yaml: set base_url to the address you will publish at" if ok else ""
+        return report, _new_site(project, args, report)
     try:
         slug = parse_slug(getattr(args, "id", None) or args.badge)
     except ValueError as exc:
