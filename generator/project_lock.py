@@ -17,7 +17,7 @@ from pathlib import Path
 import filelock
 
 LOCK_FILE = ".badgekiln.lock"
-WAITING = "waiting for another badgekiln run on this project to finish..."
+WAITING = "waiting for another Badgekiln run on this project to finish..."
 
 
 @contextlib.contextmanager
