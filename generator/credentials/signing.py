@@ -282,8 +282,10 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     files = published.freeze(model, Routes(model.site.base_url), did, signers, state.records, recorded,
                              {k.id for k in registry if k.revoked}, preview)
     state.status_lists, state.expected = files.lists, files.expected
+    # a preview publishes nothing: what it cannot sign is said, never an error
+    _missing_key_notices(state, model, plan.unsigned, registry, files, not preview and (options.frozen or keys.in_ci()),
+                         report)
     if not preview:
-        _missing_key_notices(state, model, plan.unsigned, registry, files, options.frozen or keys.in_ci(), report)
         entries = {k: (replace(e, credential=records[k]) if k in records else e) for k, e in entries.items()}
     return SigningOutcome(state, entries, keys.registry_json(registry_after), files.records)
 
