@@ -22,8 +22,7 @@ AWARDS = "badge: safety\nissued_on: 2026-02-01\nawards:\n  - recipient: ada\n  #
 
 
 @pytest.fixture
-def published(tmp_path: Path, monkeypatch) -> Path:
-    monkeypatch.delenv("CI", raising=False)
+def published(tmp_path: Path) -> Path:
     project = copy_project("minimal", tmp_path)
     (project / "content/awards/2026.yaml").write_text(AWARDS)
     prepared = build(project, keyring=testkeys.keyring())

@@ -28,9 +28,8 @@ LISTS = ("status/acme/revocation.json", "status/acme/suspension.json")
 
 
 @pytest.fixture
-def signed(tmp_path: Path, monkeypatch) -> Path:
+def signed(tmp_path: Path) -> Path:
     """The minimal site with two awards, built once with the key: credentials and status lists frozen."""
-    monkeypatch.delenv("CI", raising=False)
     project = copy_project("minimal", tmp_path)
     awards = project / "content/awards/2026.yaml"
     awards.write_text(awards.read_text() + "  - name: Bo Li\n    email: bo@example.com\n")
@@ -96,7 +95,7 @@ def test_a_status_change_without_the_key_fails_instead_of_publishing_a_stale_lis
     assert {p: tree(signed / "_site")[p] for p in LISTS} == {p: resigned[p] for p in LISTS}
 
 
-def test_a_new_award_needs_the_key_in_ci_and_warns_on_a_laptop(signed: Path, monkeypatch):
+def test_a_new_award_needs_the_key_in_ci_and_warns_on_a_laptop(signed: Path):
     awards = signed / "content/awards/2026.yaml"
     awards.write_text(awards.read_text() + "  - name: Cy Ng\n    email: cy@example.com\n")
     ci = _cli(signed, "build", ci=True)

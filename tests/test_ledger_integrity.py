@@ -19,8 +19,7 @@ from conftest import REPO, build, copy_project, tree
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch) -> Path:
-    monkeypatch.delenv("CI", raising=False)
+def project(tmp_path: Path) -> Path:
     project = copy_project("minimal", tmp_path)
     prepared = build(project, keyring=testkeys.keyring())
     assert prepared.model is not None and not prepared.diagnostics
