@@ -88,7 +88,7 @@ def test_moved_unchecked_and_rewritten_records_and_every_section_are_checked(pro
         "issuer record 'acme' was edited by hand: 'revocation' no longer matches its integrity check"]
 
 
-def test_a_ledger_without_checks_is_accepted_and_sealed_by_the_next_build(project: Path, capsys):
+def test_a_ledger_without_checks_is_accepted_and_sealed_by_the_next_build(project: Path):
     path = project / ledger.LEDGER_PATH
     sealed = path.read_bytes()
     doc = json.loads(sealed)
