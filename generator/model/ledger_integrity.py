@@ -37,8 +37,8 @@ HINT = ("restore the ledger from git (`git checkout content/ledger.json`; `git l
 
 
 def _piece(section: str, name: str, field: str, value: Any) -> str:
-    data = canonical.dumps([section, name, field, value]).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()[:_PIECE]
+    text = f"s{value}" if isinstance(value, str) else f"j{canonical.dumps(value)}"  # most values are text: no JSON
+    return hashlib.sha256(f"{section}\0{name}\0{field}\0{text}".encode("utf-8")).hexdigest()[:_PIECE]
 
 
 def check_of(section: str, name: str, record: dict) -> str:
@@ -54,10 +54,10 @@ def sealed(section: str, name: str, record: dict) -> dict:
 def seal(doc: dict) -> dict:
     """The ledger document with a check on every record of every section."""
     doc = dict(doc)
-    for section, name, record in _records(doc):
-        if section == "keys":
-            continue
-        doc[section] = {**doc[section], name: sealed(section, name, record)}
+    for section in ("awards", "issuers"):
+        if isinstance(doc.get(section), dict):
+            doc[section] = {name: sealed(section, str(name), r) if isinstance(r, dict) else r
+                            for name, r in doc[section].items()}
     if isinstance(doc.get("keys"), list):
         doc["keys"] = [sealed("keys", str(k.get("id")), k) if isinstance(k, dict) else k for k in doc["keys"]]
     return doc
