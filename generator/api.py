@@ -8,10 +8,12 @@ the ledger forgot.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import canonical
+from .artifacts import Artifact
 from .atomic_write import write_file_atomic
 from .diagnostics import Location
 from .model import ledger, published
@@ -20,6 +22,7 @@ from .pipeline.check import BuildOptions, CheckResult, check_project
 from .pipeline.hosts import PROFILES, HostLimitError, HostProfile, SiteSize
 from .pipeline.site_state import CACHE_DIR, SiteState, input_stamp, shown_path, stamp_digest
 from .pipeline.writer import WriteError, finish_interrupted, update_site, write_site
+from .project_lock import project_lock
 
 
 @dataclass
@@ -75,11 +78,17 @@ def build(project: Path, options: BuildOptions | None = None, *, checked: CheckR
 
     Incremental by default: a build whose inputs are all as the last build read them, and whose
     site is as it left it, does nothing; otherwise only the files that differ are written
-    (pipeline/writer.py explains how that stays atomic). Raises WriteError when the output
-    folder cannot be used.
+    (pipeline/writer.py explains how that stays atomic). Holds the project lock from the check to
+    the swap (project_lock.py), so a concurrent run never sees a ledger this build has not
+    published; a `checked` passed in must have been made under the same lock. Raises WriteError
+    when the output folder cannot be used.
     """
     project = Path(project)
-    options = options or BuildOptions()
+    with project_lock(project):
+        return _build(project, options or BuildOptions(), checked)
+
+
+def _build(project: Path, options: BuildOptions, checked: CheckResult | None) -> BuildResult:
     out = (options.out or project / "_site").resolve()
     state = SiteState(project, out) if options.incremental else None
     stamp = None
@@ -110,20 +119,36 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
         if state is not None:
             state.forget_stamp()
         return result
-    if checked.ledger_changed and options.record_ledger:  # first: a site never shows slugs the ledger forgot
-        write_file_atomic(project / ledger.LEDGER_PATH, checked.ledger_after)
+    if checked.ledger_changed and options.record_ledger and not options.frozen:  # first: a site never shows
+        write_file_atomic(project / ledger.LEDGER_PATH, checked.ledger_after)  # slugs the ledger forgot
     if stamp is not None and (project / ledger.LEDGER_PATH).is_file():  # what it wrote is what the next reads
         ledger_stat = (project / ledger.LEDGER_PATH).stat()
         stamp["files"][ledger.LEDGER_PATH] = [ledger_stat.st_size, ledger_stat.st_mtime_ns]
+    expected = set(checked.signing.expected) if checked.signing is not None else set()
+    written: set[str] = set()
+    site_state = state if state is not None and state.has_site else None
+
+    def tracked() -> Iterator[Artifact]:
+        for artifact in all_artifacts(checked, site_state, options.jobs):
+            written.add(artifact.path)
+            yield artifact
+
+    def complete() -> bool:
+        """Never publish fewer verification files than the ledger records (the last line of defence)."""
+        missing = sorted(expected - written)
+        if missing:
+            checked.report.error("E507", f"{len(missing)} signed file(s) the ledger records as published would be "
+                                 f"missing ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})",
+                                 Location(ledger.LEDGER_PATH, 1), "build with the signing key (badgekiln keys list)")
+        return not checked.report.has_errors(options.strict)
+
     result.size = SiteSize()
-    commit = lambda: not checked.report.has_errors(options.strict)  # noqa: E731
     try:
-        artifacts = all_artifacts(checked, state if state is not None and state.has_site else None, options.jobs)
-        if state is not None and state.has_site:
-            result.files = update_site(out, artifacts, project, state, should_commit=commit, size=result.size,
+        if site_state is not None:
+            result.files = update_site(out, tracked(), project, site_state, should_commit=complete, size=result.size,
                                        host=result.host, stamp=stamp and stamp_digest(stamp))
         else:
-            result.files = write_site(out, artifacts, project, should_commit=commit, size=result.size,
+            result.files = write_site(out, tracked(), project, should_commit=complete, size=result.size,
                                       host=result.host, state=state, stamp=stamp and stamp_digest(stamp))
     except HostLimitError as exc:
         checked.report.error("E801", f"{exc}; {out} was left as it was", Location("content/site.yaml"),

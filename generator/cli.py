@@ -12,10 +12,22 @@ from typing import TextIO
 
 from . import __version__, api
 from .clock import now_from_env
-from .commands import check_live, due, editing, endorsements, key_commands, notify, scaffold, serve
+from .commands import (
+    check_live,
+    correct_email,
+    due,
+    editing,
+    endorsements,
+    key_commands,
+    notify,
+    roster_import,
+    scaffold,
+    serve,
+)
 from .crypto import keys
 from .diagnostics import Report, Severity, format_json, format_text
 from .model import ledger
+from .project_lock import project_lock
 from .validate.values import parse_base_url
 from .verify import checker
 from .verify.report import UNVERIFIED
@@ -56,10 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8000)
     new = sub.add_parser("new", help="scaffold a site, issuer, badge or award that passes check")
     scaffold.add_arguments(new)
-    imp = sub.add_parser("import", help="import a CSV roster as an awards file")
-    imp.add_argument("csv", type=Path)
-    imp.add_argument("--badge", required=True, help="badge id the roster earned")
-    imp.add_argument("--issued-on", help="issue date for rows without one (YYYY-MM-DD)")
+    roster_import.add_arguments(sub.add_parser("import", help="import a CSV roster as an awards file"))
     key_commands.add_arguments(sub.add_parser("keys", help="create, rotate, revoke or list signing keys (keys/)"))
     ver = sub.add_parser("verify", help="check a badge: credential JSON, JWT, baked PNG/SVG, or URL",
                          description="Check a badge the way an employer would.",
@@ -71,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--json", action="store_true", help="machine-readable report")
     editing.add_arguments(sub)  # revoke, suspend, reinstate
     endorsements.add_arguments(sub)  # endorsements fetch|add, endorse
+    correct_email.add_arguments(sub)
     due.add_arguments(sub)
     notify.add_arguments(sub)
     check_live.add_arguments(sub)
@@ -212,6 +222,16 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
         print(f"error: {project} has no content/ folder; run from a Badgekiln project or pass -C DIR",
               file=sys.stderr)
         return EXIT_USAGE
+    if args.command in _LOCKED:  # they read and write the ledger or the site: one run at a time
+        with project_lock(project, on_wait=lambda message: print(message, file=sys.stderr, flush=True)):
+            return _run(project, args)
+    return _run(project, args)
+
+
+_LOCKED = {"build", "import", "keys", "notify", "correct-email", *editing.ACTIONS}
+
+
+def _run(project: Path, args) -> int:
     if args.command == "build":
         return _build(project, args)
     if args.command == "check":
@@ -222,7 +242,8 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
     if args.command == "new":
         return _report_only(scaffold.run(project, args))
     if args.command == "import":
-        return _report_only(scaffold.import_roster(project, args.csv, args.badge, args.issued_on))
+        return _report_only(roster_import.import_roster(project, args.csv, args.badge, args.issued_on,
+                                                        args.date_format))
     if args.command == "keys":
         try:
             print(key_commands.run(project, args, now_from_env()))
@@ -239,6 +260,8 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
     if args.command == "endorse":
         return _report_only(endorsements.endorse(project, args.about, args.comment, args.valid_for, args.name,
                                                  args.ident, args.issuer, now_from_env()))
+    if args.command == "correct-email":
+        return _report_only(correct_email.run(project, args.award, args.to))
     if args.command == "due":
         report, text = due.run(project, args.within, args.csv)
         if report.has_errors():

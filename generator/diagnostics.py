@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "E207": "invalid value",
     "E208": "invalid slug",
     "E209": "invalid duration",
+    "E210": "invisible control or bidirectional character in text",
     # E3xx: references and the ledger
     "E301": "unknown reference",
     "E302": "duplicate id",
@@ -47,6 +48,7 @@ CODES: dict[str, str] = {
     "E308": "pathway badges require each other",
     "E309": "award status change refused (revoke/suspend/reinstate)",
     "E310": "award reference matches several awards",
+    "E311": "email correction refused (correct-email)",
     # E4xx: images
     "E401": "image file missing",
     "E402": "image cannot be read",
@@ -61,6 +63,7 @@ CODES: dict[str, str] = {
     "E504": "retired signing key still supplied",
     "E505": "revoked signing key still supplied",
     "E506": "credentials signed with a revoked key need a new key",
+    "E507": "no signing key for signed files this build must publish",
     "E601": "template error",
     "E801": "the site would break a limit of its host (site.yaml `host:`)",
     # E7xx: endorsements (received in content/endorsements/, given in content/given-endorsements.yaml)

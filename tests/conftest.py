@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import random
 import shutil
 import sys
@@ -77,10 +78,18 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+RUNNING_IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")  # read before any test
+
+
 @pytest.fixture(autouse=True)
 def _no_ambient_signing_keys(monkeypatch):
-    """A signing key in the developer's or CI's environment must not leak into test builds."""
+    """A signing key in the developer's or CI's environment must not leak into test builds.
+
+    Nor CI=true: a build in CI must sign whatever needs signing (E507), so every test builds as on
+    a person's machine unless it sets CI itself (tests of CI behaviour do).
+    """
     monkeypatch.delenv("BADGEKILN_SIGNING_KEYS", raising=False)
+    monkeypatch.delenv("CI", raising=False)
 
 
 @pytest.fixture

@@ -15,6 +15,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# git: the provider-path tests run `git init`, `git add -A` and `git check-ignore` in real repositories.
+if ! command -v git >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git >/dev/null
+  fi
+fi
+
 # The independent Data Integrity verifier (Digital Bazaar, under node).
 if [ ! -d tests/js/node_modules ] || [ tests/js/package-lock.json -nt tests/js/node_modules ]; then
   (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)

@@ -18,6 +18,7 @@ from badgekiln.model import ledger
 from badgekiln.pipeline.assemble import all_artifacts
 from badgekiln.pipeline.check import check_project
 from badgekiln.pipeline.writer import MARKER, WriteError, write_site
+from badgekiln.project_lock import LOCK_FILE
 from conftest import REPO, SeededMinter, award_dir, build, copy_project, tree
 
 
@@ -127,8 +128,8 @@ def test_removing_a_published_award_is_an_error(example: Path):
 
 
 def test_frozen_accepts_an_up_to_date_ledger(example: Path):
-    build(example)
-    prepared = build(example, frozen=True)
+    build(example, keyring=testkeys.keyring())
+    prepared = build(example, frozen=True, keyring=testkeys.keyring())
     assert prepared.model is not None and not prepared.diagnostics
 
 
@@ -152,7 +153,8 @@ def test_failed_build_leaves_previous_site_untouched(example: Path):
     prepared = build(example)
     assert [d.code for d in prepared.diagnostics][:1] == ["E601"]
     assert tree(example / "_site") == before
-    leftovers = [p.name for p in example.iterdir() if p.name.startswith(".") and p.name != ".badgekiln-cache"]
+    leftovers = [p.name for p in example.iterdir() if p.name.startswith(".")
+                 and p.name not in (".badgekiln-cache", LOCK_FILE)]
     assert leftovers == [], "staging folders must be cleaned up"
 
 
@@ -170,7 +172,8 @@ def test_crash_half_way_through_writing_keeps_old_site(example: Path):
     with pytest.raises(OSError):
         write_site(example / "_site", exploding(), example)
     assert tree(example / "_site") == before
-    assert [p.name for p in example.iterdir() if p.name.startswith(".") and p.name != ".badgekiln-cache"] == []
+    assert [p.name for p in example.iterdir() if p.name.startswith(".")
+            and p.name not in (".badgekiln-cache", LOCK_FILE)] == []
 
 
 def test_writer_refuses_folders_it_does_not_own(example: Path, tmp_path: Path):

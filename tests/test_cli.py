@@ -117,7 +117,64 @@ def test_import_reports_every_bad_row_and_writes_nothing(tmp_path: Path):
         in result.stderr
     assert not list((project / "content/awards").glob("safety-roster*"))
     typo = run(project, "import", str(csv_file), "--badge", "saftey")
-    assert typo.returncode == 1 and "did you mean 'safety'?" in typo.stderr
+    assert typo.returncode == 1  # a mistyped --badge is the command line's fault, not the CSV's
+    assert typo.stderr.startswith("command line: error[E301]: --badge: unknown badge 'saftey'\n"
+                                  "  hint: did you mean 'safety'?"), typo.stderr
+
+
+def test_import_checks_the_rows_against_the_whole_project_before_writing(tmp_path: Path):
+    """issue 10, finding 6: the same people imported again under another file name broke `check`."""
+    project = copy_project("minimal", tmp_path)
+    march = tmp_path / "march.csv"
+    march.write_text("name,email,issued_on\nBo Li,bo@example.com,2026-03-02\nCy Ng,cy@example.com,2026-03-02\n")
+    assert run(project, "import", str(march), "--badge", "safety").returncode == 0
+    again = tmp_path / "march-final.csv"
+    again.write_text("name,email,issued_on\nBo Li,BO@example.com,2026-03-02\nDee Ray,dee@example.com,2026-03-03\n"
+                     "Dee Ray,dee@example.com,2026-03-03\nAda L.,ada@example.com,2026-03-02\n"
+                     "Eve Oz,eve@example.com,2030-01-01\n")
+    result = run(project, "import", str(again), "--badge", "safety")
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if "error[" in line]
+    assert lines == [
+        f"{again}:2:1: error[E302]: Bo Li has badge 'safety' twice (first at "
+        "content/awards/safety-march.yaml:4:5)",
+        f"{again}:4:1: error[E302]: Dee Ray has badge 'safety' twice (first at {again}:3:1)",
+        f"{again}:5:1: error[E302]: Ada L. has badge 'safety' twice (first at content/awards/2026.yaml:4:5)",
+        f"{again}:6:3: error[E204]: issued_on: issued_on 2030-01-01 is in the future"], result.stderr
+    assert sorted(p.name for p in (project / "content/awards").iterdir()) == ["2026.yaml", "safety-march.yaml"]
+    assert run(project, "check").returncode == 0
+
+
+def test_import_reads_day_first_dates_and_writes_readme_style(tmp_path: Path):
+    """issue 10, findings 15 and 17: UK rosters, and a file that takes an award appended README's way."""
+    project = copy_project("minimal", tmp_path)
+    roster = tmp_path / "Roster.csv"
+    roster.write_bytes("\ufeffFull Name;E-mail;Issue Date;Expiry Date\r\nBo Li;bo@example.com;13/04/2026;"
+                       "12/04/2029\r\nCy Ng;cy@example.com;01/02/2026;\r\n".encode("utf-8"))
+    refused = run(project, "import", str(roster), "--badge", "safety")  # no date order set: today's clear error
+    assert refused.returncode == 1
+    assert f"{roster}:2:3: error[E204]: issued_on: '13/04/2026' is not an ISO date; write it as 2026-04-13" \
+        in refused.stderr
+    result = run(project, "import", str(roster), "--badge", "safety", "--date-format", "day-first")
+    assert result.returncode == 0, result.stderr
+    written = project / "content/awards/safety-roster.yaml"
+    assert written.read_text() == (
+        "# Imported from Roster.csv by `badgekiln import`.\n"
+        "badge: safety\n"
+        "awards:\n"
+        "  - name: Bo Li\n    email: bo@example.com\n    issued_on: 2026-04-13\n    expires: 2029-04-12\n"
+        "  - name: Cy Ng\n    email: cy@example.com\n    issued_on: 2026-02-01\n")
+    with written.open("a") as handle:  # README's style, appended by hand
+        handle.write("  - name: Dee Ray\n    email: dee@example.com\n    issued_on: 2026-03-01\n")
+    assert run(project, "check").returncode == 0
+    written.unlink()
+    site = project / "content/site.yaml"
+    site.write_text(site.read_text() + "date_order: day-first\n")  # the site's setting, for YAML and rosters
+    assert run(project, "import", str(roster), "--badge", "safety").returncode == 0
+    assert "issued_on: 2026-04-13" in written.read_text()
+    wrong = run(project, "import", str(roster), "--badge", "safety", "--date-format", "month-first")
+    assert f"{roster}:2:3: error[E204]: issued_on: '13/04/2026' is not a month-first date: month 13 does not " \
+           "exist" in wrong.stderr
 
 
 def test_new_scaffolds_pass_check(tmp_path: Path):

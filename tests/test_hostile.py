@@ -113,7 +113,7 @@ def test_roster_in_latin1_gets_a_clear_error():
     report = Report()
     assert parse_roster("name,email\nZoë,z@example.org\n".encode("cp1252"), "r.csv", report) is None
     assert report.items[0].code == "E101" and report.items[0].location.line == 2
-    assert "save the file as UTF-8" in report.items[0].hint
+    assert "'CSV UTF-8 (Comma delimited) (*.csv)'" in report.items[0].hint  # what Excel calls it
 
 
 def test_future_and_unicode_dates(tmp_path: Path):
@@ -131,3 +131,59 @@ def test_gif_badge_image_is_refused(tmp_path: Path):
     (project / "content/images/badge.png").write_bytes(buf.getvalue())
     prepared = build(project)
     assert _codes(prepared) == ["E403"] and "GIF" in prepared.diagnostics[0].message
+
+
+# --- invisible controls and bidirectional overrides (issue 10, finding 5) -----------------------
+
+RLO, NUL = "\u202e", "\x00"
+
+
+def test_control_and_bidi_characters_are_refused_with_code_point_and_column(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    people = project / "content/recipients/people.yaml"
+    people.write_text(people.read_text().replace("Ada Lovelace", f"Ada {NUL}Love{RLO}ecal"), encoding="utf-8")
+    prepared = build(project, tmp_path / "out")
+    assert prepared.model is None and not (tmp_path / "out").exists()
+    assert [d.format().split("\n")[0] for d in prepared.diagnostics] == [
+        "content/recipients/people.yaml:2:13: error[E210]: U+0000 (a control character) is not allowed in content",
+        "content/recipients/people.yaml:2:18: error[E210]: U+202E (RIGHT-TO-LEFT OVERRIDE) is not allowed in content"]
+
+
+def test_every_text_field_refuses_them_in_yaml_escapes_and_csv_cells(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    content = project / "content"
+    site = content / "site.yaml"
+    site.write_text(site.read_text().replace("Minimal Badges", '"Minimal\\u2066 Badges"'))
+    issuer = content / "issuers/acme.yaml"
+    issuer.write_text(issuer.read_text() + 'description: "Trains \\x85people"\n')
+    (content / "awards/2026.yaml").write_text(
+        "badge: safety\nissued_on: 2026-02-01\nawards:\n  - recipient: ada\n"
+        '    narrative: "Line one\\nline two\\tis fine in Markdown"\n'
+        '    evidence:\n      - url: https://acme.example/e\n        name: "Register\\u202b"\n')
+    (content / "awards/roster.csv").write_text(f"badge,name,email,issued_on\nsafety,Bo {RLO}iL,bo@example.com,"
+                                               "2026-02-02\n", encoding="utf-8")
+    prepared = build(project)
+    found = sorted((d.location.path, d.location.line, d.location.column, d.message.split(" ")[0])
+                   for d in prepared.diagnostics)
+    assert found == [("content/awards/2026.yaml", 8, 15, "U+202B"), ("content/awards/roster.csv", 2, 11, "U+202E"),
+                     ("content/issuers/acme.yaml", 4, 14, "U+0085"), ("content/site.yaml", 1, 8, "U+2066")]
+    assert {d.code for d in prepared.diagnostics} == {"E210"}
+
+
+def test_single_line_fields_refuse_tabs_and_line_breaks_markdown_fields_keep_them(tmp_path: Path):
+    project = copy_project("minimal", tmp_path)
+    people = project / "content/recipients/people.yaml"
+    people.write_text(people.read_text().replace("Ada Lovelace", '"Ada\\tLovelace"'))
+    badge = project / "content/badges/safety.yaml"
+    badge.write_text(badge.read_text().replace("tags: [safety]", 'tags: ["safety\\nfirst"]'))
+    prepared = build(project)
+    assert [(d.code, d.location.path, d.location.line, d.message) for d in prepared.diagnostics] == [
+        ("E210", "content/badges/safety.yaml", 6,
+         "a line break (U+000A) at character 7 of the text: this field must be a single line"),
+        ("E210", "content/recipients/people.yaml", 2,
+         "a tab (U+0009) at character 4 of the text: this field must be a single line")]
+    badge.write_text(badge.read_text().replace('tags: ["safety\\nfirst"]', "tags: [safety]")
+                     .replace("Knows the basics of workplace safety.", '"Knows\\tthe basics.\\n\\nOf safety."'))
+    people.write_text(people.read_text().replace('"Ada\\tLovelace"', "Ada Lovelace"))
+    prepared = build(project)
+    assert prepared.model is not None, prepared.diagnostics

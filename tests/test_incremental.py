@@ -151,7 +151,15 @@ def test_a_signed_site_reuses_its_awards_until_the_signer_changes(tmp_path: Path
     append_award(project, "Signed Starter")
     assert incremental(project, keyring=testkeys.keyring()).reused == total
     same_as_full_build(project, tmp_path, "signed", keyring=testkeys.keyring())
-    # no key this time: the JWT and OB 2.0 JWS files go, every award is made again
+    # no key this time: the recorded JWT and OB 2.0 JWS files cannot be made, so nothing is published
+    before = tree(project / "_site")
+    refused = build_result(project, incremental=True, keyring=keys.Keyring())
+    assert not refused.written and [d.code for d in refused.checked.diagnostics] == ["E507"]
+    assert tree(project / "_site") == before
+    # with those forms switched off the site is published without the key, and every award made again
+    site_yaml = project / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("vc_jwt: true", "vc_jwt: false")
+                         .replace("ob2_signed: true", "ob2_signed: false"))
     result = incremental(project, keyring=keys.Keyring())
     assert result.reused == 0 and not list((project / "_site/a").rglob("*.jwt"))
     same_as_full_build(project, tmp_path, "unsigned", keyring=keys.Keyring())

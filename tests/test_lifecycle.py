@@ -118,7 +118,7 @@ def test_revoking_changes_status_files_and_page_but_never_the_credential(tmp_pat
     assert data_files == sorted([
         f"{award_dir(bob.slug)}/assertion.json",
         "status/acme/1edtech-revocations.json", "status/acme/ob2-revocations.json",
-        "status/acme/revocation.json", "status/acme/suspension.json",  # re-signed with a new validFrom
+        "status/acme/revocation.json",  # re-signed with a new validFrom; the suspension list did not change
     ]), changed
     assert f"{award_dir(bob.slug)}/index.html" in changed
     credential = f"{award_dir(bob.slug)}/credential.json"
@@ -180,7 +180,11 @@ def test_status_lists_are_signed_credentials_from_the_credentials_issuer(tmp_pat
         assert doc["issuer"] == credential["issuer"]["id"] == did_doc["id"]
         assert doc["credentialSubject"] == {**doc["credentialSubject"], "type": "BitstringStatusList",
                                             "statusPurpose": purpose, "id": f"{BASE}status/acme/{purpose}.json#list"}
-        assert doc["validFrom"] == "2026-06-01T00:00:00Z"  # the latest content date, not the clock
+        # the latest content date when the list last changed, never the clock: the suspension list
+        # is still the one signed at the first build (frozen in the ledger), the revocation list was
+        # signed again on revoking
+        expected = "2026-06-01T00:00:00Z" if purpose == "revocation" else "2026-02-01T00:00:00Z"
+        assert doc["validFrom"] == expected
         assert dataintegrity.verify(doc, resolve).ok
 
 
@@ -240,10 +244,16 @@ def test_credential_status_form_is_frozen_per_credential(tmp_path: Path):
         ("BitstringStatusListEntry", "revocation"), ("BitstringStatusListEntry", "suspension"),
         ("1EdTechRevocationList", None)]
     assert "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json" in dee["@context"]
-    # a record from before the setting existed (no "status") was signed with the list
+    # a record from before the setting existed (no "status", and no integrity checks either: an
+    # older Badgekiln wrote it) was signed with the list
     ledger_doc = json.loads((project / ledger.LEDGER_PATH).read_text())
     for record in ledger_doc["awards"].values():
         record["credential"].pop("status")
+    for section in ("awards", "issuers"):
+        for record in ledger_doc[section].values():
+            record.pop("check")
+    for record in ledger_doc["keys"]:
+        record.pop("check")
     (project / ledger.LEDGER_PATH).write_text(json.dumps(ledger_doc))
     legacy = build(project, keyring=testkeys.keyring())
     # Dee's list-form credential still matches; the three single-form ones now read as lists

@@ -363,7 +363,8 @@ def test_e502_names_the_fields_that_changed_at_their_source(signed, tmp_path):
     doc = json.loads(ledger_path.read_text())
     for entry in doc["awards"].values():
         entry["credential"].pop("fields", None)
-    ledger_path.write_text(json.dumps(doc))
+        entry.pop("check", None)  # sealed again below, as an older Badgekiln would have written it
+    ledger_path.write_bytes(ledger.seal(doc))
     older = build(changed, keyring=testkeys.keyring())
     assert any(d.message.startswith("issuer 'northwind' changed:") for d in older.diagnostics), older.diagnostics
 
@@ -378,10 +379,17 @@ def test_without_a_key_the_site_is_built_unsigned_and_says_so(example, monkeypat
     assert not [p for p in files if "/credential." in p or p.endswith(".jws") or "did.json" in p]
     award = prepared.model.awards[0]
     assert [b.version for b in bake.unbake(baked_downloads(example / "_site", award)["png"])] == ["ob2"]
-    completed = subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(example)],
+    # in CI, a site that never had a key and signs nothing builds its Open Badges 2.0 site...
+    minimal = copy_project("minimal", example.parent / "ci")
+    completed = subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(minimal)],
                                capture_output=True, text=True, check=True, env={**os.environ, "CI": "true"})
     assert "note: no signing key: the site is Open Badges 2.0 only" in completed.stderr
     assert "store it in the BADGEKILN_SIGNING_KEYS secret" in completed.stderr
+    # ...but one whose site.yaml asks for signed forms stops: its secret is missing (E507)
+    refused = subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(example)],
+                             capture_output=True, text=True, env={**os.environ, "CI": "true"})
+    assert refused.returncode == 1 and "error[E507]" in refused.stderr and "this CI build must sign" in refused.stderr
+    assert "set the BADGEKILN_SIGNING_KEYS secret" in refused.stderr
 
 
 def test_a_few_signatures_are_counted_without_a_meaningless_rate(tmp_path):
@@ -392,17 +400,29 @@ def test_a_few_signatures_are_counted_without_a_meaningless_rate(tmp_path):
     assert not [n for n in prepared.signing.notices if "credentials/s" in n or " s (" in n]
 
 
-def test_frozen_ci_build_without_a_key_republishes_frozen_credentials(signed, tmp_path):
+def test_frozen_ci_build_without_a_key_republishes_frozen_credentials_or_fails(signed, tmp_path, monkeypatch):
+    """issue 10, finding 2: a CI run whose secret is missing must not deploy a site without its signed files."""
     project, _ = signed
     ci = tmp_path / "example"
     shutil.copytree(project / "content", ci / "content")
+    monkeypatch.setenv("CI", "true")
     prepared = build(ci, frozen=True, keyring=keys.Keyring())
-    assert prepared.model is not None
-    assert [d.code for d in prepared.diagnostics] == ["W501"]  # the RS256 forms need the key
-    assert "no VC-JWT or OB 2.0 signed files were made" in prepared.diagnostics[0].message
+    assert prepared.model is None and not (ci / "_site").exists()
+    [problem] = prepared.diagnostics
+    assert problem.code == "E507" and "would drop signed files the ledger records as published" in problem.message
+    assert ("the VC-JWT copies of issuer 'northwind'" in problem.message
+            and "the Open Badges 2.0 signed assertions of issuer 'northwind'" in problem.message)
+    assert "BADGEKILN_SIGNING_KEYS secret" in problem.hint
+    # with the RS256 forms switched off, everything else is republished from the ledger byte for byte
+    site_yaml = ci / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("vc_jwt: true", "vc_jwt: false")
+                         .replace("ob2_signed: true", "ob2_signed: false"))
+    prepared = build(ci, frozen=True, keyring=keys.Keyring())
+    assert prepared.model is not None and not prepared.diagnostics, prepared.diagnostics
     for path in _credentials(project):
         assert (ci / "_site" / path.relative_to(project / "_site")).read_bytes() == path.read_bytes()
-    assert (ci / "_site/.well-known/did.json").read_bytes() == (project / "_site/.well-known/did.json").read_bytes()
+    for name in (".well-known/did.json", "status/northwind/revocation.json", "status/northwind/suspension.json"):
+        assert (ci / "_site" / name).read_bytes() == (project / "_site" / name).read_bytes(), name
 
 
 def test_frozen_refuses_to_record_new_signatures(example):

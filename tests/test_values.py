@@ -69,3 +69,42 @@ def test_slugs():
     assert parse_slug("first-aid") == "first-aid"
     with pytest.raises(ValueError, match="try 'first-aid'"):
         parse_slug("First Aid")
+
+
+# --- day-first and month-first spreadsheet dates (issue 10, finding 15) -------------------------
+
+@pytest.mark.parametrize("text, order, day", [
+    ("13/04/2026", "day-first", "2026-04-13"), ("13.04.2026", "day-first", "2026-04-13"),
+    ("3-4-2026", "day-first", "2026-04-03"), ("04/13/2026", "month-first", "2026-04-13"),
+    ("2026-04-13", "day-first", "2026-04-13"),  # ISO stays ISO whatever the order
+])
+def test_a_date_order_reads_spreadsheet_dates(text, order, day):
+    assert parse_datetime(text, order).date().isoformat() == day
+
+
+@pytest.mark.parametrize("text, order, message", [
+    ("04/13/2026", "day-first", "'04/13/2026' is not a day-first date: month 13 does not exist"),
+    ("31/02/2026", "day-first", "'31/02/2026' is not a day-first date: February 2026 has no day 31 (it has 28 days)"),
+    ("13/04/26", "day-first", "'13/04/26' has a 2-digit year; write the year in full, e.g. 13/04/2026"),
+])
+def test_a_date_order_still_refuses_impossible_dates(text, order, message):
+    with pytest.raises(ValueError) as caught:
+        parse_datetime(text, order)
+    assert str(caught.value) == message
+
+
+def test_site_date_order_applies_to_awards_files_and_rosters(tmp_path):
+    from conftest import build, copy_project
+
+    project = copy_project("minimal", tmp_path)
+    awards = project / "content/awards/2026.yaml"
+    awards.write_text(awards.read_text().replace("2026-02-01", "13/02/2026"))
+    (project / "content/awards/roster.csv").write_text("badge;name;email;issued_on\nsafety;Bo Li;bo@example.com;"
+                                                        "01/03/2026\n")
+    refused = build(project)
+    assert [d.code for d in refused.diagnostics] == ["E204", "E204"]  # no setting: today's clear errors
+    site = project / "content/site.yaml"
+    site.write_text(site.read_text() + "date_order: day-first\n")
+    prepared = build(project)
+    assert prepared.model is not None, prepared.diagnostics
+    assert sorted(a.issued_on.date().isoformat() for a in prepared.model.awards) == ["2026-02-13", "2026-03-01"]

@@ -89,7 +89,7 @@ def run(project: Path, within_text: str, as_csv: bool, now: datetime | None = No
     if within is None:
         report.error("E209", "--within needs a length, e.g. 60d", Location("command line"))
         return report, ""
-    prepared = api.check(project, render=False)
+    prepared = api.check(project, api.BuildOptions(sign=False), render=False)
     if prepared.model is None:
         report.extend(prepared.diagnostics)
         return report, ""

@@ -34,6 +34,7 @@ from ..model import given_endorsements, ledger
 from ..model.domain import Award, GivenEndorsement, SiteModel
 from ..model.lifecycle import root_of
 from ..model.routes import award_slug_in
+from ..project_lock import project_lock
 from ..validate.entities import load_recipients
 from ..validate.values import normalise_email, parse_datetime, slugify
 
@@ -72,7 +73,8 @@ def run(project: Path, action: str, ref: str, reason: str, on: str | None) -> tu
     if action != "reinstate" and not reason:
         report.error("E202", f"{action} needs a --reason", _WHERE, "say why: it is published with the award")
         return report, ""
-    return apply(project, Change(action, ref, reason, when), report)
+    with project_lock(project):
+        return apply(project, Change(action, ref, reason, when), report)
 
 
 def _today() -> datetime:
@@ -81,7 +83,7 @@ def _today() -> datetime:
 
 
 def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
-    prepared = api.check(project, render=False)
+    prepared = api.check(project, api.BuildOptions(sign=False), render=False)  # the build signs, not the edit
     if prepared.model is None:
         report.extend(prepared.diagnostics)
         report.error("E309", f"cannot {change.action}: fix the errors in content first", _WHERE)
@@ -128,7 +130,7 @@ def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
                         if any(part.key in keys for part in a.earned_by)})
     follow = (f"\nPathway award(s) earned with it follow its status automatically: {', '.join(followers)}."
               if followers else "")
-    return report, (f"{verb} {who} (a/{root.slug}/){extra} on {change.on.date()} in {root.location.path}:"
+    return report, (f"{verb} {who} (page {root.slug}){extra} on {change.on.date()} in {root.location.path}:"
                     f"{root.location.line}.{follow}\nRun `badgekiln build` and deploy to publish the change; "
                     f"commit {root.location.path}.")
 
@@ -167,7 +169,7 @@ def _edit_and_check(project: Path, where: Location, change: Change, list_key: st
         report.error("E309", str(exc), where, "edit the file by hand (see README: Revoking an award)")
         return None
     write_file_atomic(path, edited)
-    after = api.check(project, render=False)
+    after = api.check(project, api.BuildOptions(sign=False), render=False)
     if after.model is None or after.report.has_errors():
         write_file_atomic(path, original)
         report.extend(after.diagnostics)

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
+import subprocess
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from .. import canonical
 from ..atomic_write import write_file_atomic
 from ..crypto import keys
 from ..diagnostics import Location, Report, did_you_mean, format_text
 from ..model import ledger
+from ..project_lock import project_lock
 from ..validate.values import format_datetime
 
 README = """\
@@ -81,12 +83,17 @@ def _ledger_doc(project: Path) -> dict:
     if not path.exists():
         return {"format": ledger.FORMAT, "awards": {}}
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        doc = json.loads(data.decode("utf-8"))
         if not isinstance(doc, dict) or doc.get("format") != ledger.FORMAT:
             raise ValueError
-        return doc
     except (ValueError, UnicodeDecodeError):
         raise CommandError(f"{ledger.LEDGER_PATH} cannot be read; restore it from git first") from None
+    report = Report()  # a record edited by hand must not be sealed again by this command
+    ledger.parse(data, report)
+    if report.has_errors():
+        raise CommandError(format_text(report.sorted()))
+    return doc
 
 
 def _registry(doc: dict) -> tuple[keys.PublicKey, ...]:
@@ -109,41 +116,75 @@ def _check_issuer(project: Path, issuer: str | None) -> None:
 def _save(project: Path, doc: dict, registry: tuple[keys.PublicKey, ...]) -> None:
     doc = {**doc, "keys": keys.registry_json(registry)}
     (project / "content").mkdir(exist_ok=True)
-    write_file_atomic(project / ledger.LEDGER_PATH, canonical.json_bytes(doc))
+    write_file_atomic(project / ledger.LEDGER_PATH, ledger.seal(doc))
 
 
-def _create(project: Path, issuer: str | None, now: datetime, existing: set[str]) -> keys.SigningKey:
+def _refuse_unless_git_ignores(project: Path, relpath: str) -> bool:
+    """In a git work tree, refuse to write a key git would not ignore; True when git ignores it.
+
+    `git add -A` would otherwise stage the key and a push would publish it (keys stay private:
+    DESIGN.md invariant 6). Outside a git work tree (or without git) there is nothing to check.
+    """
+    git = shutil.which("git")
+    if git is None:
+        return False
+    inside = subprocess.run([git, "-C", str(project), "rev-parse", "--is-inside-work-tree"],
+                            capture_output=True, text=True)
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        return False
+    ignored = subprocess.run([git, "-C", str(project), "check-ignore", "-q", "--no-index", relpath],
+                             capture_output=True)
+    if ignored.returncode == 0:
+        return True
+    raise CommandError(f"refusing to write {relpath}: this folder is in a git repository that does not ignore it, "
+                       "so `git add` would commit the private key and a push would publish it.\n"
+                       "Add these two lines to the .gitignore at the top of the project, then run the command "
+                       "again:\n  keys/*\n  !keys/README.md\n"
+                       "(`badgekiln new site` writes a .gitignore with them; check with "
+                       f"`git check-ignore -v {relpath}`)")
+
+
+def _create(project: Path, issuer: str | None, now: datetime, existing: set[str]) -> tuple[keys.SigningKey, bool]:
+    """A new key file in keys/; and whether git ignores it (False: no git work tree here)."""
     for _ in range(5):
         key, file_doc = keys.generate(issuer, now)
         if key.id not in existing:
             break
     else:  # pragma: no cover - 32-bit id collisions five times in a row
         raise CommandError("could not create a key with a fresh id; try again")
+    ignored = _refuse_unless_git_ignores(project, f"{keys.KEYS_DIR}/{key.id}{keys.KEY_SUFFIX}")
     folder = project / keys.KEYS_DIR
     folder.mkdir(mode=0o700, exist_ok=True)
     folder.chmod(0o700)  # a clone makes it 0755 (keys/README.md is committed); keys are nobody else's
     if not (folder / "README.md").exists():
         (folder / "README.md").write_text(README, encoding="utf-8")
     keys.write_private_file(folder / f"{key.id}{keys.KEY_SUFFIX}", file_doc)
-    return key
+    return key, ignored
 
 
 def _scope(issuer: str | None) -> str:
     return f"issuer '{issuer}'" if issuer else "every issuer"
 
 
-def _instructions(key: keys.SigningKey) -> str:
+def _instructions(key: keys.SigningKey, ignored: bool) -> str:
     path = f"{keys.KEYS_DIR}/{key.id}{keys.KEY_SUFFIX}"
+    git = ("git ignores it here (checked): never `git add -f` it" if ignored else
+           "keep keys/ out of version control (the .gitignore of `badgekiln new site` does)")
     return (f"Back it up now: copy {path} to a password manager or an encrypted drive.\n"
             "  Anyone who has it can issue badges in your name; without it you cannot sign new ones\n"
-            "  (badges already issued stay valid). keys/ is git-ignored: never commit it.\n"
+            f"  (badges already issued stay valid). {git}.\n"
             f"To build in CI, put the file's content in a secret named {keys.ENV_VAR}, e.g. on GitHub:\n"
             f"  gh secret set {keys.ENV_VAR} < {path}\n"
             f"and pass it to the build step as the environment variable {keys.ENV_VAR} (see keys/README.md).")
 
 
 def run(project: Path, args, now: datetime) -> str:
-    """Run `keys new|rotate|list`; returns the text to print, raises CommandError."""
+    """Run `keys new|rotate|revoke|list` under the project lock; returns the text to print, raises CommandError."""
+    with project_lock(project):
+        return _run(project, args, now)
+
+
+def _run(project: Path, args, now: datetime) -> str:
     if args.keys_command == "list":
         return list_keys(project)
     if args.keys_command == "revoke":
@@ -157,24 +198,24 @@ def run(project: Path, args, now: datetime) -> str:
             raise CommandError(f"{_scope(args.issuer)} already has signing key {current[-1].id} "
                                f"(created {current[-1].created[:10]}); to replace it, run "
                                f"`badgekiln keys rotate{' --issuer ' + args.issuer if args.issuer else ''}`")
-        key = _create(project, args.issuer, now, {k.id for k in registry})
+        key, ignored = _create(project, args.issuer, now, {k.id for k in registry})
         _save(project, doc, keys.merge_registry(registry, [key.public]))
         return (f"Created signing key {key.id} for {_scope(args.issuer)} in {keys.KEYS_DIR}/{key.id}{keys.KEY_SUFFIX} "
                 "(readable only by you).\n"
                 f"Its public key was recorded in {ledger.LEDGER_PATH}: commit that file.\n"
-                + _instructions(key) + "\nNext: badgekiln build   (signs a credential for every award)")
+                + _instructions(key, ignored) + "\nNext: badgekiln build   (signs a credential for every award)")
     revoked = [k for k in registry if k.issuer == args.issuer and k.revoked]
     if not current and not revoked:
         raise CommandError(f"{_scope(args.issuer)} has no signing key to rotate; create one with "
                            f"`badgekiln keys new{' --issuer ' + args.issuer if args.issuer else ''}`")
-    key = _create(project, args.issuer, now, {k.id for k in registry})
+    key, ignored = _create(project, args.issuer, now, {k.id for k in registry})
     if not current:  # the current key was revoked (and so retired): this is its replacement
         _save(project, doc, keys.merge_registry(registry, [key.public]))
         return (f"Created signing key {key.id} for {_scope(args.issuer)} in place of revoked key "
                 f"{revoked[-1].id}; the next build signs new credentials with it and re-signs what the "
                 "revoked key signed.\n"
                 f"Build now (badgekiln build), commit {ledger.LEDGER_PATH}, and replace the {keys.ENV_VAR} "
-                "secret in CI with the new key.\n" + _instructions(key))
+                "secret in CI with the new key.\n" + _instructions(key, ignored))
     stamp = format_datetime(now)
     retired_ids = {k.id for k in current}
     registry = tuple(replace(k, retired=stamp) if k.id in retired_ids else k for k in registry)
@@ -189,7 +230,7 @@ def run(project: Path, args, now: datetime) -> str:
             f"Retired {old_text}: its private part was deleted from keys/, its public key stays in the DID "
             "document so everything it signed keeps verifying.\n"
             f"Commit {ledger.LEDGER_PATH}, and replace the {keys.ENV_VAR} secret in CI with the new key.\n"
-            + _instructions(key))
+            + _instructions(key, ignored))
 
 
 def _unknown_key(key_id: str, registry: tuple[keys.PublicKey, ...]) -> CommandError:

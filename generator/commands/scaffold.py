@@ -1,4 +1,4 @@
-"""`new` and `import`: write starter content that passes `check`, never overwriting a file."""
+"""`new`: write starter content that passes `check`, never overwriting a file (roster_import.py: `import`)."""
 from __future__ import annotations
 
 import argparse
@@ -8,9 +8,10 @@ from pathlib import Path
 import yaml
 
 from ..diagnostics import Location, Report, did_you_mean
-from ..load.roster import parse_roster
-from ..validate import schema
-from ..validate.values import normalise_email, parse_datetime, parse_slug, slugify
+from ..validate.values import normalise_email, parse_base_url, parse_datetime, parse_slug, slugify
+from . import site_skeleton
+
+_EXAMPLE_BASE_URL = "https://badges.example.org/"
 
 _PLACEHOLDER_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512" viewBox="0 0 512 512">
 <circle cx="256" cy="256" r="240" fill="{color}"/>
@@ -21,9 +22,11 @@ _PLACEHOLDER_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="512" height
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     kinds = parser.add_subparsers(dest="kind", required=True)
-    site = kinds.add_parser("site", help="content/site.yaml")
+    site = kinds.add_parser("site", help="a new project: content/site.yaml, .gitignore, keys/README.md, a GitHub "
+                            "Actions publish workflow and README.md")
     site.add_argument("--title", default="Our Training Badges")
-    site.add_argument("--base-url", default="https://badges.example.org/")
+    site.add_argument("--base-url", default=None, help="where the site will be published, e.g. "
+                      f"{_EXAMPLE_BASE_URL} (you can set it later in content/site.yaml)")
     issuer = kinds.add_parser("issuer", help="content/issuers/ID.yaml")
     issuer.add_argument("id")
     issuer.add_argument("--name")
@@ -40,7 +43,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     award.add_argument("--issued-on", default=None, help="YYYY-MM-DD (default: today)")
 
 
-def _write(project: Path, relpath: str, text: str, report: Report) -> bool:
+def _new_site(project: Path, args, report: Report) -> str:
+    """A complete project in an empty folder (site_skeleton.py); an existing file is kept, and said."""
+    if args.base_url is not None:
+        try:
+            args.base_url = parse_base_url(args.base_url)
+        except ValueError as exc:
+            report.error("E206", f"--base-url: {exc}", Location("command line"))
+            return ""
+    site = dump_yaml({"title": args.title, "base_url": args.base_url or _EXAMPLE_BASE_URL, "language": "en",
+                      "description": "Digital badges issued by our training team.",
+                      "footer": "Badges are verifiable Open Badges."})
+    wanted = {"content/site.yaml": site, **site_skeleton.files(args.title, args.base_url is not None)}
+    kept = [path for path in wanted if (project / path).exists()]
+    written = [path for path, text in wanted.items() if path not in kept and write_new(project, path, text, report)]
+    if not written:
+        report.error("E302", "every file of a new site is already there; nothing was written", Location(kept[0]),
+                     "to start a new site, run `badgekiln new site` in an empty folder")
+        return ""
+    lines = [f"wrote {', '.join(written)}"]
+    if kept:
+        lines.append(f"kept (already there, not overwritten): {', '.join(kept)}")
+    if ".gitignore" in kept and (missing := site_skeleton.missing_ignores((project / ".gitignore").read_text())):
+        lines.append(f"add these lines to .gitignore (keys/ and learners' emails must stay out of git): "
+                     f"{' '.join(missing)}")
+    lines.append("The repository holds your learners' emails: keep it private (see README.md). Next:")
+    if args.base_url is None:
+        lines.append("  set base_url in content/site.yaml to the address you will publish at")
+    lines += ["  badgekiln new issuer ID   and   badgekiln new badge ID",
+              "  badgekiln keys new        (the signing key, git-ignored; see keys/README.md)",
+              "  badgekiln build"]
+    return "\n".join(lines)
+
+
+def write_new(project: Path, relpath: str, text: str, report: Report) -> bool:
+    """Write a new file; E302 (and False) if it exists: scaffolding never overwrites anything."""
     path = project / relpath
     if path.exists():
         report.error("E302", f"{relpath} already exists; not overwriting it", Location(relpath),
@@ -51,11 +88,32 @@ def _write(project: Path, relpath: str, text: str, report: Report) -> bool:
     return True
 
 
-def _dump(data) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+class _ReadmeStyle(yaml.SafeDumper):
+    """YAML as README writes it: `  - name:` indented under its key, Markdown as a `|` block, plain dates.
+
+    A file written this way takes an award appended in README's style without a YAML error.
+    """
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False):
+        return super().increase_indent(flow, False)
 
 
-def _existing(project: Path, folder: str) -> list[str]:
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value.strip() else None)
+
+
+_ReadmeStyle.add_representer(str, _text)
+# dates stay plain (2026-03-02, not '2026-03-02'): content keeps them as text anyway (positioned_yaml.py)
+_ReadmeStyle.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()}
+
+
+def dump_yaml(data) -> str:
+    return yaml.dump(data, Dumper=_ReadmeStyle, sort_keys=False, allow_unicode=True, width=100)
+
+
+def existing_ids(project: Path, folder: str) -> list[str]:
     return sorted(p.stem for p in (project / "content" / folder).glob("*.y*ml"))
 
 
@@ -66,11 +124,7 @@ def run(project: Path, args) -> tuple[Report, str]:
         report.error("E202", "content/site.yaml is missing", where, "run `badgekiln new site` first")
         return report, ""
     if args.kind == "site":
-        text = _dump({"title": args.title, "base_url": args.base_url, "language": "en",
-                      "description": "Digital badges issued by our training team.",
-                      "footer": "Badges are verifiable Open Badges."})
-        ok = _write(project, "content/site.yaml", text, report)
-        return report, "wrote content/site.yaml: set base_url to the address you will publish at" if ok else ""
+        return report, _new_site(project, args, report)
     try:
         slug = parse_slug(getattr(args, "id", None) or args.badge)
     except ValueError as exc:
@@ -82,27 +136,27 @@ def run(project: Path, args) -> tuple[Report, str]:
         except ValueError as exc:
             report.error("E205", str(exc), where)
             return report, ""
-        text = _dump({"name": args.name or slug.replace("-", " ").title(), "url": args.url, "email": email,
+        text = dump_yaml({"name": args.name or slug.replace("-", " ").title(), "url": args.url, "email": email,
                       "description": "Who we are and what our badges mean."})
-        ok = _write(project, f"content/issuers/{slug}.yaml", text, report)
+        ok = write_new(project, f"content/issuers/{slug}.yaml", text, report)
         return report, f"wrote content/issuers/{slug}.yaml" if ok else ""
     if args.kind == "badge":
-        issuers = _existing(project, "issuers")
+        issuers = existing_ids(project, "issuers")
         issuer = args.issuer or (issuers[0] if len(issuers) == 1 else None)
         if issuer not in issuers:
             report.error("E301", f"unknown issuer '{issuer}'", where,
                          did_you_mean(str(issuer), issuers) or "create one with `badgekiln new issuer ID`")
             return report, ""
         image = f"images/{slug}.svg"
-        text = _dump({"name": args.name or slug.replace("-", " ").title(), "issuer": issuer,
+        text = dump_yaml({"name": args.name or slug.replace("-", " ").title(), "issuer": issuer,
                       "description": "What this badge recognises.", "image": image,
                       "criteria": "- Attended the full course\n- Passed the final assessment\n",
                       "tags": [], "valid_for": "none"})
-        if _write(project, f"content/badges/{slug}.yaml", text, report):
-            _write(project, f"content/{image}", _PLACEHOLDER_SVG.format(color="#1f4e79"), report)
+        if write_new(project, f"content/badges/{slug}.yaml", text, report):
+            write_new(project, f"content/{image}", _PLACEHOLDER_SVG.format(color="#1f4e79"), report)
         return report, f"wrote content/badges/{slug}.yaml and content/{image} (replace the image)"
     # award
-    badges = _existing(project, "badges")
+    badges = existing_ids(project, "badges")
     if slug not in badges:
         report.error("E301", f"unknown badge '{slug}'", where, did_you_mean(slug, badges) or "create it first")
         return report, ""
@@ -114,50 +168,6 @@ def run(project: Path, args) -> tuple[Report, str]:
         return report, ""
     name = args.name.strip()
     relpath = f"content/awards/{slug}-{issued}-{slugify(name) or 'award'}.yaml"
-    text = _dump({"badge": slug, "issued_on": issued, "awards": [{"name": name, "email": email}]})
-    ok = _write(project, relpath, text, report)
+    text = dump_yaml({"badge": slug, "issued_on": issued, "awards": [{"name": name, "email": email}]})
+    ok = write_new(project, relpath, text, report)
     return report, f"wrote {relpath}; run `badgekiln build` to publish it" if ok else ""
-
-
-def import_roster(project: Path, csv_path: Path, badge: str, issued_on: str | None) -> tuple[Report, str]:
-    """Validate a spreadsheet export completely, then write it as one awards YAML file."""
-    report = Report()
-    where = Location(str(csv_path))
-    if not csv_path.is_file():
-        report.error("E105", f"{csv_path} not found", where)
-        return report, ""
-    badges = _existing(project, "badges")
-    if badge not in badges:
-        report.error("E301", f"unknown badge '{badge}'", where, did_you_mean(badge, badges) or "create it first")
-        return report, ""
-    defaults = {"badge": badge}
-    if issued_on:
-        defaults["issued_on"] = issued_on
-    rows = parse_roster(csv_path.read_bytes(), str(csv_path), report, defaults)
-    if rows is None:
-        return report, ""
-    awards = []
-    for row, loc in zip(rows, rows.item_locs):
-        fields = schema.validate(row, schema.AWARD, report, loc, "roster row")
-        if fields is None:
-            continue
-        if not fields.get("recipient") and not (fields.get("name") and fields.get("email")):
-            if "name" not in row or "email" not in row:
-                report.error("E202", "roster row needs a name and an email", loc, "fill both columns")
-            continue
-        entry = {k: v for k, v in row.items() if k not in ("badge",) and not (k == "issued_on" and issued_on)}
-        entry["email"] = fields.get("email")
-        if "issued_on" in entry:
-            issued = fields.get("issued_on")
-            entry["issued_on"] = issued.date().isoformat() if issued else entry["issued_on"]
-        awards.append(entry)
-    if report.has_errors():
-        return report, ""
-    if not awards:
-        report.error("E105", "the roster has no rows", where)
-        return report, ""
-    doc = {"badge": badge, **({"issued_on": issued_on} if issued_on else {}), "awards": awards}
-    relpath = f"content/awards/{badge}-{slugify(csv_path.stem) or 'roster'}.yaml"
-    header = f"# Imported from {csv_path.name} by `badgekiln import`.\n"
-    ok = _write(project, relpath, header + _dump(doc), report)
-    return report, f"wrote {relpath} with {len(awards)} award(s); run `badgekiln build` to publish" if ok else ""

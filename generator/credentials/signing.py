@@ -40,7 +40,7 @@ from ..model.domain import Award, Badge, Issuer, Site, SiteModel
 from ..model.endorsements import short_digest
 from ..model.routes import Routes
 from ..validate.values import format_datetime, parse_datetime
-from . import endorsement, ob2, ob3
+from . import endorsement, ob2, ob3, published
 
 RECORD_FIELDS = ("created", "digest", "parts", "proofValue", "verificationMethod")
 
@@ -245,9 +245,11 @@ class SigningState:
     notices: list[str] = field(default_factory=list)
     embedded: dict[str, dict] = field(default_factory=dict)  # award key -> endorsements its credential embeds
     given_records: dict[str, dict] = field(default_factory=dict)  # given endorsement slug -> signature record
+    status_lists: dict[str, bytes] = field(default_factory=dict)  # path -> signed list (published.py)
+    expected: set[str] = field(default_factory=set)  # verification files the ledger records: all must be published
 
     def signer_for(self, issuer_slug: str) -> Signer | None:
-        """The issuer's current signer (for signing status lists etc.), None without a key."""
+        """The issuer's current signer, None without a key."""
         return self.signers.get(issuer_slug)
 
     def for_award(self, award: Award, issuer: Issuer) -> AwardSigning:
@@ -319,6 +321,7 @@ class SigningOutcome:
     entries: dict[str, ledger.Entry]
     registry: list[dict]  # the ledger's key list after this build
     endorsements: ledger.Endorsements = field(default_factory=lambda: ledger.Endorsements({}, {}))
+    issuers: dict[str, dict] = field(default_factory=dict)  # the ledger's issuers section after (published.py)
 
 
 @dataclass
@@ -330,6 +333,7 @@ class SigningPlan:
     resigned: dict[str, int] = field(default_factory=dict)  # revoked key id -> credentials re-signed
     stranded: dict[tuple[str, str], int] = field(default_factory=dict)  # (issuer, revoked key) -> no key to re-sign
     unsigned: list[Award] = field(default_factory=list)  # no key for their issuer
+    corrected: list[Award] = field(default_factory=list)  # email corrected (previous_email), no key to sign again
 
 
 def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.Entry], ledger_bytes: bytes | None,
@@ -345,23 +349,34 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     """
     endorsements = endorsements or ledger.Endorsements({}, {})
     registry = keys.parse_registry(ledger.parse_keys(ledger_bytes), report, Location(ledger.LEDGER_PATH, 1))
+    recorded = ledger.parse_issuers(ledger_bytes)
     if model is None:
-        return SigningOutcome(None, entries, keys.registry_json(registry), endorsements)
-    keyring = options.keyring if options.keyring is not None else keys.load_keyring(project, os.environ, report)
-    _check_supplied_keys(keyring, registry, report)
+        return SigningOutcome(None, entries, keys.registry_json(registry), endorsements, recorded)
+    if not options.sign:  # a content check (an editing command): no key is read, nothing is signed
+        keyring = keys.Keyring()
+    else:
+        keyring = options.keyring if options.keyring is not None else keys.load_keyring(project, os.environ, report)
+        _check_supplied_keys(keyring, registry, report)
     did = didweb.did_from_base_url(model.site.base_url)
     unusable = {k.id for k in registry if k.retired or k.revoked}
     signers = {issuer.slug: Signer(best, did) for issuer in model.issuers
                if (best := keyring.best_for(issuer.slug, unusable)) is not None}
     registry_after = registry if preview else keys.merge_registry(registry, [s.key.public for s in signers.values()])
-    published = keys.merge_registry(registry_after, [s.key.public for s in signers.values()])
-    state = SigningState(did, preview, published, signers, {}, model.site.vc_jwt, model.site.ob2_signed)
+    publishing = keys.merge_registry(registry_after, [s.key.public for s in signers.values()])
+    state = SigningState(did, preview, publishing, signers, {}, model.site.vc_jwt, model.site.ob2_signed)
     archive = {**endorsements.embedded, **{e.digest: e.document for e in model.endorsements}}
     plan = _plan(model, entries, state, registry, options.reissue, report, archive, memo)
     if preview and published_site is not None:
         _check_frozen(replace(model, site=published_site), entries, state, registry, options.reissue, report,
                       archive)
     _report_changed(plan.changed, report)
+    for award in plan.corrected if options.sign else ():
+        report.error("E507", "this award's email was corrected (previous_email): its credential must be signed again "
+                     "for the new address, and there is no usable signing key", award.location,
+                     "build with the signing key (restore keys/ from your backup, or set "
+                     f"${keys.ENV_VAR}; `badgekiln keys list` shows which)")
+    if not options.sign:
+        return SigningOutcome(state, entries, keys.registry_json(registry), endorsements, recorded)
     _report_stranded(plan.stranded, registry, report)
     # a build that already failed signs nothing (slow, and its records would not be kept)
     records = {} if report.has_errors() else _sign_all(plan.to_sign, state, format_datetime(options.now), model,
@@ -369,15 +384,23 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     state.records.update(records)
     given, unsigned_given = _sign_given(model, endorsements.given, state, registry, options, report)
     _signing_notices(state, plan, entries, records)
-    _missing_key_notices(state, model, plan.unsigned, registry, report, unsigned_given)
+    if report.has_errors():  # nothing is published: keep the recorded lists as they are
+        return SigningOutcome(state, entries, keys.registry_json(registry_after), endorsements, recorded)
+    files = published.freeze(model, Routes(model.site.base_url), did, signers, state.records, recorded,
+                             {k.id for k in registry if k.revoked}, preview)
+    state.status_lists, state.expected = files.lists, files.expected
+    # a preview publishes nothing: what it cannot sign is said, never an error
+    _missing_key_notices(state, model, plan.unsigned, registry, files, not preview and (options.frozen or keys.in_ci()),
+                         report, unsigned_given)
     if preview:
-        return SigningOutcome(state, entries, keys.registry_json(registry_after), endorsements)
+        return SigningOutcome(state, entries, keys.registry_json(registry_after), endorsements, files.records)
     entries = {k: (replace(e, credential=records[k]) if k in records else e) for k, e in entries.items()}
     embedded = dict(endorsements.embedded)  # the ledger keeps every endorsement a credential embeds
     for record in records.values():
         for digests in endorsement.record_digests(record).values():
             embedded.update((d, archive[d]) for d in digests)
-    return SigningOutcome(state, entries, keys.registry_json(registry_after), ledger.Endorsements(given, embedded))
+    return SigningOutcome(state, entries, keys.registry_json(registry_after), ledger.Endorsements(given, embedded),
+                          files.records)
 
 
 def _sign_given(model: SiteModel, old: dict[str, ledger.Given], state: SigningState, registry: tuple[PublicKey, ...],
@@ -536,10 +559,12 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             state.embedded[award.key] = embedded
             if memo is not None:
                 memo.note(award.key, inputs, record["digest"])
-        elif reissue and can_sign:  # a new version takes today's settings and endorsements
+        elif (reissue or award.email_corrected) and can_sign:  # a new version takes today's settings
             plan.to_sign.append((award, unsigned_credential(award, badge, issuer, model.site, routes, state.did,
                                                             endorsements=current)))
             state.embedded[award.key] = current
+        elif award.email_corrected:
+            plan.corrected.append(award)
         else:
             for loc, cause in _changes_of(record, unsigned, state.did, award, badge, issuer):
                 plan.changed.setdefault((loc, cause), []).append(record["created"][:10])
@@ -748,22 +773,35 @@ def _changes_of(record: Mapping, unsigned: dict, did: str, award: Award, badge: 
 
 
 def _missing_key_notices(state: SigningState, model: SiteModel, unsigned_awards: list[Award],
-                         registry: tuple[PublicKey, ...], report: Report, unsigned_given: list[str]) -> None:
-    """Say clearly what was not signed for want of a key (a warning once the site has signed)."""
-    no_signer = [i.slug for i in model.issuers if i.slug not in state.signers]
-    wants_rs256 = [name for name, on in (("VC-JWT", state.vc_jwt), ("OB 2.0 signed", state.ob2_signed)) if on]
-    if not unsigned_awards and not unsigned_given and not (no_signer and wants_rs256 and model.awards):
-        return
-    what = []
-    if unsigned_awards:
-        what.append(f"{len(unsigned_awards)} award(s) have no signed Open Badges 3.0 credential")
+                         registry: tuple[PublicKey, ...], files: published.IssuerFiles, strict: bool,
+                         report: Report, unsigned_given: list[str] = ()) -> None:
+    """What could not be signed for want of a key: E507, W501 or a console note.
+
+    E507 whenever the build would publish fewer signed files than the ledger records, and in CI
+    or under --frozen whenever a site that signs (a key in the ledger, or a signed form switched
+    on in site.yaml) has anything new to sign; W501 on a person's machine once the site has a key.
+    """
+    where = Location(ledger.LEDGER_PATH, 1)
+    source = f"no usable signing key (keys/ or ${keys.ENV_VAR})"
+    fix = (f"set the {keys.ENV_VAR} secret to the current key file (`badgekiln keys list` shows which), then "
+           "build again" if keys.in_ci() else
+           f"restore the current key file to keys/ from your backup (or set ${keys.ENV_VAR}); "
+           "`badgekiln keys list` shows which key")
+    if files.dropped:
+        report.error("E507", f"{source}, and publishing without it would drop signed files the ledger records as "
+                     f"published: {'; '.join(files.dropped)}", where, fix)
+    what = [f"{len(unsigned_awards)} award(s) have no signed Open Badges 3.0 credential"] if unsigned_awards else []
     if unsigned_given:
         what.append(f"{len(unsigned_given)} endorsement(s) you give are not published until signed")
-    if no_signer and wants_rs256:
-        what.append(f"no {' or '.join(wants_rs256)} files were made")
-    if registry and not report.has_errors():
-        report.warning("W501", f"no usable signing key (keys/ or ${keys.ENV_VAR}): {'; '.join(what)}",
-                       Location(ledger.LEDGER_PATH, 1),
+    what += files.unsigned
+    if not what:
+        return
+    site_signs = bool(registry) or model.site.vc_jwt or model.site.ob2_signed
+    if strict and site_signs:
+        report.error("E507", f"{source}, but this {'CI' if keys.in_ci() else '--frozen'} build must sign: "
+                     f"{'; '.join(what)}", where, fix)
+    elif registry and not report.has_errors():
+        report.warning("W501", f"{source}: {'; '.join(what)}", where,
                        f"in CI, store the key in the {keys.ENV_VAR} secret; locally, see `badgekiln keys list`")
     elif keys.in_ci():
         state.notices.append(

@@ -13,9 +13,11 @@ at static files under /status/<issuer>/ (routes.py), all published on every buil
   by which) and when the others lapse; `verify` reads it to tell "lapsed" from "expired".
 
 Revoking, suspending or reinstating changes these files (and the award page), never the
-credential: its bytes and signature stay as issued. The lists are derived from content on
-every build, so they are deterministic: gzip with mtime 0, a `validFrom` taken from content
-dates (the latest issue or status-change date of the issuer's awards), never the clock.
+credential: its bytes and signature stay as issued. The signed lists are frozen in the ledger
+like the credentials (published.py): a list is signed again only when its bits change (or
+its key was revoked), with a `validFrom` taken from content dates (the latest issue or
+status-change date of the issuer's awards), never the clock; otherwise the recorded one is
+republished byte for byte, with or without the key. gzip uses mtime 0.
 
 Which entries a credential carries (site.yaml `signing: credential_status`, frozen per
 credential in its ledger record, so changing the setting only affects new credentials):
@@ -233,12 +235,13 @@ def renewals_document(issuer: Issuer, issuer_id: str, awards: list[Award], route
 
 
 def status_files(state, model: SiteModel, routes: Routes) -> Iterator[Artifact]:
-    """Every issuer's status files: the 1EdTech list always, the signed bitstring lists when a key exists.
+    """Every issuer's status files: the 1EdTech list and renewals always, the signed bitstring lists when signed.
 
-    `state` is signing.SigningState (None when signing did not run). Without a current key for an
-    issuer the bitstring lists cannot be signed; the build says so (signing notices).
+    `state` is signing.SigningState (None when signing did not run); its `status_lists` are the
+    signed lists, republished from the ledger or signed in this build (published.py).
     """
     did = getattr(state, "did", None)
+    signed = state.status_lists if state is not None else {}
     for issuer in model.issuers:
         awards = [a for a in model.awards if model.badge(a.badge).issuer == issuer.slug]
         given = [g for g in model.given if g.issuer == issuer.slug]  # revoked through the same lists
@@ -247,15 +250,7 @@ def status_files(state, model: SiteModel, routes: Routes) -> Iterator[Artifact]:
             issuer, issuer_id, awards, routes, lambda a: routes.url(routes.award_credential_json(a)), given)))
         yield Artifact(routes.cpd_renewals(issuer),
                        canonical.json_bytes(renewals_document(issuer, issuer_id, awards, routes)))
-        signer = state.signer_for(issuer.slug) if state is not None else None
-        valid_from = list_date(awards, given)
-        if signer is None or valid_from is None:
-            if state is not None and awards and any(a.key in state.records for a in awards):
-                note = (f"no signing key for issuer '{issuer.slug}': its revocation and suspension status "
-                        "lists were not published; build with the key so verifiers can check status")
-                if note not in state.notices:
-                    state.notices.append(note)
-            continue
         for purpose in PURPOSES:
-            unsigned = status_list_credential(issuer, did, purpose, awards, routes, valid_from, given)
-            yield Artifact(routes.status_list(issuer, purpose), canonical.json_bytes(signer.sign_document(unsigned)))
+            path = routes.status_list(issuer, purpose)
+            if path in signed:
+                yield Artifact(path, signed[path])

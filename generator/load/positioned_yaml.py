@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from ..diagnostics import Location, Report
+from . import characters
 
 MAX_YAML_BYTES = 5 * 1024 * 1024
 
@@ -91,7 +92,10 @@ class _Builder:
                 result.append(self.build(item, path))
                 result.item_locs.append(_mark(self.path, item, path))
             return result
-        return _scalar(node)
+        value = _scalar(node)
+        if isinstance(value, str) and node.style == '"':  # escapes (\x00, \u202e) exist only in double quotes
+            value = characters.refuse_in_value(value, _mark(self.path, node, keypath), self.report)
+        return value
 
     def _mapping(self, node: yaml.MappingNode, keypath: str) -> YMap:
         result = YMap()
@@ -107,6 +111,8 @@ class _Builder:
                                   _mark(self.path, key_node, keypath))
                 continue
             key = str(key_node.value)
+            if key_node.style == '"':
+                key = characters.refuse_in_value(key, _mark(self.path, key_node, keypath), self.report)
             child = f"{keypath}.{key}" if keypath else key
             if key in result:
                 first = result.key_locs[key]
@@ -130,23 +136,29 @@ class _NoAliasComposer(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def decode_text(data: bytes, path: str, report: Report) -> str | None:
+def decode_text(data: bytes, path: str, report: Report, encoding_hint: str | None = None) -> str | None:
     """UTF-8 (a BOM is tolerated) or a located E101."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         report.error("E101", f"file is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-                     Location(path, line), "save the file as UTF-8 in your editor")
+                     Location(path, line), encoding_hint or "save the file as UTF-8 in your editor")
         return None
 
 
-def decode_limited(data: bytes, path: str, report: Report, *, limit: int, what: str, hint: str) -> str | None:
-    """The file's text, or None with E104 (too large) or the decoding error."""
+def decode_limited(data: bytes, path: str, report: Report, *, limit: int, what: str, hint: str,
+                   encoding_hint: str | None = None) -> str | None:
+    """The file's text, or None with E104 (too large) or the decoding error.
+
+    Invisible controls and bidirectional overrides are reported here (E210, characters.py) and
+    replaced by a placeholder, so that the rest of the file is still checked.
+    """
     if len(data) > limit:
         report.error("E104", f"{what} is {len(data)} bytes; the limit is {limit}", Location(path), hint)
         return None
-    return decode_text(data, path, report)
+    text = decode_text(data, path, report, encoding_hint)
+    return None if text is None else characters.refuse_in_file(text, path, report)
 
 
 def load_yaml(data: bytes, path: str, report: Report) -> Any:

@@ -12,6 +12,8 @@ from ..diagnostics import Location, Report, did_you_mean
 from .positioned_yaml import YList, YMap, decode_limited
 
 MAX_CSV_BYTES = 20 * 1024 * 1024
+UTF8_HINT = ("save it as UTF-8: in Excel, File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'; in LibreOffice, "
+             "tick 'Edit filter settings' and choose 'Unicode (UTF-8)'")
 
 # Header spellings people use, mapped to award field names.
 _HEADERS = {
@@ -20,6 +22,7 @@ _HEADERS = {
     "recipient": "recipient", "recipient id": "recipient",
     "name": "name", "full name": "name", "recipient name": "name", "participant": "name",
     "email": "email", "e-mail": "email", "email address": "email", "e-mail address": "email", "mail": "email",
+    "previous email": "previous_email",
     "issued on": "issued_on", "issued_on": "issued_on", "issued": "issued_on", "issue date": "issued_on",
     "date": "issued_on", "date issued": "issued_on", "completed": "issued_on", "completion date": "issued_on",
     "expires": "expires", "expiry": "expires", "expiry date": "expires", "expiration date": "expires",
@@ -34,7 +37,7 @@ def _normalise_header(text: str) -> str:
 
 
 def _cell(text: str) -> object:
-    value = text.strip()
+    value = text.strip().replace("\r\n", "\n")  # a multi-line cell from Excel has Windows line breaks
     if value.lower() in ("true", "yes"):
         return True
     if value.lower() in ("false", "no"):
@@ -45,17 +48,19 @@ def _cell(text: str) -> object:
 def parse_roster(data: bytes, path: str, report: Report, defaults: dict | None = None) -> YList | None:
     """Rows of a roster CSV as positioned mappings (empty rows skipped), or None if unreadable."""
     text = decode_limited(data, path, report, limit=MAX_CSV_BYTES, what="CSV",
-                          hint="split the roster into several files")
+                          hint="split the roster into several files", encoding_hint=UTF8_HINT)
     if text is None:
         return None
     first_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows, lines = [], []
+    rows, lines = [], []  # lines: where each row starts (a quoted cell may span several)
+    end = 0
     try:
         for row in reader:
             rows.append(row)
-            lines.append(reader.line_num)
+            lines.append(end + 1)
+            end = reader.line_num
     except csv.Error as exc:
         report.error("E105", f"CSV cannot be parsed: {exc}", Location(path, reader.line_num),
                      "check for an unbalanced double quote on this line")

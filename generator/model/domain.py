@@ -223,6 +223,7 @@ class Award:
     cpd_log: tuple[CpdActivity, ...] = ()  # the whole log of the award in content, by date
     cpd: CpdProgress | None = None  # renewal chain position (badge has a renewal rule)
     earned_by: tuple[PathwayComponent, ...] = ()  # set only on an automatic pathway award
+    email_corrected: bool = False  # this build moves its ledger record to a corrected email (previous_email)
 
 
 # --- Endorsements (model/endorsements.py checks received ones; content/given-endorsements.yaml) ---

@@ -17,6 +17,7 @@ from typing import Protocol
 from .. import canonical
 from ..diagnostics import Location, Report
 from ..validate.values import format_datetime, parse_datetime
+from . import ledger_integrity
 from .routes import LAYOUT
 
 LEDGER_PATH = "content/ledger.json"
@@ -84,17 +85,20 @@ class Wanted:
 
 
 def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
+    """The awards of the ledger; every record of it is checked against its integrity check first."""
     if data is None:
         return {}
     where = Location(LEDGER_PATH, 1)
     hint = "restore it from git (`git checkout content/ledger.json`); never edit it by hand"
     try:
-        doc = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        doc = json.loads(text)
         if doc.get("format") != FORMAT:
             raise ValueError(f"unknown ledger format {doc.get('format')!r}")
         if doc.get("layout", LAYOUT) != LAYOUT:  # absent: written before layouts were recorded (none published)
             raise ValueError(f"its awards were published with URL layout {doc.get('layout')!r}, and this "
                              f"Badgekiln publishes layout {LAYOUT}; use the Badgekiln version that wrote it")
+        ledger_integrity.verify(doc, text, LEDGER_PATH, report)
         entries = {}
         for key, raw in doc["awards"].items():
             entries[key] = Entry(
@@ -117,14 +121,38 @@ def _keys(value: object) -> tuple[str, ...]:
 
 
 def serialise(entries: dict[str, Entry], keys: list[dict] | None = None,
-              endorsements: "Endorsements | None" = None) -> bytes:
-    """Ledger bytes; `keys` is the public signing-key registry (generator/keys.py), if any."""
+              endorsements: "Endorsements | None" = None, issuers: dict[str, dict] | None = None) -> bytes:
+    """Ledger bytes, every record sealed (ledger_integrity.py).
+
+    `keys` is the public signing-key registry (crypto/keys.py), `endorsements` what was given
+    and embedded, `issuers` each issuer's signed status lists and signed forms
+    (credentials/signing.py owns their shape), if any.
+    """
     doc = {"format": FORMAT, "layout": LAYOUT, "awards": {k: entries[k].as_json() for k in sorted(entries)}}
     if keys:
         doc["keys"] = keys
     if endorsements is not None and (endorsements.given or endorsements.embedded):
         doc["endorsements"] = endorsements.as_json()
-    return canonical.json_bytes(doc)
+    if issuers:
+        doc["issuers"] = {k: issuers[k] for k in sorted(issuers)}
+    return canonical.json_bytes(ledger_integrity.seal(doc))
+
+
+def seal(doc: dict) -> bytes:
+    """Bytes of a ledger document edited by a command (`keys`), every record sealed."""
+    return canonical.json_bytes(ledger_integrity.seal(doc))
+
+
+def _section(data: bytes | None, name: str):
+    try:
+        doc = json.loads(data.decode("utf-8")) if data is not None else {}
+        return doc.get(name) if isinstance(doc, dict) else None
+    except (ValueError, UnicodeDecodeError):
+        return None  # parse() reports the damaged ledger
+
+
+def _unsealed(record):
+    return {k: v for k, v in record.items() if k != ledger_integrity.CHECK} if isinstance(record, dict) else record
 
 
 @dataclass(frozen=True)
@@ -180,12 +208,42 @@ def parse_endorsements(data: bytes | None, report: Report) -> Endorsements:
 
 
 def parse_keys(data: bytes | None) -> list | None:
-    """The raw public-key registry (validated by generator/keys.py); None when absent or unreadable."""
+    """The raw public-key registry (validated by crypto/keys.py); None when absent or unreadable."""
+    raw = _section(data, "keys")
+    return [_unsealed(k) for k in raw] if isinstance(raw, list) else raw
+
+
+def parse_issuers(data: bytes | None) -> dict[str, dict]:
+    """Each issuer's raw record of signed files (checked by credentials/signing.py); {} when absent."""
+    raw = _section(data, "issuers")
+    return {k: _unsealed(v) for k, v in raw.items() if isinstance(v, dict)} if isinstance(raw, dict) else {}
+
+
+def frozen_view(data: bytes | None) -> bytes | None:
+    """What `--frozen` forbids a build to change: the awards and the keys, as values.
+
+    Not the integrity checks (an older ledger gains them) and not the issuers' signed status
+    lists: a CI build with the key re-signs a list after a revocation committed without a local
+    build; a build without the key republishes the recorded list or, if it changed, fails.
+    """
     try:
-        doc = json.loads(data.decode("utf-8")) if data is not None else {}
-        return doc.get("keys") if isinstance(doc, dict) else None
+        doc = json.loads(data.decode("utf-8")) if data is not None else None
     except (ValueError, UnicodeDecodeError):
-        return None  # parse() reports the damaged ledger
+        return data
+    if not isinstance(doc, dict):
+        return data
+    awards = doc.get("awards")
+    view = {"awards": {k: _unsealed(v) for k, v in awards.items()} if isinstance(awards, dict) else awards,
+            "keys": [_unsealed(k) for k in doc.get("keys") or []]}
+    return canonical.json_bytes(view)
+
+
+def lacks_checks(data: bytes | None) -> bool:
+    """Whether some record has no integrity check yet (an older Badgekiln wrote the ledger)."""
+    try:
+        return data is not None and ledger_integrity.lacks_checks(json.loads(data.decode("utf-8")))
+    except (ValueError, UnicodeDecodeError):
+        return False
 
 
 def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, report: Report,
@@ -214,13 +272,49 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
         new[want.key] = entry
     if not check_removed:  # keep what we could not check, so nothing is lost
         new.update({k: v for k, v in old.items() if k not in new})
-    for key in sorted(set(old) - set(new)) if check_removed else ():
+    if check_removed:
+        _report_removed(old, new, wanted, report)
+    return new
+
+
+def _root(key: str) -> str:
+    """The award key of a CPD renewal's key (`key#renewal-N`, model/lifecycle.py); `#` is in no other key."""
+    return key.split("#", 1)[0]
+
+
+def _same_award_slot(key: str, other: str) -> bool:
+    """Same badge and same award `id:` (keys are badge/sha256(email)[:16][/id]): only the email differs."""
+    badge, _, rest = key.partition("/")
+    other_badge, _, other_rest = other.partition("/")
+    return badge == other_badge and rest.partition("/")[2] == other_rest.partition("/")[2]
+
+
+def _report_removed(old: dict[str, Entry], new: dict[str, Entry], wanted: list[Wanted], report: Report) -> None:
+    """E303 for each published award no longer in content; at the award itself when only its email changed."""
+    removed = sorted(set(old) - set(new))
+    added = [w for w in wanted if w.key not in old and w.key == _root(w.key)]
+    explained: set[str] = set()
+    for key in (k for k in removed if k == _root(k)):
+        entry = old[key]
+        matches = [w for w in added if _same_award_slot(w.key, key) and w.issued_on == entry.issued_on]
+        if len(matches) != 1:
+            continue
+        explained.add(key)
+        report.error("E303", f"this award's recipient email changed after it was published (it is the award of page "
+                     f"{entry.slug}, issued on {entry.issued_on.date()} to another address): a published "
+                     "recipient identity cannot change silently", matches[0].location,
+                     "to correct the address and keep the award's page and link, add `previous_email: OLD-ADDRESS` "
+                     "next to the new email, or put the old address back and run `badgekiln correct-email "
+                     f"{entry.slug} --to NEW-ADDRESS`; the build signs its credential again")
+    for key in removed:
+        if _root(key) in explained:
+            continue
         report.error("E303", f"published award '{key}' (page {old[key].slug}) is no longer in content",
                      Location(LEDGER_PATH, 1),
                      f"it was awarded automatically: put back badge '{old[key].badge}' and the awards it was "
                      "earned by; to withdraw it, revoke one of those (badgekiln revoke)" if old[key].earned_by else
-                     "put the award back; to withdraw it, keep it and mark it revoked (badgekiln revoke)")
-    return new
+                     "put the award back; to withdraw it, keep it and mark it revoked (badgekiln revoke); if only its "
+                     "email changed, add `previous_email:` with the old address (badgekiln correct-email)")
 
 
 def mint_index(minter: Minter, used: set[int]) -> int:

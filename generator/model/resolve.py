@@ -64,10 +64,13 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
     issuers_raw, known_issuers = load_entities(sources, "issuers", schema.ISSUER, "issuer", report)
     badges_raw, known_badges = load_entities(sources, "badges", schema.BADGE, "badge", report)
     people, known_people = load_recipients(sources, report)
-    awards_raw = validate_awards(sources, people, known_people, report)
+    awards_raw = validate_awards(sources, people, known_people, report,
+                                 site_fields.get("date_order") if site_fields is not None else None)
     issuers = _resolve_issuers(sources, issuers_raw, report)
     badges = _resolve_badges(sources, badges_raw, issuers_raw, known_issuers, known_badges, report)
-    wanted = _WantedAwards(old_ledger)
+    corrections = _email_corrections(awards_raw, old_ledger, report)
+    old_ledger = _renamed(old_ledger, corrections)
+    wanted = _WantedAwards(old_ledger, set(corrections.values()))
     for raw in awards_raw:
         wanted.add(raw, {b.slug: b for b in badges}, badges_raw, known_badges, now, report)
     wanted.add_renewals({b.slug: b for b in badges})
@@ -156,11 +159,56 @@ def _resolve_badges(sources: Sources, badges_raw: dict[str, Validated], issuers_
     return pathways.without_cycles(badges, report)
 
 
+def _email_corrections(awards_raw: list[AwardFields], old_ledger: dict[str, ledger.Entry],
+                       report: Report) -> dict[str, str]:
+    """Ledger keys to move (published address -> corrected one), as `previous_email` asks.
+
+    The award keeps its ledger record, so its slug, page, salt, status-list index and dates;
+    only the identity hashed into its OB 2.0 assertion and OB 3.0 credential changes (the
+    build signs the credential again). Once the build has recorded the move, `previous_email`
+    is history: it may stay in content or go.
+    """
+    in_content = {award_key(raw.fields.get("badge"), raw.email, raw.fields.get("id")) for raw in awards_raw}
+    moves: dict[str, str] = {}
+    for raw in awards_raw:
+        if raw.previous_email is None:
+            continue
+        badge = raw.fields.get("badge")
+        old = award_key(badge, raw.previous_email, raw.fields.get("id"))
+        new = award_key(badge, raw.email, raw.fields.get("id"))
+        if old == new or old not in old_ledger:
+            continue  # nothing published under the old address (or the move is already recorded)
+        if new in old_ledger:
+            report.error("E302", f"previous_email: the corrected address already has its own published award of "
+                         f"badge '{badge}' (page a/{old_ledger[new].slug}/), so this one cannot become it",
+                         raw.previous_email_at, "remove previous_email; to withdraw one of the two, revoke it")
+        elif old in in_content:
+            report.error("E302", f"previous_email: another award of badge '{badge}' in content still has that "
+                         "address", raw.previous_email_at, "correct that award too, or remove previous_email here")
+        else:
+            moves[old] = new
+    return moves
+
+
+def _renamed(entries: dict[str, ledger.Entry], moves: dict[str, str]) -> dict[str, ledger.Entry]:
+    """The old ledger with each corrected award (and its CPD renewals) under its new key."""
+    if not moves:
+        return entries
+    renamed = {}
+    for key, entry in entries.items():
+        root, number = lifecycle.root_of(key)
+        if root in moves:
+            key = lifecycle.renewal_key(moves[root], number) if number else moves[root]
+        renamed[key] = entry
+    return renamed
+
+
 class _WantedAwards:
     """The awards content asks for, keyed for the ledger, with their lifecycle and CPD renewals."""
 
-    def __init__(self, old_ledger: dict[str, ledger.Entry]):
+    def __init__(self, old_ledger: dict[str, ledger.Entry], corrected: set[str]):
         self.old_ledger = old_ledger
+        self.corrected = corrected  # keys whose record this build moves to a corrected email
         self.wanted: list[ledger.Wanted] = []
         self.keyed: dict[str, AwardFields] = {}
         self.lifecycles: dict[str, lifecycle.Lifecycle] = {}  # revocation, suspension, CPD log
@@ -238,7 +286,8 @@ class _WantedAwards:
             f = raw.fields
             evidence = tuple(Evidence(e.get("url"), e.get("name"), e.get("description")) for e in f["evidence"])
             award = Award(key, f["badge"], raw.recipient_name, raw.email, raw.show_name, raw.listed, evidence,
-                          f.get("narrative"), f.loc, entry.slug, entry.salt, entry.issued_on, entry.expires)
+                          f.get("narrative"), f.loc, entry.slug, entry.salt, entry.issued_on, entry.expires,
+                          email_corrected=key in self.corrected)
             awards.extend(lifecycle.chain(award, self.lifecycles.get(key), self.plans.get(key), badges[award.badge],
                                           new_ledger))
         awards.extend(pathways.awards(self.automatic, new_ledger, badges, self._holders()))

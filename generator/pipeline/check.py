@@ -15,7 +15,7 @@ from ..clock import now_from_env
 from ..credentials import signing
 from ..crypto import keys
 from ..diagnostics import Diagnostic, Location, Report
-from ..load.files import read_sources
+from ..load.files import Sources, read_sources
 from ..model import ledger, resolve
 from ..model.domain import SiteModel
 from .credential_memo import SqliteCredentialMemo
@@ -37,6 +37,9 @@ class BuildOptions:
     incremental: bool = True  # change only what differs from the previous build (pipeline/site_state.py)
     record_ledger: bool = True  # write content/ledger.json (a preview never does)
     jobs: int | None = None  # worker processes (default: $BADGEKILN_JOBS or every core)
+    sign: bool = True  # False: only check content (commands that edit or read it); nothing is signed, no key needed
+    staged: dict[str, bytes] = field(default_factory=dict)  # content files not yet written, checked as if they
+    # were (path -> bytes): `import` checks a roster against the whole project before writing it
     # told progress(phase, done, total) as a long build goes (total 0: not known); the CLI draws it
     progress: Callable[[str, int, int], None] | None = None
 
@@ -48,7 +51,8 @@ class BuildOptions:
         """The settings that change what a build makes (for the nothing-changed check)."""
         keyring = None if self.keyring is None else sorted(k.id for k in self.keyring.keys)
         return {"base_url": self.base_url, "frozen": self.frozen, "strict": self.strict, "reissue": self.reissue,
-                "record_ledger": self.record_ledger, "keyring": keyring, "minter": type(self.minter).__name__}
+                "record_ledger": self.record_ledger, "keyring": keyring, "minter": type(self.minter).__name__,
+                "sign": self.sign}
 
 
 @dataclass
@@ -66,6 +70,11 @@ class CheckResult:
     @property
     def ledger_changed(self) -> bool:
         return self.ledger_before != self.ledger_after
+
+    @property
+    def ledger_minted(self) -> bool:
+        """Whether this build adds awards, credential signatures or keys to the ledger (what --frozen refuses)."""
+        return ledger.frozen_view(self.ledger_before) != ledger.frozen_view(self.ledger_after)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -88,6 +97,8 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     report = Report()
     options.report_progress(CHECKING, 0, 0)
     sources = read_sources(project)
+    if options.staged:
+        sources = Sources({**sources.files, **options.staged})
     before = sources.files.get(ledger.LEDGER_PATH)
     old = ledger.parse(before, report)
     endorsements = ledger.parse_endorsements(before, report)
@@ -102,13 +113,16 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
                              endorsements=endorsements, published_site=published, memo=memo)
     if memo is not None:
         memo.save()
-    after = ledger.serialise(signed.entries, signed.registry, signed.endorsements)
-    if options.frozen and before != after and not report.has_errors():
+    after = ledger.serialise(signed.entries, signed.registry, signed.endorsements, signed.issuers)
+    if options.frozen and ledger.frozen_view(before) != ledger.frozen_view(after) and not report.has_errors():
         added = sorted(set(entries) - set(old))
         what = (f"add {len(added)} award(s) to the ledger ({', '.join(added[:3])}{', ...' if len(added) > 3 else ''})"
                 if added else "record new credential signatures or signing keys in the ledger")
         report.error("E304", f"--frozen: this build would {what}", Location(ledger.LEDGER_PATH),
                      "run `badgekiln build` locally and commit content/ledger.json")
+    if options.frozen and signed.state is not None and ledger.lacks_checks(before):
+        signed.state.notices.append(f"{ledger.LEDGER_PATH} was written by an older Badgekiln and has no integrity "
+                                    "checks yet: run `badgekiln build` once and commit it (--frozen leaves it as is)")
     if report.has_errors(options.strict):
         model = None
     return CheckResult(project, options, model, before, after, report, signed.state)

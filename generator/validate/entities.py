@@ -18,6 +18,7 @@ from .schema import AWARD, AWARDS_FILE, RECIPIENT, Schema, Validated, validate
 from .values import parse_slug
 
 YAML_SUFFIXES = (".yaml", ".yml")
+_FILE_KEYS = {f.name for f in AWARDS_FILE}
 
 
 @dataclass
@@ -29,6 +30,8 @@ class AwardFields:
     email: str
     show_name: bool
     listed: bool
+    previous_email: str | None = None  # the published address `email` corrects (recipient's or award's own)
+    previous_email_at: Location | None = None
 
 
 def _slug_from_path(path: str, report: Report) -> str | None:
@@ -92,7 +95,7 @@ def load_recipients(sources: Sources, report: Report) -> tuple[dict[str, Validat
     return people, known
 
 
-def _award_docs(sources: Sources, report: Report) -> list[tuple[YMap, Location]]:
+def _award_docs(sources: Sources, report: Report, date_order: str | None) -> list[tuple[YMap, Location]]:
     """Every award mapping in awards/*.yaml and awards/*.csv, with file-level defaults applied."""
     docs: list[tuple[YMap, Location]] = []
     for path, data in sources.under("awards", YAML_SUFFIXES + (".csv",)):
@@ -103,18 +106,22 @@ def _award_docs(sources: Sources, report: Report) -> list[tuple[YMap, Location]]
         doc = load_yaml(data, path, report)
         if doc is None:
             continue
-        top = validate(doc, AWARDS_FILE, report, Location(path, 1), "awards file")
-        if top is None or "awards" not in top.values:
+        # A bad file-level value (issued_on: 03/04/2026) is reported once, here; the awards are
+        # still checked (each reports that value again at the same place, which `Report.sorted`
+        # folds into one), so every other problem in the file shows in the same run.
+        validate(doc, AWARDS_FILE, report, Location(path, 1), "awards file", date_order=date_order)
+        if not isinstance(doc, YMap) or "awards" not in doc:
             continue
         entries = doc["awards"]
         if not isinstance(entries, YList):
-            report.error("E203", "'awards' must be a list", top.at("awards"), "start each award with `- `")
+            report.error("E203", "'awards' must be a list", doc.value_loc("awards"), "start each award with `- `")
             continue
+        defaults = {k: v for k, v in doc.items() if k != "awards" and k in _FILE_KEYS}  # unknown keys: reported above
         for item, loc in zip(entries, entries.item_locs):
             if not isinstance(item, YMap):
                 report.error("E106", "each award must be a mapping of keys", loc, "e.g. `- recipient: ada`")
                 continue
-            merged = YMap({k: v for k, v in doc.items() if k != "awards"})
+            merged = YMap(defaults)
             merged.update(item)
             merged.loc = item.loc
             merged.key_locs = {**doc.key_locs, **item.key_locs}
@@ -124,10 +131,11 @@ def _award_docs(sources: Sources, report: Report) -> list[tuple[YMap, Location]]
 
 
 def validate_awards(sources: Sources, people: dict[str, Validated], known_people: set[str],
-                     report: Report) -> list[AwardFields]:
+                    report: Report, date_order: str | None = None) -> list[AwardFields]:
+    """Every award in awards/ (YAML and CSV); `date_order` is site.yaml's (values.parse_datetime)."""
     awards = []
-    for doc, loc in _award_docs(sources, report):
-        fields = validate(doc, AWARD, report, loc, "award")
+    for doc, loc in _award_docs(sources, report, date_order):
+        fields = validate(doc, AWARD, report, loc, "award", date_order=date_order)
         if fields is None:
             continue
         rid, name, email = fields.get("recipient"), fields.get("name"), fields.get("email")
@@ -135,6 +143,10 @@ def validate_awards(sources: Sources, people: dict[str, Validated], known_people
             if name or email:
                 report.error("E207", "give either 'recipient' or 'name' and 'email', not both", fields.at("recipient"),
                              "remove name/email: they come from content/recipients/")
+                continue
+            if fields.get("previous_email"):
+                report.error("E207", "'previous_email' goes next to the email it corrects, on the recipient",
+                             fields.at("previous_email"), f"move it to recipient '{rid}' in content/recipients/")
                 continue
             person = people.get(rid)
             if person is None:
@@ -145,6 +157,7 @@ def validate_awards(sources: Sources, people: dict[str, Validated], known_people
                 continue
             name, email = person["name"], person["email"]
             show, listed = person["show_name"], person["listed"]
+            previous, previous_at = person.get("previous_email"), person.at("previous_email")
         else:
             if not name or not email:
                 missing = "name" if not name else "email"
@@ -152,9 +165,10 @@ def validate_awards(sources: Sources, people: dict[str, Validated], known_people
                              "add `name:` and `email:`, or `recipient: ID` from content/recipients/")
                 continue
             show, listed = True, False
+            previous, previous_at = fields.get("previous_email"), fields.at("previous_email")
         if fields.get("show_name") is not None:
             show = fields["show_name"]
         if fields.get("listed") is not None:
             listed = fields["listed"]
-        awards.append(AwardFields(fields, name, email, show, listed))
+        awards.append(AwardFields(fields, name, email, show, listed, previous, previous_at if previous else None))
     return awards

@@ -90,6 +90,8 @@ SITE: Schema = (
           doc="where the site is published: the build checks the site against that host's limits"),
     Field("public_repository", "bool", default=False,
           doc="set true if the source repository is public: rosters must then live elsewhere"),
+    Field("date_order", "str", choices=values.DATE_ORDERS,
+          doc="how to read dates like 13/04/2026 in awards and rosters (default: only YYYY-MM-DD)"),
 )
 
 ISSUER: Schema = (
@@ -145,10 +147,14 @@ BADGE: Schema = (
           doc="earned by holding other badges, e.g. {all_of: [first-aid, fire-warden]}"),
 )
 
+PREVIOUS_EMAIL = Field("previous_email", "email",
+                       doc="the address a published award was issued to, when `email` corrects it (keeps its link)")
+
 RECIPIENT: Schema = (
     Field("id", "slug", required=True),
     Field("name", "str", required=True),
     Field("email", "email", required=True),
+    PREVIOUS_EMAIL,
     Field("listed", "bool", default=False, doc="agrees to be listed on the badge page"),
     Field("show_name", "bool", default=True, doc="false hides the name on the award page"),
 )
@@ -184,6 +190,7 @@ AWARD: Schema = (
     Field("recipient", "slug", doc="id from content/recipients/; or give name and email"),
     Field("name", "str"),
     Field("email", "email"),
+    PREVIOUS_EMAIL,
     Field("issued_on", "date", required=True),
     Field("expires", "date", doc="overrides the badge's valid_for for this award"),
     Field("evidence", "evidence", many=True, default=()),
@@ -216,7 +223,7 @@ GIVEN_ENDORSEMENTS_FILE: Schema = (
 # An awards file: defaults for every award in it, plus the list.
 AWARDS_FILE: Schema = tuple(
     Field(f.name, f.kind, many=f.many, schema=f.schema, choices=f.choices) for f in AWARD
-    if f.name not in ("id", "recipient", "name", "email", "revoked", "suspended", "reinstated", "cpd")
+    if f.name not in ("id", "recipient", "name", "email", "previous_email", "revoked", "suspended", "reinstated", "cpd")
 ) + (Field("awards", "object", required=True, many=True, schema=()),)
 
 
@@ -305,8 +312,12 @@ class Validated:
         return items[index] if index < len(items) else self.at(key)
 
 
-def validate(doc: Any, schema: Schema, report: Report, where: Location, what: str) -> Validated | None:
-    """Check `doc` against `schema`, reporting every problem; None if it has any error."""
+def validate(doc: Any, schema: Schema, report: Report, where: Location, what: str, *,
+             date_order: str | None = None) -> Validated | None:
+    """Check `doc` against `schema`, reporting every problem; None if it has any error.
+
+    `date_order` (site.yaml `date_order`) also accepts dates like 13/04/2026 (values.parse_datetime).
+    """
     if not isinstance(doc, YMap):
         report.error("E106", f"{what} must be a mapping of keys to values", where,
                      "see the example in the README or run `badgekiln new`")
@@ -327,7 +338,7 @@ def validate(doc: Any, schema: Schema, report: Report, where: Location, what: st
         out.locs[spec.name] = doc.value_loc(key)
         if spec.many and isinstance(raw, YList):
             out.item_locs[spec.name] = raw.item_locs
-        parsed = _field(spec, raw, doc.value_loc(key), report)
+        parsed = _field(spec, raw, doc.value_loc(key), report, date_order)
         if parsed is not _INVALID:
             out.values[spec.name] = parsed
     for spec in schema:
@@ -344,25 +355,25 @@ def validate(doc: Any, schema: Schema, report: Report, where: Location, what: st
 _INVALID = object()
 
 
-def _field(spec: Field, raw: Any, loc: Location, report: Report) -> Any:
+def _field(spec: Field, raw: Any, loc: Location, report: Report, date_order: str | None) -> Any:
     if spec.many:
         if raw is None:
             return spec.default
         items = raw if isinstance(raw, YList) else [raw]
         item_locs = raw.item_locs if isinstance(raw, YList) else [loc]
-        results = [_one(spec, item, item_loc, report) for item, item_loc in zip(items, item_locs)]
+        results = [_one(spec, item, item_loc, report, date_order) for item, item_loc in zip(items, item_locs)]
         return _INVALID if any(r is _INVALID for r in results) else tuple(results)
     if isinstance(raw, YList):
         report.error("E203", f"'{spec.name}' takes one value, not a list", loc)
         return _INVALID
-    return _one(spec, raw, loc, report)
+    return _one(spec, raw, loc, report, date_order)
 
 
-def _one(spec: Field, raw: Any, loc: Location, report: Report) -> Any:
+def _one(spec: Field, raw: Any, loc: Location, report: Report, date_order: str | None) -> Any:
     if spec.kind == "object":
         if not spec.schema:  # validated by the caller (e.g. the awards list)
             return raw
-        result = validate(raw, spec.schema, report, loc, f"'{spec.name}' entry")
+        result = validate(raw, spec.schema, report, loc, f"'{spec.name}' entry", date_order=date_order)
         return _INVALID if result is None else result
     if spec.kind == "evidence":
         if isinstance(raw, str):
@@ -376,6 +387,8 @@ def _one(spec: Field, raw: Any, loc: Location, report: Report) -> Any:
         if result is not None and not (result.get("url") or result.get("description")):
             report.error("E202", "evidence needs a 'url' or a 'description'", loc)
         return _INVALID if result is None else result
+    if isinstance(raw, str) and spec.kind != "text" and not _single_line(spec, raw, loc, report):
+        return _INVALID
     if raw is None:
         if spec.kind == "duration":
             return None
@@ -383,7 +396,7 @@ def _one(spec: Field, raw: Any, loc: Location, report: Report) -> Any:
             report.error("E202", f"'{spec.name}' is empty", loc, "give it a value")
         return spec.default if not spec.required else _INVALID
     try:
-        value = _PARSERS[spec.kind](raw)
+        value = values.parse_datetime(raw, date_order) if spec.kind == "date" else _PARSERS[spec.kind](raw)
     except TypeError:
         got = "a mapping" if isinstance(raw, YMap) else "a list" if isinstance(raw, YList) else repr(raw)
         report.error("E203", f"expected {_TYPE_NAMES.get(spec.kind, spec.kind)}, got {got}", loc)
@@ -396,3 +409,20 @@ def _one(spec: Field, raw: Any, loc: Location, report: Report) -> Any:
                      did_you_mean(str(value), spec.choices) or f"one of: {', '.join(spec.choices)}")
         return _INVALID
     return value
+
+
+_BREAKS = {"\t": "a tab", "\n": "a line break", "\r": "a line break"}
+
+
+def _single_line(spec: Field, raw: str, loc: Location, report: Report) -> bool:
+    """Only multi-line (Markdown) fields may hold a tab or a line break; E210 for any other field."""
+    text = raw.strip()
+    index = next((i for i, char in enumerate(text) if char in _BREAKS), None)
+    if index is None:
+        return True
+    char = text[index]
+    report.error("E210", f"{_BREAKS[char]} (U+{ord(char):04X}) at character {index + 1} of the text: this field "
+                 "must be a single line", loc,
+                 "write it on one line (only Markdown fields such as description and criteria may have several)")
+    return False
+

@@ -16,6 +16,7 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\Z")
 _ISO_DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*(Z|z|[+-]\d{2}:?\d{2})?\Z")
 _SLASHED = re.compile(r"(\d{1,4})[/.](\d{1,2})[/.](\d{1,4})\Z")
+_YEAR_LAST = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})\Z")
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 _MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
 
@@ -29,13 +30,23 @@ def _checked_date(year: int, month: int, day: int) -> date:
     return date(year, month, day)
 
 
-def parse_datetime(value: object) -> datetime:
-    """An aware UTC datetime from `2026-03-14` or `2026-03-14T09:30:00+01:00`."""
+DATE_ORDERS = ("day-first", "month-first")
+
+
+def parse_datetime(value: object, order: str | None = None) -> datetime:
+    """An aware UTC datetime from `2026-03-14` or `2026-03-14T09:30:00+01:00`.
+
+    With `order` (site.yaml `date_order`, `import --date-format`), a spreadsheet date with the
+    year last is read that way too: `13/04/2026` day-first, `04/13/2026` month-first (`/`, `.`
+    or `-` between the parts). Without it such dates are refused with the ISO spelling to use.
+    """
     if isinstance(value, (datetime, date)):
         value = value.isoformat()
     if not isinstance(value, str):
         raise ValueError(f"expected a date like 2026-03-14, got {value!r}")
     text = value.strip()
+    if order is not None and (numeric := _YEAR_LAST.match(text)):
+        return _ordered_date(text, numeric.group(1, 3, 4), order)
     match = _ISO_DATE.match(text)
     if match:
         y, m, d = map(int, match.groups())
@@ -58,6 +69,19 @@ def parse_datetime(value: object) -> datetime:
         moment = datetime(day.year, day.month, day.day, int(h), int(mi), int(s or 0), tzinfo=timezone(offset))
         return moment.astimezone(timezone.utc)
     raise ValueError(_date_hint(text))
+
+
+def _ordered_date(text: str, parts: tuple[str, ...], order: str) -> datetime:
+    first, second, year = parts
+    if len(year) != 4:
+        raise ValueError(f"'{text}' has a {len(year)}-digit year; write the year in full, e.g. "
+                         f"{first}/{second}/20{year[-2:]:0>2}")
+    day, month = (first, second) if order == "day-first" else (second, first)
+    try:
+        checked = _checked_date(int(year), int(month), int(day))
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a {order} date: {exc}") from None
+    return datetime(checked.year, checked.month, checked.day, tzinfo=timezone.utc)
 
 
 def _date_hint(text: str) -> str:

@@ -19,11 +19,12 @@ from ...model.domain import SiteModel
 from ...model.lifecycle import root_of
 from ...model.published import shown
 from ...model.routes import Routes
+from ...project_lock import project_lock
 from ...validate.values import format_datetime
 from ..check_live import load_live
 from .events import Event, plan
 from .message import build_message, environment
-from .register import FAILED, SENDING, SENT, SKIPPED, NotifyError, load_state, lock, save_state
+from .register import FAILED, SENDING, SENT, SKIPPED, NotifyError, load_state, save_state
 from .smtp import SmtpSettings, brief, connect, smtp_settings
 
 DEFAULT_OUTBOX = "_outbox"
@@ -110,14 +111,22 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
         echo: Callable[[str], None] = lambda line: None, live_check: bool = True) -> tuple[Report, Summary | None]:
     """Send (or write) every pending award email that the live site shows; the register makes reruns safe.
 
-    `live_check=False` (--skip-live-check) announces content as it is, deployed or not.
+    `live_check=False` (--skip-live-check) announces content as it is, deployed or not. Holds the
+    project lock (project_lock.py): one notify, build or edit of the project at a time.
     """
+    with project_lock(project):
+        return _run(project, dry_run, baseline, outbox, per_minute, now, timeout, echo, live_check)
+
+
+def _run(project: Path, dry_run: bool, baseline: bool, outbox: Path | None, per_minute: int | None,
+         now: datetime | None, timeout: float, echo: Callable[[str], None],
+         live_check: bool) -> tuple[Report, Summary | None]:
     report = Report()
-    checked = api.check(project, render=False)
+    checked = api.check(project, api.BuildOptions(sign=False), render=False)
     if checked.model is None:
         report.extend(checked.diagnostics)
         return report, None
-    if checked.ledger_changed:
+    if checked.ledger_minted:
         report.error("E304", "some awards are not built yet, so their pages do not exist",
                      Location(ledger.LEDGER_PATH), "run `badgekiln build`, deploy the site, then notify")
         return report, None
@@ -136,29 +145,28 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
         return build_message(event, model, routes, env, sender, reply_to, moment, checked.signing)
 
     summary = Summary()
-    with lock(project):
-        state = load_state(project)
-        todo = plan(model, set(ledger.parse(checked.ledger_before, Report())), state, moment)
-        summary.already_sent = sum(1 for v in state.values() if v.get("state") == SENT)
-        summary.skipped_before = sum(1 for v in state.values() if v.get("state") == SKIPPED)
-        summary.deferred = todo.deferred
-        if live is not None:
-            todo.send, summary.held = _on_the_live_site(todo.send, live, model)
-        elif live_check and not baseline:
-            summary.notes.append("no deploy was checked yet: a real run first needs `badgekiln check-live`")
-        if dry_run:
-            _write_outbox(todo.send, compose, moment, outbox or project / DEFAULT_OUTBOX, summary, echo)
-            summary.skipped_new = todo.skip
-            return report, summary
-        _record_skipped(todo.skip, state, moment, summary)
-        if baseline:
-            _record_skipped([(e, "baseline") for e in todo.send + [e for e, _ in todo.deferred]], state, moment,
-                            summary, reason="baseline: recipient already informed")
-        if todo.skip or baseline:
-            save_state(project, state)
-        if not baseline:
-            _Delivery(project, state, settings, per_minute or settings.per_minute, compose, timeout, summary,
-                      echo).send_all(todo.send)
+    state = load_state(project)
+    todo = plan(model, set(ledger.parse(checked.ledger_before, Report())), state, moment)
+    summary.already_sent = sum(1 for v in state.values() if v.get("state") == SENT)
+    summary.skipped_before = sum(1 for v in state.values() if v.get("state") == SKIPPED)
+    summary.deferred = todo.deferred
+    if live is not None:
+        todo.send, summary.held = _on_the_live_site(todo.send, live, model)
+    elif live_check and not baseline:
+        summary.notes.append("no deploy was checked yet: a real run first needs `badgekiln check-live`")
+    if dry_run:
+        _write_outbox(todo.send, compose, moment, outbox or project / DEFAULT_OUTBOX, summary, echo)
+        summary.skipped_new = todo.skip
+        return report, summary
+    _record_skipped(todo.skip, state, moment, summary)
+    if baseline:
+        _record_skipped([(e, "baseline") for e in todo.send + [e for e, _ in todo.deferred]], state, moment,
+                        summary, reason="baseline: recipient already informed")
+    if todo.skip or baseline:
+        save_state(project, state)
+    if not baseline:
+        _Delivery(project, state, settings, per_minute or settings.per_minute, compose, timeout, summary,
+                  echo).send_all(todo.send)
     return report, summary
 
 

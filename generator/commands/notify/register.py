@@ -5,23 +5,19 @@ fsync, rename, fsync of the folder) before and after each SMTP transaction.
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 from ... import canonical
 from ...atomic_write import write_file_atomic
 
 STATE_PATH = "content/notified.json"
-LOCK_PATH = "content/.notified.lock"
 FORMAT = 1
 SENDING, SENT, FAILED, SKIPPED = "sending", "sent", "failed", "skipped"
 
 
 class NotifyError(Exception):
-    """Notify cannot start (settings, state file, lock); the message says what to do."""
+    """Notify cannot start (settings, state file); the message says what to do."""
 
 
 def load_state(project: Path) -> dict[str, dict]:
@@ -41,17 +37,3 @@ def save_state(project: Path, events: dict[str, dict]) -> None:
     """Replace the register atomically and durably (atomic_write.py)."""
     write_file_atomic(project / STATE_PATH,
                       canonical.json_bytes({"format": FORMAT, "events": {k: events[k] for k in sorted(events)}}))
-
-
-@contextlib.contextmanager
-def lock(project: Path) -> Iterator[None]:
-    path = project / LOCK_PATH
-    handle = open(path, "a+")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise NotifyError("another `notify` is running for this project; wait for it to finish") from None
-        yield
-    finally:
-        handle.close()
