@@ -62,8 +62,11 @@ def test_a_changed_email_is_an_error_at_the_award_that_says_how_to_correct_it(pu
 
 def test_correct_email_keeps_slug_page_and_record_and_reissues_the_credential(published: Path, capsys):
     site = published / "_site"
-    bo_key, bo = next((k, v) for k, v in _ledger(published).items() if matches(
-        json.loads((site / f"{award_dir(v['slug'])}/assertion.json").read_text())["recipient"]["identity"], v["salt"], "bo@example.com"))
+    def identity(slug: str) -> str:
+        return json.loads((site / award_dir(slug) / "assertion.json").read_text())["recipient"]["identity"]
+
+    bo_key, bo = next((k, v) for k, v in _ledger(published).items()
+                      if matches(identity(v["slug"]), v["salt"], "bo@example.com"))
     old_credential = json.loads((site / f"{award_dir(bo['slug'])}/credential.json").read_text())
     code, out, err = _correct(published, capsys, "safety/bo@example.com", "--to", " Bo.Li@Example.org ")
     assert code == 0, err
