@@ -4,11 +4,12 @@ Public API (imported lazily, so `import badgekiln.bake` stays light):
 
     badgekiln.check(project, BuildOptions(...)) -> CheckResult
     badgekiln.build(project, BuildOptions(...)) -> BuildResult
+    badgekiln.merge(project, shard_folders, out) -> BuildResult  (joins `build --shard I/N` outputs)
 """
 
 __version__ = "0.1.0"
 
-_API = ("BuildOptions", "BuildResult", "CheckResult", "build", "check")
+_API = ("BuildOptions", "BuildResult", "CheckResult", "MergeError", "WriteError", "build", "check", "merge")
 
 
 def __getattr__(name: str):

@@ -17,9 +17,11 @@ from .artifacts import Artifact
 from .atomic_write import write_file_atomic
 from .diagnostics import Location
 from .model import ledger, published
+from .model.routes import shard_of_path
 from .pipeline.assemble import all_artifacts
 from .pipeline.check import BuildOptions, CheckResult, check_project
 from .pipeline.hosts import PROFILES, HostLimitError, HostProfile, SiteSize
+from .pipeline.merge import SHARD_FILE, MergeError, merged_artifacts, read_shards, shard_record
 from .pipeline.site_state import CACHE_DIR, SiteState, input_stamp, shown_path, stamp_digest
 from .pipeline.writer import WriteError, finish_interrupted, update_site, write_site
 from .project_lock import project_lock
@@ -126,6 +128,10 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
         stamp["files"][ledger.LEDGER_PATH] = [ledger_stat.st_size, ledger_stat.st_mtime_ns]
     expected = set(checked.signing.expected) if checked.signing is not None else set()
     written: set[str] = set()
+    shard = options.shard
+
+    def in_shard(path: str) -> bool:
+        return shard is None or shard_of_path(path, shard[1]) in (None, shard[0])
     site_state = state if state is not None and state.has_site else None
 
     def tracked() -> Iterator[Artifact]:
@@ -135,7 +141,7 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
 
     def complete() -> bool:
         """Never publish fewer verification files than the ledger records (the last line of defence)."""
-        missing = sorted(expected - written)
+        missing = sorted(p for p in expected - written if in_shard(p))
         if missing:
             checked.report.error("E507", f"{len(missing)} signed file(s) the ledger records as published would be "
                                  f"missing ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})",
@@ -143,13 +149,20 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
         return not checked.report.has_errors(options.strict)
 
     result.size = SiteSize()
+    host = result.host if shard is None else None  # a shard is part of a site: merge checks the whole
+
+    def with_shard_record() -> Iterator[Artifact]:
+        yield from tracked()
+        if shard is not None:
+            yield Artifact(SHARD_FILE, shard_record(shard[0], shard[1], checked.ledger_after, checked.model.site.host))
+
     try:
         if site_state is not None:
-            result.files = update_site(out, tracked(), project, site_state, should_commit=complete, size=result.size,
-                                       host=result.host, stamp=stamp and stamp_digest(stamp))
+            result.files = update_site(out, with_shard_record(), project, site_state, should_commit=complete,
+                                       size=result.size, host=host, stamp=stamp and stamp_digest(stamp))
         else:
-            result.files = write_site(out, tracked(), project, should_commit=complete, size=result.size,
-                                      host=result.host, state=state, stamp=stamp and stamp_digest(stamp))
+            result.files = write_site(out, with_shard_record(), project, should_commit=complete, size=result.size,
+                                      host=host, state=state, stamp=stamp and stamp_digest(stamp))
     except HostLimitError as exc:
         checked.report.error("E801", f"{exc}; {out} was left as it was", Location("content/site.yaml"),
                              "publish fewer files per award (`outputs: minimal`), choose a host or plan with "
@@ -170,6 +183,27 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
     return result
 
 
+def merge(project: Path, folders: list[Path], out: Path | None = None) -> BuildResult:
+    """Join the shards of one build (`build --shard I/N` into each folder) into one site, atomically.
+
+    Raises MergeError when the folders are not all the shards of one build, WriteError when the
+    output folder cannot be used. The merged site is measured against the shards' host profile.
+    """
+    project = Path(project)
+    out = (out or project / "_site").resolve()
+    folders = [Path(f).resolve() for f in folders]
+    with project_lock(project):
+        count, host_name = read_shards(folders)
+        result = BuildResult(None, out, size=SiteSize())
+        try:
+            result.files = write_site(out, merged_artifacts(folders, count), project, size=result.size,
+                                      host=PROFILES.get(host_name))
+        except HostLimitError as exc:
+            raise MergeError(f"{exc}; {out} was left as it was") from None
+        result.summary = {"shards": count, "host": host_name}
+        return result
+
+
 def site_record(project: Path, out: Path | None = None) -> dict | None:
     """What the site built into `out` (default _site/) shows of each award; None if not recorded."""
     path = shown_path(Path(project), (out or Path(project) / "_site").resolve())
@@ -185,5 +219,5 @@ def live_record_path(project: Path) -> Path:
     return Path(project) / CACHE_DIR / "live.json"
 
 
-__all__ = ["BuildOptions", "BuildResult", "CheckResult", "WriteError", "build", "check", "live_record_path",
-           "site_record"]
+__all__ = ["BuildOptions", "BuildResult", "CheckResult", "MergeError", "WriteError", "build", "check",
+           "live_record_path", "merge", "site_record"]

@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="build the site (the default command)")
     common(build)
     build.add_argument("--out", type=Path, default=None, help="output folder (default: _site)")
+    build.add_argument("--shard", type=_shard, default=None, metavar="I/N",
+                       help="build only shard I of N (a CI matrix job; implies --frozen; join them with merge)")
+    merge = sub.add_parser("merge", help="join the shards of a build (build --shard I/N) into one site")
+    merge.add_argument("shards", type=Path, nargs="+", help="the shard folders")
+    merge.add_argument("--out", type=Path, default=None, help="output folder (default: _site)")
     check = sub.add_parser("check", help="validate content without writing anything")
     common(check)
     check.add_argument("--json", action="store_true", help="machine-readable report")
@@ -228,12 +233,14 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
     return _run(project, args)
 
 
-_LOCKED = {"build", "import", "keys", "notify", "correct-email", *editing.ACTIONS}
+_LOCKED = {"build", "merge", "import", "keys", "notify", "correct-email", *editing.ACTIONS}
 
 
 def _run(project: Path, args) -> int:
     if args.command == "build":
         return _build(project, args)
+    if args.command == "merge":
+        return _merge(project, args)
     if args.command == "check":
         return _check(project, args)
     if args.command == "serve":
@@ -341,7 +348,25 @@ def _summary(items) -> str:
 
 def _options(args, **more) -> api.BuildOptions:
     return api.BuildOptions(base_url=args.base_url, frozen=args.frozen, strict=args.strict, reissue=args.reissue,
-                            **more)
+                            shard=getattr(args, "shard", None), **more)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """`I/N` (1-based on the command line) -> (I-1, N)."""
+    index, _, count = text.partition("/")
+    if not (index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a shard: write I/N, e.g. 2/8 (1 <= I <= N)")
+    return int(index) - 1, int(count)
+
+
+def _merge(project: Path, args) -> int:
+    try:
+        result = api.merge(project, args.shards, args.out)
+    except (api.MergeError, api.WriteError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONTENT if isinstance(exc, api.MergeError) else EXIT_USAGE
+    print(f"Merged {result.summary['shards']} shards into {result.out}: {result.files} files")
+    return EXIT_OK
 
 
 class _TerminalProgress:

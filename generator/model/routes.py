@@ -5,6 +5,7 @@ it cannot disagree. Paths are checked to stay inside the output folder.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 
 from .domain import Award, Badge, GivenEndorsement, Issuer
@@ -19,6 +20,18 @@ def award_slug_in(url: str) -> str | None:
     """The award slug in one of its URLs (page, assertion, credential), or None."""
     match = _AWARD_URL.search(url)
     return match.group(1) if match else None
+
+
+def shard_of(slug: str, shards: int) -> int:
+    """Which of `shards` builds publishes an award (0-based): chosen by its bucket, so that a
+    bucket folder is never split between shards and merging them is a plain union."""
+    return int.from_bytes(hashlib.sha256(slug[:2].encode("ascii")).digest()[:4], "big") % shards
+
+
+def shard_of_path(path: str, shards: int) -> int | None:
+    """The shard an output path belongs to: an award's file by its bucket; None for shared files."""
+    parts = path.split("/")
+    return shard_of(parts[1], shards) if len(parts) > 2 and parts[0] == "a" else None
 
 
 def safe_output_path(path: str) -> str:

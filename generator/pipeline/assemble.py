@@ -12,7 +12,7 @@ from typing import Iterator
 
 from ..artifacts import Artifact, Reused
 from ..load import images
-from ..model.routes import Routes
+from ..model.routes import Routes, shard_of
 from ..render import i18n, templates
 from . import parallel
 from .award_outputs import AwardRenderer, AwardSources
@@ -72,6 +72,9 @@ def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, state: SiteS
                      jobs: int | None) -> Iterator[Artifact]:
     report = checked.report
     sources = award_sources(checked)
+    if checked.options.shard is not None:  # a CI matrix job: only this shard's awards (merge.py joins them)
+        index, count = checked.options.shard
+        sources = [s for s in sources if shard_of(s.award.slug, count) == index]
     checked.options.report_progress(AWARD_FILES, 0, len(sources))
     job = _AwardJob(renderer, sources)
     reused = [_reused(state, s.digest) if state is not None else None for s in sources]

@@ -37,11 +37,19 @@ class BuildOptions:
     incremental: bool = True  # change only what differs from the previous build (pipeline/site_state.py)
     record_ledger: bool = True  # write content/ledger.json (a preview never does)
     jobs: int | None = None  # worker processes (default: $BADGEKILN_JOBS or every core)
+    shard: tuple[int, int] | None = None  # (index, count), 0-based: build only this shard's awards (merge joins them)
     sign: bool = True  # False: only check content (commands that edit or read it); nothing is signed, no key needed
     staged: dict[str, bytes] = field(default_factory=dict)  # content files not yet written, checked as if they
     # were (path -> bytes): `import` checks a roster against the whole project before writing it
     # told progress(phase, done, total) as a long build goes (total 0: not known); the CLI draws it
     progress: Callable[[str, int, int], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.shard is not None:
+            index, count = self.shard
+            if not 0 <= index < count:
+                raise ValueError(f"shard {self.shard}: want (index, count) with 0 <= index < count")
+            self.frozen = True  # shards are built in parallel from one ledger, minted before the matrix
 
     def report_progress(self, phase: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -52,7 +60,7 @@ class BuildOptions:
         keyring = None if self.keyring is None else sorted(k.id for k in self.keyring.keys)
         return {"base_url": self.base_url, "frozen": self.frozen, "strict": self.strict, "reissue": self.reissue,
                 "record_ledger": self.record_ledger, "keyring": keyring, "minter": type(self.minter).__name__,
-                "sign": self.sign}
+                "sign": self.sign, "shard": self.shard}
 
 
 @dataclass
@@ -118,8 +126,10 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
         added = sorted(set(entries) - set(old))
         what = (f"add {len(added)} award(s) to the ledger ({', '.join(added[:3])}{', ...' if len(added) > 3 else ''})"
                 if added else "record new credential signatures or signing keys in the ledger")
-        report.error("E304", f"--frozen: this build would {what}", Location(ledger.LEDGER_PATH),
-                     "run `badgekiln build` locally and commit content/ledger.json")
+        flag = "--frozen" if options.shard is None else "--shard (builds with --frozen)"
+        report.error("E304", f"{flag}: this build would {what}", Location(ledger.LEDGER_PATH),
+                     "run `badgekiln build` locally and commit content/ledger.json"
+                     + ("" if options.shard is None else ", then build every shard from that commit"))
     if options.frozen and signed.state is not None and ledger.lacks_checks(before):
         signed.state.notices.append(f"{ledger.LEDGER_PATH} was written by an older Badgekiln and has no integrity "
                                     "checks yet: run `badgekiln build` once and commit it (--frozen leaves it as is)")
