@@ -21,7 +21,7 @@ from .model.routes import shard_of_path
 from .pipeline.assemble import all_artifacts
 from .pipeline.check import BuildOptions, CheckResult, check_project
 from .pipeline.hosts import PROFILES, HostLimitError, HostProfile, SiteSize
-from .pipeline.merge import SHARD_FILE, MergeError, merged_artifacts, read_shards, shard_record
+from .pipeline.merge import MergeError, ShardRecorder, Shards
 from .pipeline.site_state import CACHE_DIR, SiteState, input_stamp, shown_path, stamp_digest
 from .pipeline.writer import WriteError, finish_interrupted, update_site, write_site
 from .project_lock import project_lock
@@ -152,9 +152,12 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
     host = result.host if shard is None else None  # a shard is part of a site: merge checks the whole
 
     def with_shard_record() -> Iterator[Artifact]:
-        yield from tracked()
-        if shard is not None:
-            yield Artifact(SHARD_FILE, shard_record(shard[0], shard[1], checked.ledger_after, checked.model.site.host))
+        if shard is None:
+            yield from tracked()
+            return
+        recorder = ShardRecorder(*shard, checked.ledger_after, checked.model.site.host)
+        yield from map(recorder.observe, tracked())
+        yield recorder.artifact()
 
     try:
         if site_state is not None:
@@ -193,14 +196,14 @@ def merge(project: Path, folders: list[Path], out: Path | None = None) -> BuildR
     out = (out or project / "_site").resolve()
     folders = [Path(f).resolve() for f in folders]
     with project_lock(project):
-        count, host_name = read_shards(folders)
+        shards = Shards(folders)
         result = BuildResult(None, out, size=SiteSize())
         try:
-            result.files = write_site(out, merged_artifacts(folders, count), project, size=result.size,
-                                      host=PROFILES.get(host_name))
+            result.files = write_site(out, shards.artifacts(), project, size=result.size,
+                                      host=PROFILES.get(shards.host))
         except HostLimitError as exc:
             raise MergeError(f"{exc}; {out} was left as it was") from None
-        result.summary = {"shards": count, "host": host_name}
+        result.summary = {"shards": shards.count, "host": shards.host}
         return result
 
 

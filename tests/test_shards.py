@@ -17,7 +17,7 @@ import badgekiln
 import pytest
 import testkeys
 from badgekiln.model.routes import shard_of, shard_of_path
-from badgekiln.pipeline.merge import SHARD_FILE
+from badgekiln.pipeline.merge import SHARD_DIR
 from conftest import FIXED_NOW, REPO, build, build_result, copy_project, tree
 
 SHARDS = 3
@@ -59,6 +59,38 @@ def test_merged_shards_are_the_single_build_byte_for_byte(minted, shards, tmp_pa
     assert sorted(built) == sorted(expected)
     assert [p for p in built if built[p] != expected[p]] == []
     assert merged.files == len([p for p in expected if p != ".badgekiln-site"])
+
+
+def one_folder(shards: list[Path], into: Path) -> Path:
+    """What `download-artifact` with `merge-multiple: true` makes of the shards' artifacts."""
+    for folder in shards:
+        shutil.copytree(folder, into, dirs_exist_ok=True)
+    return into
+
+
+def test_shards_unpacked_into_one_folder_merge_to_the_single_build(minted, shards, tmp_path: Path):
+    project, single = minted
+    together = one_folder(shards, tmp_path / "together")
+    assert sorted(p.name for p in (together / SHARD_DIR).iterdir()) == ["1-of-3.json", "2-of-3.json", "3-of-3.json"]
+    badgekiln.merge(project, [together], tmp_path / "merged")
+    assert tree(tmp_path / "merged") == tree(single)
+
+
+def test_merge_refuses_a_lost_award_file_or_a_changed_shared_file(minted, shards, tmp_path: Path):
+    project, _ = minted
+    together = one_folder(shards, tmp_path / "together")
+    lost = next(p for p in sorted(tree(together)) if p.startswith("a/"))
+    (together / lost).unlink()
+    with pytest.raises(badgekiln.MergeError, match="award files, .* are in"):
+        badgekiln.merge(project, [together], tmp_path / "out")
+    (shards[2] / "index.html").write_text("<p>changed by hand</p>")
+    with pytest.raises(badgekiln.MergeError, match="index.html is not the file the shards were built with"):
+        badgekiln.merge(project, shards, tmp_path / "out")
+    (shards[2] / "index.html").unlink()
+    (shards[1] / "stray.txt").write_text("left over")
+    with pytest.raises(badgekiln.MergeError, match="stray.txt is not a file of the shards' build"):
+        badgekiln.merge(project, shards, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_each_award_is_published_by_exactly_one_shard(minted, shards):
@@ -120,9 +152,10 @@ def test_merge_refuses_a_shard_with_files_of_another(minted, shards, tmp_path: P
 
 def test_merge_refuses_shards_from_different_ledgers(minted, shards, tmp_path: Path):
     project, _ = minted
-    record = json.loads((shards[1] / SHARD_FILE).read_text())
+    record_file = shards[1] / SHARD_DIR / "2-of-3.json"
+    record = json.loads(record_file.read_text())
     record["ledger"] = "0" * 64
-    (shards[1] / SHARD_FILE).write_text(json.dumps(record))
+    record_file.write_text(json.dumps(record))
     with pytest.raises(badgekiln.MergeError, match="different ledgers"):
         badgekiln.merge(project, shards, tmp_path / "out")
 

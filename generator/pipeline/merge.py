@@ -3,15 +3,19 @@
 `badgekiln build --shard I/N` publishes the site's shared files and the awards of shard I
 (model/routes.shard_of: by bucket, so no folder is split). Every shard is built from the same
 content and ledger (the ledger is minted before the matrix and shards never write it), so the
-shared files are the same in every shard: merging checks that they are, byte for byte, that
-each award folder comes from the shard it belongs to, and that all N shards of one ledger are
-there. The result is the site a single build would have made, written atomically.
+shared files are the same in every shard. Each shard writes a record of itself
+(`.badgekiln-shard/I-of-N.json`: its ledger, the digest of every shared file, how many award
+files it published), so shards can be merged from separate folders or from one folder they
+were all unpacked into (GitHub's `download-artifact` with `merge-multiple`): merge checks that
+all N records are there and agree, that every shared file is the one they recorded and every
+award file is there, and writes the site a single build would have made, atomically.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,72 +23,120 @@ from ..artifacts import Artifact, Reused
 from ..model.routes import shard_of_path
 from .writer import MARKER
 
-SHARD_FILE = ".badgekiln-shard"  # in a shard's output only: which shard, of which ledger
+SHARD_DIR = ".badgekiln-shard"  # in a shard's output only: the records of the shards it holds
 
 
 class MergeError(Exception):
     """The folders given are not the complete, consistent shards of one build."""
 
 
-def shard_record(index: int, count: int, ledger: bytes, host: str) -> bytes:
-    return json.dumps({"format": 1, "shard": [index, count], "host": host,
-                       "ledger": hashlib.sha256(ledger).hexdigest()}, sort_keys=True).encode("utf-8") + b"\n"
+class ShardRecorder:
+    """Watches a shard's files go by and writes its record last."""
+
+    def __init__(self, index: int, count: int, ledger: bytes, host: str):
+        self.index, self.count, self.host = index, count, host
+        self.ledger = hashlib.sha256(ledger).hexdigest()
+        self.shared: dict[str, str] = {}
+        self.award_files = 0
+
+    def observe(self, artifact: Artifact) -> Artifact:
+        if shard_of_path(artifact.path, self.count) is None:
+            data = artifact.data
+            self.shared[artifact.path] = _sha256(Path(data.source).read_bytes() if isinstance(data, Reused) else data)
+        else:
+            self.award_files += 1
+        return artifact
+
+    def artifact(self) -> Artifact:
+        record = {"format": 1, "shard": [self.index, self.count], "host": self.host, "ledger": self.ledger,
+                  "shared": dict(sorted(self.shared.items())), "award_files": self.award_files}
+        return Artifact(f"{SHARD_DIR}/{self.index + 1}-of-{self.count}.json",
+                        json.dumps(record, indent=1, sort_keys=True).encode("utf-8") + b"\n")
 
 
-def read_shards(folders: list[Path]) -> tuple[int, str]:
-    """Check the folders are all the shards of one build; returns (count, host profile name)."""
-    seen: dict[int, Path] = {}
-    ledgers, counts, host = set(), set(), "none"
-    for folder in folders:
-        try:
-            record = json.loads((folder / SHARD_FILE).read_text(encoding="utf-8"))
-            index, count = record["shard"]
-            if not (isinstance(index, int) and isinstance(count, int) and 0 <= index < count):
-                raise ValueError(record["shard"])
-        except (OSError, ValueError, KeyError, TypeError):
-            raise MergeError(f"{folder} is not a shard (no readable {SHARD_FILE}: build it with --shard I/N)") from None
-        if index in seen:
-            raise MergeError(f"{folder} and {seen[index]} are both shard {index + 1}/{count}")
-        seen[index] = folder
-        counts.add(count)
-        ledgers.add(record["ledger"])
-        host = record.get("host", "none")
-    if len(counts) != 1:
-        raise MergeError(f"the shards were built for different counts ({', '.join(map(str, sorted(counts)))})")
-    if len(ledgers) != 1:
-        raise MergeError("the shards were built from different ledgers: build every shard from the same commit")
-    count = counts.pop()
-    missing = sorted(set(range(count)) - set(seen))
-    if missing:
-        raise MergeError(f"shard(s) {', '.join(f'{i + 1}/{count}' for i in missing)} missing")
-    return count, host
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def merged_artifacts(folders: list[Path], count: int) -> Iterator[Artifact]:
-    """Every file of the merged site, linked from the shard it comes from (shared files: the first)."""
-    shared: dict[str, Path] = {}  # a few hundred files, whatever the number of awards
-    copies: dict[str, int] = {}
-    for index, folder in enumerate(sorted(folders, key=lambda f: json.loads((f / SHARD_FILE).read_text())["shard"])):
-        for root, dirnames, filenames in os.walk(folder):
-            dirnames.sort()
-            for name in sorted(filenames):
-                source = Path(root) / name
-                path = source.relative_to(folder).as_posix()
-                if path in (SHARD_FILE, MARKER):
-                    continue
-                owner = shard_of_path(path, count)
-                if owner is None:
-                    copies[path] = copies.get(path, 0) + 1
-                    first = shared.get(path)
-                    if first is not None:
-                        if first.read_bytes() != source.read_bytes():
-                            raise MergeError(f"{path} differs between the shards ({first.parent} and {folder}): "
-                                             "build every shard from the same commit")
+class Shards:
+    """The records found in the folders given to merge, checked to be all the shards of one build."""
+
+    def __init__(self, folders: list[Path]):
+        self.records: dict[int, dict] = {}
+        self.folder_of: dict[int, Path] = {}
+        for folder in folders:
+            found = sorted((folder / SHARD_DIR).glob("*-of-*.json")) if (folder / SHARD_DIR).is_dir() else []
+            if not found:
+                raise MergeError(f"{folder} is not a shard (no {SHARD_DIR}/ record: build it with --shard I/N)")
+            for path in found:
+                record = _read_record(path)
+                index, count = record["shard"]
+                if index in self.records:
+                    raise MergeError(f"{folder} and {self.folder_of[index]} are both shard {index + 1}/{count}")
+                self.records[index], self.folder_of[index] = record, folder
+        first = next(iter(self.records.values()))
+        counts = {r["shard"][1] for r in self.records.values()}
+        if len(counts) != 1:
+            raise MergeError(f"the shards were built for different counts ({', '.join(map(str, sorted(counts)))})")
+        self.count, self.host = counts.pop(), first["host"]
+        if len({r["ledger"] for r in self.records.values()}) != 1:
+            raise MergeError("the shards were built from different ledgers: build every shard from the same commit")
+        for record in self.records.values():
+            if record["shared"] != first["shared"]:
+                path = next(p for p in sorted(set(record["shared"]) | set(first["shared"]))
+                            if record["shared"].get(p) != first["shared"].get(p))
+                raise MergeError(f"{path} differs between the shards: build every shard from the same commit")
+        self.shared: dict[str, str] = first["shared"]
+        missing = sorted(set(range(self.count)) - set(self.records))
+        if missing:
+            raise MergeError(f"shard(s) {', '.join(f'{i + 1}/{self.count}' for i in missing)} missing")
+
+    def artifacts(self) -> Iterator[Artifact]:
+        """Every file of the merged site, linked from the folder it is in; each checked against the records."""
+        award_files: Counter[int] = Counter()
+        yielded: set[str] = set()  # shared files (a few hundred, whatever the number of awards)
+        for folder in sorted(set(self.folder_of.values())):
+            held = {index for index, f in self.folder_of.items() if f == folder}
+            for root, dirnames, filenames in os.walk(folder):
+                dirnames[:] = sorted(d for d in dirnames if not (root == str(folder) and d == SHARD_DIR))
+                for name in sorted(filenames):
+                    source = Path(root) / name
+                    path = source.relative_to(folder).as_posix()
+                    if path == MARKER:
                         continue
-                    shared[path] = source
-                elif owner != index:
-                    raise MergeError(f"{folder} holds {path}, which belongs to shard {owner + 1}/{count}")
-                yield Artifact(path, Reused(str(source)), "award" if owner is not None else "")
-    partial = sorted(path for path, n in copies.items() if n != count)
-    if partial:  # every shard publishes every shared file: one that lacks some is not the same build
-        raise MergeError(f"{partial[0]} is in {copies[partial[0]]} of the {count} shards")
+                    owner = shard_of_path(path, self.count)
+                    if owner is None:
+                        if path not in self.shared:
+                            raise MergeError(f"{folder / path} is not a file of the shards' build (not in their "
+                                             "records): remove it, or build the shards again")
+                        if _sha256(source.read_bytes()) != self.shared[path]:
+                            raise MergeError(f"{folder / path} is not the file the shards were built with (it "
+                                             "was changed after the build): build the shards again")
+                        if path in yielded:
+                            continue
+                        yielded.add(path)
+                    elif owner not in held:
+                        raise MergeError(f"{folder} holds {path}, which belongs to shard {owner + 1}/{self.count}")
+                    else:
+                        award_files[owner] += 1
+                    yield Artifact(path, Reused(str(source)), "" if owner is None else "award")
+        absent = sorted(set(self.shared) - yielded)
+        if absent:
+            raise MergeError(f"{absent[0]} (and {len(absent) - 1} more shared file(s)) missing from the shards"
+                             if len(absent) > 1 else f"{absent[0]} is missing from the shards")
+        for index, record in sorted(self.records.items()):
+            if award_files[index] != record["award_files"]:
+                raise MergeError(f"shard {index + 1}/{self.count} published {record['award_files']} award files, "
+                                 f"{award_files[index]} are in {self.folder_of[index]}: upload or download it again")
+
+
+def _read_record(path: Path) -> dict:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        index, count = record["shard"]
+        if not (type(index) is int and type(count) is int and 0 <= index < count and isinstance(record["ledger"], str)
+                and isinstance(record["shared"], dict) and type(record["award_files"]) is int):
+            raise ValueError
+        return record
+    except (OSError, ValueError, KeyError, TypeError):
+        raise MergeError(f"{path} is not a shard record Badgekiln can read: build the shard again") from None
