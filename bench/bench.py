@@ -7,7 +7,7 @@
     python bench/bench.py --outputs full 10000     # per-award baked images too (site.yaml outputs: full)
     python bench/bench.py --host github-pages 1000
 
-For each size it generates a project (5 badges, one CSV roster) in a temporary folder and
+For each size it generates a project (5 badges, an awards file per badge) in a temporary folder and
 runs, each in a fresh process so peak memory is per build (as `badgekiln build` runs it:
 incremental, into one output folder):
   first     a full build that mints every award into the ledger (and signs, with a key),
@@ -130,10 +130,12 @@ def make_project(root: Path, awards: int, *, art: bytes | None = None, outputs: 
             f"name: Badge {i}\ndescription: Synthetic badge {i}.\nimage: images/{name}\n"
             f"criteria: Did the thing number {i}.\nvalid_for: 3y\ncredits: 5\n")
         badges.append(slug)
-    with open(content / "awards/roster.csv", "w") as fh:
-        fh.write("badge,name,email,issued_on\n")
-        for n in range(awards):
-            fh.write(f"{badges[n % len(badges)]},Learner {n},learner{n}@example.com,2026-0{1 + n % 9}-1{n % 10}\n")
+    for b, slug in enumerate(badges):  # one awards file per badge, as `badgekiln import` writes them
+        with open(content / f"awards/{slug}.yaml", "w") as fh:
+            fh.write(f"badge: {slug}\nawards:\n")
+            for n in range(b, awards, len(badges)):
+                fh.write(f"  - name: Learner {n}\n    email: learner{n}@example.com\n"
+                         f"    issued_on: 2026-0{1 + n % 9}-1{n % 10}\n")
     return root
 
 
@@ -183,8 +185,8 @@ def main(argv: list[str]) -> None:
             out = Path(tmp) / "site"
             for phase in args.phases.split(","):
                 if phase == "add-one":
-                    with open(project / "content/awards/roster.csv", "a") as fh:
-                        fh.write("badge-0,Late Learner,late@example.com,2026-05-05\n")
+                    with open(project / "content/awards/badge-0.yaml", "a") as fh:
+                        fh.write("  - name: Late Learner\n    email: late@example.com\n    issued_on: 2026-05-05\n")
                 elif phase == "revoke":
                     revoke_one(project)
                 result = run_build(project, out)

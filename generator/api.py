@@ -222,5 +222,5 @@ def live_record_path(project: Path) -> Path:
     return Path(project) / CACHE_DIR / "live.json"
 
 
-__all__ = ["BuildOptions", "BuildResult", "CheckResult", "MergeError", "WriteError", "build", "check",
+__all__ = ["PROFILES", "BuildOptions", "BuildResult", "CheckResult", "MergeError", "WriteError", "build", "check",
            "live_record_path", "merge", "site_record"]

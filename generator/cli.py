@@ -223,7 +223,7 @@ def _main(argv: list[str] | None, default_project: Path | None) -> int:
         return EXIT_USAGE
     if args.command == "verify":  # works anywhere: an employer has no project
         return _verify(args)
-    if not (project / "content").is_dir() and args.command not in ("new",):
+    if not (project / "content").is_dir() and args.command not in ("new", "merge"):
         print(f"error: {project} has no content/ folder; run from a Badgekiln project or pass -C DIR",
               file=sys.stderr)
         return EXIT_USAGE
@@ -247,6 +247,8 @@ def _run(project: Path, args) -> int:
         return serve.serve(project, args.port, echo=lambda line: print(line, file=sys.stderr, flush=True),
                            as_run=_as_run(sys.stderr))
     if args.command == "new":
+        if args.kind == "site" and args.host is None:
+            args.host = _ask_host()
         return _report_only(scaffold.run(project, args))
     if args.command == "import":
         return _report_only(roster_import.import_roster(project, args.csv, args.badge, args.issued_on,
@@ -453,6 +455,31 @@ def _key_offer_possible(project: Path, args) -> bool:
     ledger_file = project / ledger.LEDGER_PATH
     registry = ledger.parse_keys(ledger_file.read_bytes()) if ledger_file.is_file() else None
     return not registry and not os.environ.get(keys.ENV_VAR) and not list((project / "keys").glob("*.key.json"))
+
+
+def _ask_host() -> str | None:
+    """`new site` on a terminal: where will the site be published? (None: the default, as elsewhere.)"""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()) or keys.in_ci():
+        return None
+    profiles = api.PROFILES
+    choices = list(profiles)
+    print("Where will you publish the site? (site.yaml `host:`; every build checks the site against its limits)",
+          file=sys.stderr)
+    for number, name in enumerate(choices, 1):
+        print(f"  {number}. {name:<22} {profiles[name].label}", file=sys.stderr)
+    default = choices.index(scaffold.DEFAULT_HOST) + 1
+    while True:
+        try:
+            answer = input(f"Host [1-{len(choices)}, default {default}]: ").strip().lower()
+        except EOFError:
+            return None
+        if not answer:
+            return scaffold.DEFAULT_HOST
+        if answer in choices:
+            return answer
+        if answer.isdigit() and 1 <= int(answer) <= len(choices):
+            return choices[int(answer) - 1]
+        print(f"  type a number from 1 to {len(choices)} or a name, e.g. {scaffold.DEFAULT_HOST}", file=sys.stderr)
 
 
 def _offer_key(project: Path, checked: api.CheckResult, args) -> bool:

@@ -143,3 +143,20 @@ def baked_downloads(site: Path, award) -> dict[str, bytes]:
         if credential:
             out["credential-svg"] = bake.bake(svg_art.read_bytes(), credential, version="ob3")
     return out
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory) -> Path:
+    """A fresh virtual environment (no system packages) with only the built wheel installed: as a provider has it."""
+    import subprocess
+    import venv
+
+    root = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
+                    "-w", str(root / "dist"), str(REPO)], check=True, cwd=root)
+    [wheel] = (root / "dist").glob("badgekiln-*.whl")
+    venv.create(root / "venv", with_pip=True)
+    python = root / "venv/bin/python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+                   check=True, cwd=root)
+    return root

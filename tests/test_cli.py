@@ -236,8 +236,9 @@ def _fetch_when_ready(url: str) -> str:
             time.sleep(0.2)
 
 
-def _build_on_a_terminal(project: Path, answer: bytes | None, *args: str, env: dict | None = None) -> tuple[int, str]:
-    """Run the build with stdin/stdout/stderr on a pseudo-terminal, answering its question."""
+def _build_on_a_terminal(project: Path, answer: bytes | None, *args: str, env: dict | None = None,
+                         question: bytes = b"[y/N]") -> tuple[int, str]:
+    """Run the build (or `args`) with stdin/stdout/stderr on a pseudo-terminal, answering its question."""
     import pty
     import select
 
@@ -257,13 +258,24 @@ def _build_on_a_terminal(project: Path, answer: bytes | None, *args: str, env: d
             if not chunk:
                 break
             seen += chunk
-        if not answered and answer is not None and b"[y/N]" in seen:
+        if not answered and answer is not None and question in seen:
             os.write(leader, answer)
             answered = True
         if proc.poll() is not None and not ready:
             break
     os.close(leader)
     return proc.wait(timeout=60), seen.decode("utf-8", "replace")
+
+
+def test_new_site_on_a_terminal_asks_for_the_host(tmp_path: Path):
+    code, seen = _build_on_a_terminal(tmp_path / "asked", b"netlfy\n4\n", "new", "site", question=b"Host [")
+    assert code == 0, seen
+    assert "Where will you publish the site?" in seen and "4. netlify" in seen
+    assert "type a number from 1 to 7 or a name" in seen  # the typo was asked again, not guessed
+    assert "host: netlify" in (tmp_path / "asked/content/site.yaml").read_text()
+    assert (tmp_path / "asked/netlify.toml").is_file()
+    code, seen = _build_on_a_terminal(tmp_path / "default", b"\n", "new", "site", question=b"Host [")
+    assert code == 0 and "host: github-pages" in (tmp_path / "default/content/site.yaml").read_text()
 
 
 def test_build_on_a_terminal_offers_to_create_the_first_key(tmp_path: Path):

@@ -117,3 +117,61 @@ def test_new_badge_writes_criteria_as_a_markdown_block(tmp_path: Path):
         assert run(project, *step).returncode == 0
     text = (project / "content/badges/forklift.yaml").read_text()
     assert "criteria: |\n  - Attended the full course\n  - Passed the final assessment\n" in text
+
+
+def _deploy_build_command(host: str, text: str) -> tuple[str, str]:
+    """(the build command, what it publishes) read from a host's deploy file, parsed as the host parses it."""
+    if host == "netlify":
+        import tomllib
+
+        config = tomllib.loads(text)
+        assert config["build"]["environment"]["CI"] == "true"  # E507 refuses a keyless build, as in any CI
+        return config["build"]["command"], config["build"]["publish"]
+    document = yaml.safe_load(text)
+    if host == "gitlab-pages":
+        job = document["pages"]
+        assert job["rules"] == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}]
+        return " && ".join(job["script"]), job["artifacts"]["paths"][0]
+    steps = document["jobs"]["publish"]["steps"]
+    build = next(s for s in steps if "badgekiln build" in s.get("run", ""))
+    assert build["env"] == {"BADGEKILN_SIGNING_KEYS": "${{ secrets.BADGEKILN_SIGNING_KEYS }}"}
+    publish = steps[steps.index(build) + 1:]
+    uploads = [s.get("with", {}).get("path") or s.get("with", {}).get("command") or s.get("run", "") for s in publish]
+    install = next(s["run"] for s in steps if s.get("run", "").startswith("pip install"))
+    return f"{install} && {build['run']}", " ".join(str(u) for u in uploads)
+
+
+@pytest.mark.parametrize("host, deploy_file, published", [
+    ("github-pages", ".github/workflows/publish.yml", "_site"),
+    ("cloudflare-pages", ".github/workflows/publish.yml", "pages deploy _site --project-name=acme-badges"),
+    ("cloudflare-pages-paid", ".github/workflows/publish.yml", "pages deploy _site --project-name=acme-badges"),
+    ("netlify", "netlify.toml", "_site"),
+    ("gitlab-pages", ".gitlab-ci.yml", "public"),
+    ("s3", ".github/workflows/publish.yml", "rclone sync --checksum --fast-list _site"),
+    ("none", None, None),
+])
+def test_new_site_for_each_host_writes_its_profile_and_deploy_file(repository: Path, host, deploy_file, published):
+    made = run(repository, "new", "site", "--title", "Acme Badges", "--host", host)
+    assert made.returncode == 0, made.stderr
+    site = yaml.safe_load((repository / "content/site.yaml").read_text())
+    assert site["host"] == host
+    deploy_files = [p for p in (".github/workflows/publish.yml", "netlify.toml", ".gitlab-ci.yml")
+                    if (repository / p).exists()]
+    assert deploy_files == ([deploy_file] if deploy_file else [])
+    readme = " ".join((repository / "README.md").read_text().split())
+    if deploy_file is None:
+        assert "publish the `_site/` folder on any static host" in readme
+        return
+    assert deploy_file in made.stdout and deploy_file.split("/")[-1] in readme
+    command, publishes = _deploy_build_command(host, (repository / deploy_file).read_text())
+    assert command.startswith('pip install "badgekiln==' if host != "netlify" else "pip install badgekiln==")
+    assert "badgekiln build --frozen" in command
+    assert published in publishes and "content" not in publishes  # only the built site leaves the repository
+    for step in (("new", "issuer", "acme"), ("new", "badge", "forklift"), ("check",)):
+        assert run(repository, *step).returncode == 0, step
+
+
+def test_new_site_rejects_an_unknown_host(repository: Path):
+    refused = run(repository, "new", "site", "--host", "geocities")
+    assert refused.returncode == 2 and "invalid choice: 'geocities'" in refused.stderr
+    assert not (repository / "content").exists()

@@ -7,26 +7,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import venv
 import zipfile
 from pathlib import Path
 
-import pytest
 from conftest import REPO
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """A fresh virtual environment (no system packages) with only the built wheel installed."""
-    root = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                    "-w", str(root / "dist"), str(REPO)], check=True, cwd=root)
-    [wheel] = (root / "dist").glob("badgekiln-*.whl")
-    venv.create(root / "venv", with_pip=True)
-    python = root / "venv/bin/python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
-                   check=True, cwd=root)
-    return root
 
 
 def _run(root: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -192,6 +192,13 @@ def test_shards_and_merge_from_the_command_line(minted, tmp_path: Path):
     assert "Merged 2 shards" in merged.stdout
     assert tree(work / "_site") == tree(single)
 
+    runner = tmp_path / "runner"  # the matrix's merge job: the shards' artifacts, no checkout of content
+    runner.mkdir()
+    merged = subprocess.run([*cli[:2], "merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out", "site"],
+                            capture_output=True, text=True, env=env, timeout=300, cwd=runner)
+    assert merged.returncode == 0, merged.stderr
+    assert tree(runner / "site") == tree(single)
+
     bad = subprocess.run([*cli, "build", "--shard", "3/2"], capture_output=True, text=True, env=env, timeout=60)
     assert bad.returncode == 2 and "write I/N" in bad.stderr
     lone = subprocess.run([*cli, "merge", str(tmp_path / "s1"), "--out", str(tmp_path / "m")], capture_output=True,

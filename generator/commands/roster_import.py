@@ -10,6 +10,7 @@ and nothing is written. Dates are written as YYYY-MM-DD, whatever order the spre
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -69,6 +70,8 @@ def _import(project: Path, csv_path: Path, badge: str, issued_on: str | None,
     awards = [entry for row, loc in zip(rows, rows.item_locs)
               if (entry := _award(row, loc, order, report)) is not None]
     if report.has_errors():
+        if order is None:
+            _hint_date_order(report)
         return report, ""
     if not awards:
         report.error("E105", "the roster has no rows", Location(str(csv_path)), "fill in at least one row")
@@ -85,6 +88,17 @@ def _import(project: Path, csv_path: Path, badge: str, issued_on: str | None,
         return report, ""
     write_new(project, relpath, text, report)
     return report, f"wrote {relpath} with {len(awards)} award(s); run `badgekiln build` to publish"
+
+
+_SLASHED_DATE = re.compile(r"'\d{1,2}[/.]\d{1,2}[/.]\d{4}'")
+DATE_ORDER_HINT = ("if the roster writes the day first (13/04/2026), import it with --date-format day-first (or "
+                   "set `date_order: day-first` in content/site.yaml); month first: --date-format month-first")
+
+
+def _hint_date_order(report: Report) -> None:
+    """A roster's 13/04/2026 dates: say how to read them all, not only how to rewrite each."""
+    report.items[:] = [replace(d, hint=d.hint or DATE_ORDER_HINT)
+                       if d.code == "E204" and _SLASHED_DATE.search(d.message) else d for d in report.items]
 
 
 def _site_date_order(project: Path) -> str | None:

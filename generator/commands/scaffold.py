@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from ..diagnostics import Location, Report, did_you_mean
+from ..validate.schema import HOSTS
 from ..validate.values import normalise_email, parse_base_url, parse_datetime, parse_slug, slugify
 from . import site_skeleton
 
@@ -20,6 +21,14 @@ _PLACEHOLDER_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="512" height
 """
 
 
+DEFAULT_HOST = "github-pages"  # free, and what most small providers already use
+_HOST_LINES = """\
+# Where the site is published: every build checks it against that host's limits.
+host: %(host)s  # %(hosts)s
+# outputs: full  # also publish baked PNG/SVG files per award (default: baked in the browser)
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     kinds = parser.add_subparsers(dest="kind", required=True)
     site = kinds.add_parser("site", help="a new project: content/site.yaml, .gitignore, keys/README.md, a GitHub "
@@ -27,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     site.add_argument("--title", default="Our Training Badges")
     site.add_argument("--base-url", default=None, help="where the site will be published, e.g. "
                       f"{_EXAMPLE_BASE_URL} (you can set it later in content/site.yaml)")
+    site.add_argument("--host", choices=HOSTS, default=None, help="where you will publish it: every build checks "
+                      "the site against the host's limits, and the host's deploy file is written (asked on a "
+                      f"terminal; default {DEFAULT_HOST})")
     issuer = kinds.add_parser("issuer", help="content/issuers/ID.yaml")
     issuer.add_argument("id")
     issuer.add_argument("--name")
@@ -51,10 +63,13 @@ def _new_site(project: Path, args, report: Report) -> str:
         except ValueError as exc:
             report.error("E206", f"--base-url: {exc}", Location("command line"))
             return ""
+    host = args.host or DEFAULT_HOST
     site = dump_yaml({"title": args.title, "base_url": args.base_url or _EXAMPLE_BASE_URL, "language": "en",
                       "description": "Digital badges issued by our training team.",
-                      "footer": "Badges are verifiable Open Badges."})
-    wanted = {"content/site.yaml": site, **site_skeleton.files(args.title, args.base_url is not None)}
+                      "footer": "Badges are verifiable Open Badges."}) + _HOST_LINES % {
+        "host": host, "hosts": " | ".join(HOSTS)}
+    wanted = {"content/site.yaml": site,
+              **site_skeleton.files(args.title, args.base_url is not None, host, slugify(args.title) or "badges")}
     kept = [path for path in wanted if (project / path).exists()]
     written = [path for path, text in wanted.items() if path not in kept and write_new(project, path, text, report)]
     if not written:

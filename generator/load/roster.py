@@ -25,6 +25,8 @@ _HEADERS = {
     "previous email": "previous_email",
     "issued on": "issued_on", "issued_on": "issued_on", "issued": "issued_on", "issue date": "issued_on",
     "date": "issued_on", "date issued": "issued_on", "completed": "issued_on", "completion date": "issued_on",
+    "date completed": "issued_on", "completed on": "issued_on", "date of completion": "issued_on",
+    "awarded": "issued_on", "awarded on": "issued_on", "date awarded": "issued_on", "award date": "issued_on",
     "expires": "expires", "expiry": "expires", "expiry date": "expires", "expiration date": "expires",
     "evidence": "evidence", "evidence url": "evidence", "evidence link": "evidence",
     "narrative": "narrative", "notes on achievement": "narrative",
