@@ -382,6 +382,8 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     records = {} if report.has_errors() else _sign_all(plan.to_sign, state, format_datetime(options.now), model,
                                                        report, options.report_progress)
     state.records.update(records)
+    if memo is not None and not preview:
+        _note_signed(memo, plan, records, model, did)
     given, unsigned_given = _sign_given(model, endorsements.given, state, registry, options, report)
     _signing_notices(state, plan, entries, records)
     if report.has_errors():  # nothing is published: keep the recorded lists as they are
@@ -517,10 +519,7 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             plan.unsigned.append(award)
             continue
         if record is not None and memo is not None:
-            if (issuer.slug, badge.slug) not in contexts:
-                contexts[(issuer.slug, badge.slug)] = canonical.digest([model.site, issuer, badge, state.did])
-            inputs = canonical.digest([contexts[(issuer.slug, badge.slug)], award, current_digests,
-                                       record.get("status"), record.get("endorsements")])
+            inputs = _memo_inputs(contexts, model.site, issuer, badge, state.did, award, current_digests, record)
             if memo.verified(award.key, inputs, record["digest"]) and not _revoked_signer(record, revoked):
                 state.records[award.key] = record
                 state.embedded[award.key] = endorsement.documents(endorsement.record_digests(record), archive)
@@ -569,6 +568,29 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             for loc, cause in _changes_of(record, unsigned, state.did, award, badge, issuer):
                 plan.changed.setdefault((loc, cause), []).append(record["created"][:10])
     return plan
+
+
+def _memo_inputs(contexts: dict, site: Site, issuer: Issuer, badge: Badge, did: str, award: Award,
+                 current_digests, record: Mapping) -> str:
+    """The memo's key: a digest of everything a frozen credential is rebuilt from."""
+    if (issuer.slug, badge.slug) not in contexts:  # what the credentials of one badge share, digested once
+        contexts[(issuer.slug, badge.slug)] = canonical.digest([site, issuer, badge, did])
+    return canonical.digest([contexts[(issuer.slug, badge.slug)], award, current_digests, record.get("status"),
+                             record.get("endorsements")])
+
+
+def _note_signed(memo: CredentialMemo, plan: SigningPlan, records: Mapping[str, dict], model: SiteModel,
+                 did: str) -> None:
+    """Remember what was just signed, so the next build need not rebuild it to check it."""
+    contexts: dict = {}
+    for award, _ in plan.to_sign:
+        record = records.get(award.key)
+        if record is not None:
+            badge = model.badge(award.badge)
+            issuer = model.issuer(badge.issuer)
+            current = endorsement.current(award, badge, issuer, model)
+            memo.note(award.key, _memo_inputs(contexts, model.site, issuer, badge, did, award, current, record),
+                      record["digest"])
 
 
 def _revoked_signer(record: Mapping, revoked: set[str]) -> bool:

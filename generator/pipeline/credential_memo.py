@@ -42,7 +42,9 @@ class SqliteCredentialMemo:
         self.notes.append((key, inputs, record_digest))
 
     def save(self) -> None:
-        with self.db:
+        if self.notes:  # one transaction (the connection autocommits: a statement each would sync each row)
+            self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO verified VALUES (?, ?, ?)", self.notes)
+            self.db.execute("COMMIT")
         self.notes.clear()
         self.db.close()
