@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import badgekiln
@@ -189,6 +190,32 @@ def test_writer_refuses_folders_it_does_not_own(example: Path, tmp_path: Path):
     with pytest.raises(ValueError, match="escapes"):
         write_site(tmp_path / "out", iter([Artifact("../evil.html", b"x")]), example)
     assert not (tmp_path / "evil.html").exists()
+
+
+def _count_and_return(counter, item: int) -> int:
+    with counter.get_lock():
+        counter.value += 1
+    return item
+
+
+def test_parallel_work_waits_for_the_writer_and_stops_with_it():
+    """Workers run ahead of the caller by a bounded window (memory flat in N), and a caller
+    that stops early (a failed write) is never left waiting on the pool."""
+    import multiprocessing
+
+    from badgekiln.pipeline import parallel
+
+    counter = multiprocessing.Value("i", 0)
+    results = parallel.map_ordered(_count_and_return, counter, range(20_000), jobs=2)
+    assert [next(results) for _ in range(3)] == [0, 1, 2]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and counter.value < 2 * parallel.IN_FLIGHT_PER_WORKER:
+        time.sleep(0.05)
+    time.sleep(0.5)  # time enough to run far past the window, were there none
+    ahead = counter.value
+    assert 2 * parallel.IN_FLIGHT_PER_WORKER <= ahead <= 2 * parallel.IN_FLIGHT_PER_WORKER + 4 * parallel.CHUNK
+    results.close()
+    assert list(parallel.map_ordered(_count_and_return, counter, range(1000), jobs=2)) == list(range(1000))
 
 
 def test_parallel_build_gives_the_same_bytes_as_serial(tmp_path: Path):

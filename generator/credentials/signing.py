@@ -328,7 +328,9 @@ class SigningOutcome:
 class SigningPlan:
     """What signing must do this build, decided per award before anything is signed."""
 
-    to_sign: list[tuple[Award, dict]] = field(default_factory=list)
+    # each with its unsigned credential as compact JSON: a third of the memory of the dict, and
+    # cheaper to send to a signing worker (a first build holds every new credential here)
+    to_sign: list[tuple[Award, str]] = field(default_factory=list)
     changed: dict[tuple[Location, str], list[str]] = field(default_factory=dict)  # E502: cause -> issue dates
     resigned: dict[str, int] = field(default_factory=dict)  # revoked key id -> credentials re-signed
     stranded: dict[tuple[str, str], int] = field(default_factory=dict)  # (issuer, revoked key) -> no key to re-sign
@@ -537,7 +539,7 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
         if not unchanged and not _strings_signable(unsigned, award, badge, issuer, report):
             continue
         if record is None:
-            (plan.to_sign.append((award, unsigned)) if can_sign else plan.unsigned.append(award))
+            (plan.to_sign.append((award, canonical.dumps(unsigned))) if can_sign else plan.unsigned.append(award))
             state.embedded[award.key] = embedded
             continue
         key_id = record["verificationMethod"].rpartition("#key-")[2]
@@ -547,8 +549,8 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
                          "restore content/ledger.json from git; never edit it by hand")
         elif key_id in revoked:  # re-sign (with today's content): the old proof verifies nowhere any more
             if can_sign:
-                plan.to_sign.append((award, unsigned_credential(award, badge, issuer, model.site, routes, state.did,
-                                                                endorsements=current)))
+                plan.to_sign.append((award, canonical.dumps(unsigned_credential(
+                    award, badge, issuer, model.site, routes, state.did, endorsements=current))))
                 state.embedded[award.key] = current
                 plan.resigned[key_id] = plan.resigned.get(key_id, 0) + 1
             else:
@@ -559,8 +561,8 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             if memo is not None:
                 memo.note(award.key, inputs, record["digest"])
         elif (reissue or award.email_corrected) and can_sign:  # a new version takes today's settings
-            plan.to_sign.append((award, unsigned_credential(award, badge, issuer, model.site, routes, state.did,
-                                                            endorsements=current)))
+            plan.to_sign.append((award, canonical.dumps(unsigned_credential(
+                award, badge, issuer, model.site, routes, state.did, endorsements=current))))
             state.embedded[award.key] = current
         elif award.email_corrected:
             plan.corrected.append(award)
@@ -657,7 +659,7 @@ def _report_stranded(stranded: dict[tuple[str, str], int], registry: tuple[Publi
 SIGNING = "signing credentials"
 
 
-def _sign_all(jobs: list[tuple[Award, dict]], state: SigningState, created: str, model: SiteModel,
+def _sign_all(jobs: list[tuple[Award, str]], state: SigningState, created: str, model: SiteModel,
               report: Report, progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict]:
     """Sign every job (in parallel when there are many and more than one CPU), telling `progress`."""
     started, cpu = time.perf_counter(), _cpu_seconds()
@@ -699,7 +701,7 @@ def _cpu_seconds() -> float:
 _PARALLEL_MIN = 64
 
 
-def sign_many(work: list[tuple[str, Signer, dict]], created: str) -> Iterator[dict | tuple[str, str]]:
+def sign_many(work: list[tuple[str, Signer, dict | str]], created: str) -> Iterator[dict | tuple[str, str]]:
     """Sign many credentials (in worker processes when there are many): records or failures, in order."""
     if len(work) < _PARALLEL_MIN or (os.cpu_count() or 1) < 2:
         for _, signer, unsigned in work:
@@ -731,13 +733,17 @@ def _worker_init(seeds: list[tuple[str, PublicKey, bytes]], created: str) -> Non
     _WORKER["created"] = created
 
 
-def _worker_sign(task: tuple[int, dict]) -> dict | tuple[str, str]:
+def _worker_sign(task: tuple[int, dict | str]) -> dict | tuple[str, str]:
     index, unsigned = task
     return sign_one(_WORKER["signers"][index], unsigned, _WORKER["created"])
 
 
-def sign_one(signer: Signer, unsigned: dict, created: str) -> dict | tuple[str, str]:
-    """The credential record, or (reason, JSON pointer) if JSON-LD safe mode rejects it."""
+def sign_one(signer: Signer, unsigned: dict | str, created: str) -> dict | tuple[str, str]:
+    """The credential record, or (reason, JSON pointer) if JSON-LD safe mode rejects it.
+
+    `unsigned` as a dict or as its JSON text (how the signing plan keeps it)."""
+    if isinstance(unsigned, str):
+        unsigned = json.loads(unsigned)
     try:
         return _record(unsigned, signer.proof(unsigned, created))
     except jsonld.JsonLdError as exc:

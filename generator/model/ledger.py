@@ -128,14 +128,15 @@ def serialise(entries: dict[str, Entry], keys: list[dict] | None = None,
     and embedded, `issuers` each issuer's signed status lists and signed forms
     (credentials/signing.py owns their shape), if any.
     """
-    doc = {"format": FORMAT, "layout": LAYOUT, "awards": {k: entries[k].as_json() for k in sorted(entries)}}
+    doc: dict = {"format": FORMAT, "layout": LAYOUT}
     if keys:
         doc["keys"] = keys
     if endorsements is not None and (endorsements.given or endorsements.embedded):
         doc["endorsements"] = endorsements.as_json()
     if issuers:
         doc["issuers"] = {k: issuers[k] for k in sorted(issuers)}
-    return canonical.json_bytes(ledger_integrity.seal(doc))
+    awards = ((k, ledger_integrity.sealed("awards", k, entries[k].as_json())) for k in sorted(entries))
+    return canonical.json_bytes_streamed(ledger_integrity.seal(doc), "awards", awards)
 
 
 def seal(doc: dict) -> bytes:

@@ -77,18 +77,25 @@ def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, state: SiteS
         sources = [s for s in sources if shard_of(s.award.slug, count) == index]
     checked.options.report_progress(AWARD_FILES, 0, len(sources))
     job = _AwardJob(renderer, sources)
-    reused = [_reused(state, s.digest) if state is not None else None for s in sources]
+    # an unchanged award's paths (its files are made when written): one small tuple, not its Artifacts
+    reused = [_reused_paths(state, s.digest) if state is not None else None for s in sources]
     rendered = parallel.map_ordered(_AwardJob.run, job, [i for i, r in enumerate(reused) if r is None], jobs)
     for index, source in enumerate(sources):
-        files, diagnostics = (reused[index], []) if reused[index] is not None else next(rendered)
+        paths = reused[index]
+        if paths is not None:
+            files, diagnostics = _reused(state, paths, source.digest), []
+        else:
+            files, diagnostics = next(rendered)
         report.extend(diagnostics)
         yield from files
         checked.options.report_progress(AWARD_FILES, index + 1, len(sources))
 
 
-def _reused(state: SiteState, digest: str) -> list[Artifact] | None:
-    """An unchanged award's files, as they already are in the site (the writer leaves them be)."""
+def _reused_paths(state: SiteState, digest: str) -> tuple[str, ...] | None:
     files = state.reusable(digest)
-    if files is None:
-        return None
-    return [Artifact(path, Reused(os.path.join(state.root, path)), digest) for path, _ in files]
+    return None if files is None else tuple(path for path, _ in files)
+
+
+def _reused(state: SiteState, paths: tuple[str, ...], digest: str) -> list[Artifact]:
+    """An unchanged award's files, as they already are in the site (the writer leaves them be)."""
+    return [Artifact(path, Reused(os.path.join(state.root, path)), digest) for path in paths]

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from typing import Callable, Iterable, Iterator, TypeVar
 
 C = TypeVar("C")
 R = TypeVar("R")
 
 SERIAL_BELOW = 200  # items; below this a pool is slower than a loop
+CHUNK = 16  # items sent to a worker at a time
+IN_FLIGHT_PER_WORKER = 4 * CHUNK  # items handed out but not yet taken by the caller, per worker
 _shared: object = None  # the context, inherited by forked workers
 
 
@@ -38,8 +41,24 @@ def map_ordered(func: Callable[[C, int], R], ctx: C, items: Iterable[int], jobs:
         return
     global _shared
     _shared = ctx
+    # results wait for the caller (the writer) in the parent: at most this many, so a slow disk
+    # never piles up a whole site's files in memory
+    window, stopped = threading.Semaphore(jobs * IN_FLIGHT_PER_WORKER), threading.Event()
+
+    def tasks() -> Iterator[tuple[Callable, int]]:
+        for item in items:  # runs in the pool's feeder thread: blocks while the window is full
+            window.acquire()
+            if stopped.is_set():
+                return
+            yield func, item
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            yield from pool.imap(_call, ((func, item) for item in items), chunksize=16)
+            try:
+                for result in pool.imap(_call, tasks(), chunksize=CHUNK):
+                    window.release()
+                    yield result
+            finally:  # before the pool's exit joins the feeder: a caller that stopped early must not leave it waiting
+                stopped.set()
+                window.release(len(items) + 1)
     finally:
         _shared = None

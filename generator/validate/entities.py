@@ -7,6 +7,7 @@ do not cascade into "unknown ..." errors.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -95,13 +96,14 @@ def load_recipients(sources: Sources, report: Report) -> tuple[dict[str, Validat
     return people, known
 
 
-def _award_docs(sources: Sources, report: Report, date_order: str | None) -> list[tuple[YMap, Location]]:
-    """Every award mapping in awards/*.yaml and awards/*.csv, with file-level defaults applied."""
-    docs: list[tuple[YMap, Location]] = []
+def _award_docs(sources: Sources, report: Report, date_order: str | None) -> Iterator[tuple[YMap, Location]]:
+    """Every award mapping in awards/*.yaml and awards/*.csv, with file-level defaults applied.
+
+    One at a time: the positioned form of a big roster is several times the size of its fields."""
     for path, data in sources.under("awards", YAML_SUFFIXES + (".csv",)):
         if path.lower().endswith(".csv"):
             rows = parse_roster(data, path, report)
-            docs.extend(zip(rows or [], (rows.item_locs if rows else [])))
+            yield from zip(rows or [], (rows.item_locs if rows else []))
             continue
         doc = load_yaml(data, path, report)
         if doc is None:
@@ -126,8 +128,7 @@ def _award_docs(sources: Sources, report: Report, date_order: str | None) -> lis
             merged.loc = item.loc
             merged.key_locs = {**doc.key_locs, **item.key_locs}
             merged.value_locs = {**doc.value_locs, **item.value_locs}
-            docs.append((merged, loc))
-    return docs
+            yield merged, loc
 
 
 def validate_awards(sources: Sources, people: dict[str, Validated], known_people: set[str],
