@@ -197,7 +197,7 @@ class PathwayComponent:
 
 
 @dataclass(frozen=True)
-class Award:
+class Award(DigestOnce):
     """One award as content states it, joined with what the ledger froze for it."""
 
     key: str  # stable handle: badge/recipient[/id]; never contains an email
