@@ -338,7 +338,7 @@ class SigningPlan:
     corrected: list[Award] = field(default_factory=list)  # email corrected (previous_email), no key to sign again
 
 
-def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.Entry], ledger_bytes: bytes | None,
+def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.Entry], ledger_sections: dict,
             options: Any, report: Report, *, preview: bool, endorsements: ledger.Endorsements | None = None,
             published_site: Site | None = None, memo: CredentialMemo | None = None) -> SigningOutcome:
     """Freeze or sign every award's credential and every given endorsement; see the module docstring.
@@ -346,12 +346,13 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     `options` is the build's options (keyring, reissue, now); `preview` is true when the base
     URL was overridden (serve, staging): then nothing is frozen and the ledger is not touched,
     but what a build at the `published_site`'s base URL would refuse is reported all the same.
-    `endorsements` is the ledger's endorsements section as read; `memo` remembers the frozen
-    credentials earlier builds found unchanged.
+    `ledger_sections` are the ledger's sections but its awards (ledger.read); `endorsements` is
+    its endorsements section as read; `memo` remembers the frozen credentials earlier builds
+    found unchanged.
     """
     endorsements = endorsements or ledger.Endorsements({}, {})
-    registry = keys.parse_registry(ledger.parse_keys(ledger_bytes), report, Location(ledger.LEDGER_PATH, 1))
-    recorded = ledger.parse_issuers(ledger_bytes)
+    registry = keys.parse_registry(ledger.parse_keys(ledger_sections), report, Location(ledger.LEDGER_PATH, 1))
+    recorded = ledger.parse_issuers(ledger_sections)
     if model is None:
         return SigningOutcome(None, entries, keys.registry_json(registry), endorsements, recorded)
     if not options.sign:  # a content check (an editing command): no key is read, nothing is signed

@@ -86,8 +86,18 @@ class Wanted:
 
 def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
     """The awards of the ledger; every record of it is checked against its integrity check first."""
+    return read(data, report)[0]
+
+
+def read(data: bytes | None, report: Report) -> tuple[dict[str, Entry], dict]:
+    """The awards (as `parse`) and every other section, as the document holds them, from one parse.
+
+    A build reads all sections; parsing a ledger of 10^5 awards (100 MB) once for each would hold
+    several copies of its JSON tree at once. The sections (`keys`, `issuers`, `endorsements`) are
+    small, and `parse_keys`, `parse_issuers` and `parse_endorsements` take them in place of bytes.
+    """
     if data is None:
-        return {}
+        return {}, {}
     where = Location(LEDGER_PATH, 1)
     hint = "restore it from git (`git checkout content/ledger.json`); never edit it by hand"
     try:
@@ -108,10 +118,10 @@ def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
                 status_index=int(raw["status_index"]),
                 credential=raw.get("credential"),
                 earned_by=_keys(raw.get("earned_by", [])))
-        return entries
+        return entries, {name: section for name, section in doc.items() if name != "awards"}
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         report.error("E305", f"the issuance ledger cannot be read ({exc})", where, hint)
-        return {}
+        return {}, {}
 
 
 def _keys(value: object) -> tuple[str, ...]:
@@ -144,9 +154,16 @@ def seal(doc: dict) -> bytes:
     return canonical.json_bytes(ledger_integrity.seal(doc))
 
 
-def _section(data: bytes | None, name: str):
+def _document(data: bytes | dict | None) -> object:
+    """The ledger document from its bytes, or the sections `read` already parsed."""
+    if isinstance(data, dict):
+        return data
+    return json.loads(data.decode("utf-8")) if data is not None else {}
+
+
+def _section(data: bytes | dict | None, name: str):
     try:
-        doc = json.loads(data.decode("utf-8")) if data is not None else {}
+        doc = _document(data)
         return doc.get(name) if isinstance(doc, dict) else None
     except (ValueError, UnicodeDecodeError):
         return None  # parse() reports the damaged ledger
@@ -188,10 +205,10 @@ class Endorsements:
                 "embedded": {k: self.embedded[k] for k in sorted(self.embedded)}}
 
 
-def parse_endorsements(data: bytes | None, report: Report) -> Endorsements:
+def parse_endorsements(data: bytes | dict | None, report: Report) -> Endorsements:
     """The `endorsements` section (empty when absent); E305 when it cannot be read."""
     try:
-        doc = json.loads(data.decode("utf-8")) if data is not None else {}
+        doc = _document(data)
     except (ValueError, UnicodeDecodeError):
         return Endorsements({}, {})  # parse() reports a ledger that is not JSON at all
     try:
@@ -208,13 +225,13 @@ def parse_endorsements(data: bytes | None, report: Report) -> Endorsements:
         return Endorsements({}, {})
 
 
-def parse_keys(data: bytes | None) -> list | None:
+def parse_keys(data: bytes | dict | None) -> list | None:
     """The raw public-key registry (validated by crypto/keys.py); None when absent or unreadable."""
     raw = _section(data, "keys")
     return [_unsealed(k) for k in raw] if isinstance(raw, list) else raw
 
 
-def parse_issuers(data: bytes | None) -> dict[str, dict]:
+def parse_issuers(data: bytes | dict | None) -> dict[str, dict]:
     """Each issuer's raw record of signed files (checked by credentials/signing.py); {} when absent."""
     raw = _section(data, "issuers")
     return {k: _unsealed(v) for k, v in raw.items() if isinstance(v, dict)} if isinstance(raw, dict) else {}

@@ -108,8 +108,8 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     if options.staged:
         sources = Sources({**sources.files, **options.staged})
     before = sources.files.get(ledger.LEDGER_PATH)
-    old = ledger.parse(before, report)
-    endorsements = ledger.parse_endorsements(before, report)
+    old, sections = ledger.read(before, report)
+    endorsements = ledger.parse_endorsements(sections, report)
     model, entries = resolve.build_model(sources, old, options.minter, options.now, report, endorsements.given)
     preview = model is not None and options.base_url not in (None, model.site.base_url)
     published = model.site if model is not None else None
@@ -117,7 +117,7 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
         model = replace(model, site=replace(model.site, base_url=options.base_url))
     options.report_progress(CHECKING, 1, 1)
     memo = SqliteCredentialMemo(project, fingerprint(project)) if options.incremental and not preview else None
-    signed = signing.prepare(project, model, entries, before, options, report, preview=preview,
+    signed = signing.prepare(project, model, entries, sections, options, report, preview=preview,
                              endorsements=endorsements, published_site=published, memo=memo)
     if memo is not None:
         memo.save()
