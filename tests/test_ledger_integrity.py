@@ -105,6 +105,8 @@ def test_a_ledger_without_checks_is_accepted_and_sealed_by_the_next_build(projec
     upgraded = build(project, keyring=testkeys.keyring())
     assert upgraded.model is not None and not upgraded.diagnostics
     assert path.read_bytes() == sealed
+    again = build(project, frozen=True, keyring=testkeys.keyring())
+    assert again.model is not None and not any("integrity checks" in n for n in again.notices)
 
 
 def test_keys_commands_refuse_to_seal_a_hand_edit_again(project: Path, capsys):

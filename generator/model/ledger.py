@@ -237,6 +237,14 @@ def parse_issuers(data: bytes | dict | None) -> dict[str, dict]:
     return {k: _unsealed(v) for k, v in raw.items() if isinstance(v, dict)} if isinstance(raw, dict) else {}
 
 
+def minted(before: bytes | None, after: bytes) -> bool:
+    """Whether `after` adds awards, credential signatures or keys to `before` (what --frozen refuses).
+
+    Equal bytes first: that is every CI build of a committed ledger, and parsing two copies of a
+    ledger of 10^5 awards would cost a gigabyte of memory for nothing."""
+    return before != after and frozen_view(before) != frozen_view(after)
+
+
 def frozen_view(data: bytes | None) -> bytes | None:
     """What `--frozen` forbids a build to change: the awards and the keys, as values.
 
@@ -258,6 +266,8 @@ def frozen_view(data: bytes | None) -> bytes | None:
 
 def lacks_checks(data: bytes | None) -> bool:
     """Whether some record has no integrity check yet (an older Badgekiln wrote the ledger)."""
+    if data is None or b'"check":' in data:  # sealed (in JSON text the quoted key can only be a key):
+        return False  # and read() refuses a sealed ledger with any record left unsealed
     try:
         return data is not None and ledger_integrity.lacks_checks(json.loads(data.decode("utf-8")))
     except (ValueError, UnicodeDecodeError):

@@ -82,7 +82,7 @@ class CheckResult:
     @property
     def ledger_minted(self) -> bool:
         """Whether this build adds awards, credential signatures or keys to the ledger (what --frozen refuses)."""
-        return ledger.frozen_view(self.ledger_before) != ledger.frozen_view(self.ledger_after)
+        return ledger.minted(self.ledger_before, self.ledger_after)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -122,7 +122,7 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     if memo is not None:
         memo.save()
     after = ledger.serialise(signed.entries, signed.registry, signed.endorsements, signed.issuers)
-    if options.frozen and ledger.frozen_view(before) != ledger.frozen_view(after) and not report.has_errors():
+    if options.frozen and ledger.minted(before, after) and not report.has_errors():
         added = sorted(set(entries) - set(old))
         what = (f"add {len(added)} award(s) to the ledger ({', '.join(added[:3])}{', ...' if len(added) > 3 else ''})"
                 if added else "record new credential signatures or signing keys in the ledger")
