@@ -28,7 +28,7 @@ from ..model.lifecycle import root_of
 from ..project_lock import project_lock
 from ..validate.entities import load_recipients
 from ..validate.values import normalise_email
-from .editing import find
+from .editing import EditError, find
 
 _WHERE = Location("command line")
 _PLAIN = re.compile(r"[A-Za-z0-9._%+@-]+\Z")
@@ -89,10 +89,6 @@ def _correct(project: Path, ref: str, to: str, report: Report) -> tuple[Report, 
         "address and signs its credential again (it needs the signing key). Run `badgekiln build`, commit "
         f"{path} and {ledger.LEDGER_PATH}, and deploy.")
     return report, f"corrected the email of {whose} in {path}:{line} to {new}.{moved}"
-
-
-class EditError(Exception):
-    """The email cannot be corrected safely by the tool."""
 
 
 def _where_the_email_is(project: Path, award_at: Location) -> tuple[str, int, str]:

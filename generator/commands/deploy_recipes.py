@@ -40,13 +40,17 @@ _BUILD_STEPS = """\
           BADGEKILN_SIGNING_KEYS: ${{ secrets.BADGEKILN_SIGNING_KEYS }}
 """
 
-_GITHUB_PAGES = _HEAD + """\
-# GitHub: Settings > Pages > Source: GitHub Actions.
+_ON_PUSH = """\
 name: publish
 on:
   push:
     branches: [main]
   workflow_dispatch:
+"""
+
+_GITHUB_PAGES = _HEAD + """\
+# GitHub: Settings > Pages > Source: GitHub Actions.
+""" + _ON_PUSH + """\
 permissions:
   contents: read
   pages: write
@@ -72,11 +76,7 @@ _CLOUDFLARE_PAGES = _HEAD + """\
 # Cloudflare: create the Pages project %(project)s (Direct Upload), then add the repository
 # secrets CLOUDFLARE_API_TOKEN (a token with Cloudflare Pages: Edit) and CLOUDFLARE_ACCOUNT_ID.
 # Badgekiln writes _site/_headers, which lets other sites' verifiers read the badge JSON.
-name: publish
-on:
-  push:
-    branches: [main]
-  workflow_dispatch:
+""" + _ON_PUSH + """\
 permissions:
   contents: read
   deployments: write
@@ -101,11 +101,7 @@ _S3 = _HEAD + """\
 # rclone --checksum uploads only the files whose content changed (it compares each file's MD5
 # with the object's ETag), sets Content-Type from the extension and deletes what the site no
 # longer has; one invalidation of /* then makes CloudFront fetch the changes.
-name: publish
-on:
-  push:
-    branches: [main]
-  workflow_dispatch:
+""" + _ON_PUSH + """\
 permissions:
   contents: read
   id-token: write
