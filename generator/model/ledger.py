@@ -266,10 +266,12 @@ def frozen_view(data: bytes | None) -> bytes | None:
 
 def lacks_checks(data: bytes | None) -> bool:
     """Whether some record has no integrity check yet (an older Badgekiln wrote the ledger)."""
-    if data is None or b'"check":' in data:  # sealed (in JSON text the quoted key can only be a key):
-        return False  # and read() refuses a sealed ledger with any record left unsealed
+    # a sealed ledger needs no parse: read() refuses one with any record left unsealed (and in
+    # JSON text `"check":` is a key: a string holding it would show as `\"check\":`)
+    if data is None or b'"check":' in data:
+        return False
     try:
-        return data is not None and ledger_integrity.lacks_checks(json.loads(data.decode("utf-8")))
+        return ledger_integrity.lacks_checks(json.loads(data.decode("utf-8")))
     except (ValueError, UnicodeDecodeError):
         return False
 
