@@ -78,15 +78,20 @@ def plain(value: Any) -> Any:
 
 
 class DigestOnce:
-    """For frozen dataclasses that many digests share (the site, an issuer, a badge): their plain
-    form is computed once per object, not once per award that refers to them."""
+    """For frozen dataclasses that many digests share (the site, an issuer, a badge, an award):
+    their plain form is computed once per object, not once per digest that refers to them.
+
+    The form is kept in `_digest_cache`: beside the fields of an ordinary dataclass, and in a
+    field of its own (init=False, compare=False) in a slotted one, which `replace()` resets."""
+
+    __slots__ = ()
 
     def digest_form(self) -> dict:
-        cached = self.__dict__.get("_digest_form")
+        cached = getattr(self, "_digest_cache", None)
         if cached is None:
             fields = {name: plain(getattr(self, name)) for name in _digest_fields(type(self))}
             cached = {"sha256": hashlib.sha256(dumps(fields).encode("utf-8")).hexdigest()}
-            self.__dict__["_digest_form"] = cached  # frozen: set beside the fields, never one of them
+            object.__setattr__(self, "_digest_cache", cached)  # frozen: never one of the inputs
         return cached
 
 
@@ -95,7 +100,7 @@ def digest(value: Any) -> str:
     return hashlib.sha256(dumps(plain(value)).encode("utf-8")).hexdigest()
 
 
-_NOT_INPUTS = frozenset({"location", "loc"})  # where content came from: only diagnostics read it
+_NOT_INPUTS = frozenset({"location", "loc", "_digest_cache"})  # where content came from, and the digest itself
 
 
 @functools.lru_cache(maxsize=None)
