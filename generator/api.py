@@ -110,7 +110,8 @@ def _build(project: Path, options: BuildOptions, checked: CheckResult | None) ->
 
 def _up_to_date(state: SiteState, stamp: dict, now) -> bool:
     valid_until = state.meta("valid_until")
-    return (state.meta("stamp") == stamp_digest(stamp) and (not valid_until or now.isoformat() < valid_until)
+    return (state.awards_valid  # the same Badgekiln (code, templates, libraries) made it
+            and state.meta("stamp") == stamp_digest(stamp) and (not valid_until or now.isoformat() < valid_until)
             and state.intact())
 
 

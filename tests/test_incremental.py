@@ -52,6 +52,20 @@ def append_award(project: Path, name: str) -> None:
     roster.write_text(roster.read_text() + f"  - name: {name}\n    email: {email}\n")
 
 
+def test_another_badgekiln_rebuilds_what_it_makes_differently(tmp_path: Path, monkeypatch):
+    """An upgrade (new code, templates or libraries) with the content unchanged is not 'up to date'."""
+    from badgekiln.pipeline import site_state
+
+    project = copy_project("example", tmp_path)
+    incremental(project)
+    assert incremental(project).unchanged
+    monkeypatch.setattr(site_state, "fingerprint", lambda project: "another badgekiln")
+    upgraded = incremental(project)
+    assert not upgraded.unchanged and upgraded.reused == 0  # every award made again by this code
+    same_as_full_build(project, tmp_path, "upgraded")
+    assert incremental(project).unchanged  # and then up to date with this Badgekiln
+
+
 def test_nothing_changed_is_a_stat_of_inputs_and_outputs(tmp_path: Path):
     project = copy_project("example", tmp_path)
     first = incremental(project)
