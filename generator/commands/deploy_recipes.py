@@ -48,6 +48,15 @@ on:
   workflow_dispatch:
 """
 
+_PUBLISH_JOB = """\
+concurrency:
+  group: publish
+  cancel-in-progress: false
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+""" + _BUILD_STEPS
+
 _GITHUB_PAGES = _HEAD + """\
 # GitHub: Settings > Pages > Source: GitHub Actions.
 """ + _ON_PUSH + """\
@@ -80,13 +89,7 @@ _CLOUDFLARE_PAGES = _HEAD + """\
 permissions:
   contents: read
   deployments: write
-concurrency:
-  group: publish
-  cancel-in-progress: false
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-""" + _BUILD_STEPS + """\
+""" + _PUBLISH_JOB + """\
       - uses: cloudflare/wrangler-action@v3
         with:
           apiToken: ${{ secrets.CLOUDFLARE_API_TOKEN }}
@@ -105,13 +108,7 @@ _S3 = _HEAD + """\
 permissions:
   contents: read
   id-token: write
-concurrency:
-  group: publish
-  cancel-in-progress: false
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-""" + _BUILD_STEPS + """\
+""" + _PUBLISH_JOB + """\
       - uses: aws-actions/configure-aws-credentials@v4
         with:
           role-to-assume: ${{ vars.AWS_ROLE_ARN }}
