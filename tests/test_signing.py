@@ -239,6 +239,22 @@ def test_parallel_signing_gives_the_same_records_as_serial(monkeypatch):
     assert list(signing.sign_many(work, "2026-01-01T00:00:00Z")) == serial
 
 
+def test_a_site_signed_by_worker_processes_equals_one_signed_serially(tmp_path: Path, monkeypatch):
+    """Workers make each new credential from the model they inherit (the parent keeps none):
+    the same records, the same ledger, the same site as signing in one process."""
+    sites = {}
+    for mode in ("serial", "workers"):
+        project = copy_project("example", tmp_path / mode)
+        (project / ledger.LEDGER_PATH).unlink()  # every credential is new
+        if mode == "workers":
+            monkeypatch.setattr(signing, "_PARALLEL_MIN", 2)
+            monkeypatch.setattr(signing.os, "cpu_count", lambda: 2)
+        result = build(project, keyring=testkeys.keyring())
+        assert result.model is not None and any(n.startswith("signed ") for n in result.notices)
+        sites[mode] = ((project / ledger.LEDGER_PATH).read_bytes(), tree(project / "_site"))
+    assert sites["workers"] == sites["serial"]
+
+
 def ob3_doc() -> dict:
     from test_independent_verifier import build_credential
 

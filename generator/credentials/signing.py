@@ -328,9 +328,9 @@ class SigningOutcome:
 class SigningPlan:
     """What signing must do this build, decided per award before anything is signed."""
 
-    # each with its unsigned credential as compact JSON: a third of the memory of the dict, and
-    # cheaper to send to a signing worker (a first build holds every new credential here)
-    to_sign: list[tuple[Award, str]] = field(default_factory=list)
+    # each with what its unsigned credential is made from (`NewCredential`), not the credential:
+    # it is made where it is signed, so a first build never holds 10^5 of them at once
+    to_sign: list[tuple[Award, tuple[int, list]]] = field(default_factory=list)
     changed: dict[tuple[Location, str], list[str]] = field(default_factory=dict)  # E502: cause -> issue dates
     resigned: dict[str, int] = field(default_factory=dict)  # revoked key id -> credentials re-signed
     stranded: dict[tuple[str, str], int] = field(default_factory=dict)  # (issuer, revoked key) -> no key to re-sign
@@ -505,7 +505,7 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
     revoked = {k.id for k in registry if k.revoked}
     where = Location(ledger.LEDGER_PATH, 1)
     contexts: dict[tuple[str, str], str] = {}  # (issuer, badge) -> digest of what their credentials share
-    for award in model.awards:
+    for index, award in enumerate(model.awards):
         badge = model.badge(award.badge)
         issuer = model.issuer(badge.issuer)
         can_sign = issuer.slug in state.signers
@@ -540,7 +540,7 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
         if not unchanged and not _strings_signable(unsigned, award, badge, issuer, report):
             continue
         if record is None:
-            (plan.to_sign.append((award, canonical.dumps(unsigned))) if can_sign else plan.unsigned.append(award))
+            (plan.to_sign.append((award, (index, embedded))) if can_sign else plan.unsigned.append(award))
             state.embedded[award.key] = embedded
             continue
         key_id = record["verificationMethod"].rpartition("#key-")[2]
@@ -550,8 +550,7 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
                          "restore content/ledger.json from git; never edit it by hand")
         elif key_id in revoked:  # re-sign (with today's content): the old proof verifies nowhere any more
             if can_sign:
-                plan.to_sign.append((award, canonical.dumps(unsigned_credential(
-                    award, badge, issuer, model.site, routes, state.did, endorsements=current))))
+                plan.to_sign.append((award, (index, current)))
                 state.embedded[award.key] = current
                 plan.resigned[key_id] = plan.resigned.get(key_id, 0) + 1
             else:
@@ -562,8 +561,7 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             if memo is not None:
                 memo.note(award.key, inputs, record["digest"])
         elif (reissue or award.email_corrected) and can_sign:  # a new version takes today's settings
-            plan.to_sign.append((award, canonical.dumps(unsigned_credential(
-                award, badge, issuer, model.site, routes, state.did, endorsements=current))))
+            plan.to_sign.append((award, (index, current)))
             state.embedded[award.key] = current
         elif award.email_corrected:
             plan.corrected.append(award)
@@ -660,13 +658,31 @@ def _report_stranded(stranded: dict[tuple[str, str], int], registry: tuple[Publi
 SIGNING = "signing credentials"
 
 
-def _sign_all(jobs: list[tuple[Award, str]], state: SigningState, created: str, model: SiteModel,
+@dataclass(frozen=True)
+class NewCredential:
+    """Makes a new award's unsigned credential from (its index in the model, the endorsement
+    documents it embeds), in whichever process signs it: forked workers inherit the model."""
+
+    model: SiteModel
+    routes: Routes
+    did: str
+
+    def __call__(self, job: tuple[int, list]) -> dict:
+        index, endorsements = job
+        award = self.model.awards[index]
+        badge = self.model.badge(award.badge)
+        return unsigned_credential(award, badge, self.model.issuer(badge.issuer), self.model.site, self.routes,
+                                   self.did, endorsements=endorsements)
+
+
+def _sign_all(jobs: list[tuple[Award, tuple[int, list]]], state: SigningState, created: str, model: SiteModel,
               report: Report, progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict]:
     """Sign every job (in parallel when there are many and more than one CPU), telling `progress`."""
     started, cpu = time.perf_counter(), _cpu_seconds()
     records: dict[str, dict] = {}
-    work = [(award.key, state.signers[model.badge(award.badge).issuer], unsigned) for award, unsigned in jobs]
-    for done, ((award, _), result) in enumerate(zip(jobs, sign_many(work, created)), 1):
+    work = [(award.key, state.signers[model.badge(award.badge).issuer], job) for award, job in jobs]
+    make = NewCredential(model, Routes(model.site.base_url), state.did)
+    for done, ((award, _), result) in enumerate(zip(jobs, sign_many(work, created, make)), 1):
         if progress is not None:
             progress(SIGNING, done, len(jobs))
         if isinstance(result, tuple):  # (reason, JSON pointer) of a JSON-LD safety failure
@@ -702,11 +718,14 @@ def _cpu_seconds() -> float:
 _PARALLEL_MIN = 64
 
 
-def sign_many(work: list[tuple[str, Signer, dict | str]], created: str) -> Iterator[dict | tuple[str, str]]:
-    """Sign many credentials (in worker processes when there are many): records or failures, in order."""
+def sign_many(work: list[tuple[str, Signer, Any]], created: str,
+              make: Callable[[Any], dict] | None = None) -> Iterator[dict | tuple[str, str]]:
+    """Sign many credentials (in worker processes when there are many): records or failures, in order.
+
+    Each job is an unsigned credential, or what `make` makes one from (in the process that signs it)."""
     if len(work) < _PARALLEL_MIN or (os.cpu_count() or 1) < 2:
-        for _, signer, unsigned in work:
-            yield sign_one(signer, unsigned, created)
+        for _, signer, job in work:
+            yield sign_one(signer, make(job) if make is not None else job, created)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -719,32 +738,30 @@ def sign_many(work: list[tuple[str, Signer, dict | str]], created: str) -> Itera
     chunk = max(1, len(tasks) // (workers * 8))
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
-                             initargs=(seeds, created)) as pool:
+                             initargs=(seeds, created, make)) as pool:
         yield from pool.map(_worker_sign, tasks, chunksize=chunk)
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(seeds: list[tuple[str, PublicKey, bytes]], created: str) -> None:
+def _worker_init(seeds: list[tuple[str, PublicKey, bytes]], created: str, make: Callable[[Any], dict] | None) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     _WORKER["signers"] = [Signer(SigningKey(public, Ed25519PrivateKey.from_private_bytes(seed), None, "worker"), did)
                           for did, public, seed in seeds]
     _WORKER["created"] = created
+    _WORKER["make"] = make  # forked: inherited with the model it reads, never pickled
 
 
-def _worker_sign(task: tuple[int, dict | str]) -> dict | tuple[str, str]:
-    index, unsigned = task
-    return sign_one(_WORKER["signers"][index], unsigned, _WORKER["created"])
+def _worker_sign(task: tuple[int, Any]) -> dict | tuple[str, str]:
+    index, job = task
+    make = _WORKER["make"]
+    return sign_one(_WORKER["signers"][index], make(job) if make is not None else job, _WORKER["created"])
 
 
-def sign_one(signer: Signer, unsigned: dict | str, created: str) -> dict | tuple[str, str]:
-    """The credential record, or (reason, JSON pointer) if JSON-LD safe mode rejects it.
-
-    `unsigned` as a dict or as its JSON text (how the signing plan keeps it)."""
-    if isinstance(unsigned, str):
-        unsigned = json.loads(unsigned)
+def sign_one(signer: Signer, unsigned: dict, created: str) -> dict | tuple[str, str]:
+    """The credential record, or (reason, JSON pointer) if JSON-LD safe mode rejects it."""
     try:
         return _record(unsigned, signer.proof(unsigned, created))
     except jsonld.JsonLdError as exc:
