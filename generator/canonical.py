@@ -33,8 +33,11 @@ def json_bytes_streamed(doc: dict, name: str, items: Iterable[tuple[str, Any]]) 
 
     Encoded item by item into one growing buffer, so neither the mapping nor a second copy of
     the text is ever held (the ledger of 10^5 awards is about 100 MB of JSON)."""
-    marker = "\u0000streamed\u0000"  # content never holds NUL (load/ refuses control characters)
-    head, tail = json_bytes({**doc, name: marker}).split(json.dumps(marker).encode("utf-8"))
+    marker = "\u0000streamed\u0000"  # where the mapping goes: no content holds it (NUL is refused)
+    parts = json_bytes({**doc, name: marker}).split(json.dumps(marker).encode("utf-8"))
+    if len(parts) != 2:  # the marker is in `doc` after all: the same bytes the simple way
+        return json_bytes({**doc, name: dict(items)})
+    head, tail = parts
     out = io.BytesIO()
     out.write(head)
     separator = "{\n    "

@@ -17,3 +17,10 @@ def test_streamed_bytes_equal_the_one_piece_encoding(doc, mapping):
     doc.pop("awards", None)
     items = sorted(mapping.items())
     assert canonical.json_bytes_streamed(doc, "awards", iter(items)) == canonical.json_bytes({**doc, "awards": mapping})
+
+
+def test_a_document_holding_the_marker_is_still_encoded_exactly():
+    doc = {"keys": ["\x00streamed\x00"]}
+    items = [("a", {"b": 1})]
+    expected = canonical.json_bytes({**doc, "awards": dict(items)})
+    assert canonical.json_bytes_streamed(doc, "awards", iter(items)) == expected

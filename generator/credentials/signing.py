@@ -718,14 +718,18 @@ def _cpu_seconds() -> float:
 _PARALLEL_MIN = 64
 
 
+def _as_is(job: dict) -> dict:
+    return job
+
+
 def sign_many(work: list[tuple[str, Signer, Any]], created: str,
-              make: Callable[[Any], dict] | None = None) -> Iterator[dict | tuple[str, str]]:
+              make: Callable[[Any], dict] = _as_is) -> Iterator[dict | tuple[str, str]]:
     """Sign many credentials (in worker processes when there are many): records or failures, in order.
 
     Each job is an unsigned credential, or what `make` makes one from (in the process that signs it)."""
     if len(work) < _PARALLEL_MIN or (os.cpu_count() or 1) < 2:
         for _, signer, job in work:
-            yield sign_one(signer, make(job) if make is not None else job, created)
+            yield sign_one(signer, make(job), created)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -745,19 +749,18 @@ def sign_many(work: list[tuple[str, Signer, Any]], created: str,
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(seeds: list[tuple[str, PublicKey, bytes]], created: str, make: Callable[[Any], dict] | None) -> None:
+def _worker_init(seeds: list[tuple[str, PublicKey, bytes]], created: str, make: Callable[[Any], dict]) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     _WORKER["signers"] = [Signer(SigningKey(public, Ed25519PrivateKey.from_private_bytes(seed), None, "worker"), did)
                           for did, public, seed in seeds]
     _WORKER["created"] = created
-    _WORKER["make"] = make  # forked: inherited with the model it reads, never pickled
+    _WORKER["make"] = make  # a forked worker inherits it with the model it reads: nothing is pickled
 
 
 def _worker_sign(task: tuple[int, Any]) -> dict | tuple[str, str]:
     index, job = task
-    make = _WORKER["make"]
-    return sign_one(_WORKER["signers"][index], make(job) if make is not None else job, _WORKER["created"])
+    return sign_one(_WORKER["signers"][index], _WORKER["make"](job), _WORKER["created"])
 
 
 def sign_one(signer: Signer, unsigned: dict, created: str) -> dict | tuple[str, str]:
