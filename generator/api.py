@@ -123,10 +123,16 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
             state.forget_stamp()
         return result
     if checked.ledger_changed and options.record_ledger and not options.frozen:  # first: a site never shows
-        write_file_atomic(project / ledger.LEDGER_PATH, checked.ledger_after)  # slugs the ledger forgot
-    if stamp is not None and (project / ledger.LEDGER_PATH).is_file():  # what it wrote is what the next reads
-        ledger_stat = (project / ledger.LEDGER_PATH).stat()
-        stamp["files"][ledger.LEDGER_PATH] = [ledger_stat.st_size, ledger_stat.st_mtime_ns]
+        for path, data in checked.ledger.files():  # slugs the ledger forgot
+            (project / path).parent.mkdir(parents=True, exist_ok=True)
+            write_file_atomic(project / path, data)
+            if stamp is not None:  # what it wrote is what the next build reads
+                written = (project / path).stat()
+                stamp["files"][path] = [written.st_size, written.st_mtime_ns]
+        for path in checked.ledger.emptied:
+            (project / path).unlink(missing_ok=True)
+            if stamp is not None:
+                stamp["files"].pop(path, None)
     expected = set(checked.signing.expected) if checked.signing is not None else set()
     written: set[str] = set()
     shard = options.shard
@@ -156,7 +162,7 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
         if shard is None:
             yield from tracked()
             return
-        recorder = ShardRecorder(*shard, checked.ledger_after, checked.model.site.host)
+        recorder = ShardRecorder(*shard, checked.ledger.digest, checked.model.site.host)
         yield from map(recorder.observe, tracked())
         yield recorder.artifact()
 
@@ -183,7 +189,7 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
     if result.files and options.record_ledger:  # what this site shows, for check-live and notify
         record = shown_path(project, out)
         record.parent.mkdir(parents=True, exist_ok=True)
-        write_file_atomic(record, canonical.json_bytes(published.site_record(checked.model, checked.ledger_after)))
+        write_file_atomic(record, canonical.json_bytes(published.site_record(checked.model, checked.ledger.digest)))
     return result
 
 

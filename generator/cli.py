@@ -545,7 +545,8 @@ def _build(project: Path, args) -> int:
     print(result.size_report(), file=sys.stderr)
     reused = f", {result.reused} unchanged award(s) reused" if result.reused else ""
     print(f"Built {result.files} files into {result.out}: {len(model.badges)} badges, {len(model.awards)} awards"
-          f"{reused}" + (" (ledger updated: commit content/ledger.json)" if checked.ledger_changed else ""))
+          f"{reused}" + (" (ledger updated: commit content/ledger.json and content/ledger/)"
+                         if checked.ledger_changed else ""))
     print("Preview it with: badgekiln serve   (then open http://127.0.0.1:8000/)")
     return EXIT_OK
 

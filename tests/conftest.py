@@ -74,6 +74,30 @@ def build_result(project: Path, out: Path | None = None, **options) -> badgekiln
     return badgekiln.build(project, badgekiln.BuildOptions(out=out, **options))
 
 
+def ledger_files(project: Path) -> dict[str, bytes]:
+    """Every file of a project's ledger (the head and the award files), by project-relative path."""
+    files = [project / ledger.LEDGER_PATH, *sorted((project / ledger.AWARDS_DIR).glob("*.json"))]
+    return {p.relative_to(project).as_posix(): p.read_bytes() for p in files if p.is_file()}
+
+
+def ledger_awards(project: Path) -> dict[str, dict]:
+    """Every award record of a project's ledger, as written (with its integrity check)."""
+    records = {}
+    for path, data in ledger_files(project).items():
+        if path != ledger.LEDGER_PATH:
+            records.update(json.loads(data)["awards"])
+    return records
+
+
+def one_file_ledger(project: Path) -> dict:
+    """The project's ledger as the one document of format 1 (an older Badgekiln's); its award files
+    are removed, and the caller writes the document to content/ledger.json."""
+    head = json.loads((project / ledger.LEDGER_PATH).read_text())
+    awards = ledger_awards(project)
+    shutil.rmtree(project / ledger.AWARDS_DIR)
+    return {**{k: v for k, v in head.items() if k != "buckets"}, "format": 1, "awards": dict(sorted(awards.items()))}
+
+
 def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 

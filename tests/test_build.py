@@ -15,12 +15,11 @@ import badgekiln
 import pytest
 import testkeys
 from badgekiln.artifacts import Artifact
-from badgekiln.model import ledger
 from badgekiln.pipeline.assemble import all_artifacts
 from badgekiln.pipeline.check import check_project
 from badgekiln.pipeline.writer import MARKER, WriteError, write_site
 from badgekiln.project_lock import LOCK_FILE
-from conftest import REPO, SeededMinter, award_dir, build, copy_project, tree
+from conftest import REPO, SeededMinter, award_dir, build, copy_project, ledger_awards, ledger_files, tree
 
 
 def _emails_in_content(project: Path) -> set[bytes]:
@@ -79,7 +78,7 @@ def test_no_recipient_email_anywhere_in_output(example: Path, signed: bool):
             lowered = form.lower()
             for email in emails:
                 assert email not in lowered, f"{email!r} leaked into {path}"
-    ledger_text = (example / ledger.LEDGER_PATH).read_bytes().lower()
+    ledger_text = b"".join(ledger_files(example).values()).lower()
     assert not any(e in ledger_text for e in emails), "the ledger must hold no plaintext email"
 
 
@@ -97,11 +96,11 @@ def test_two_builds_are_byte_identical(tmp_path: Path):
 
 def test_second_build_changes_nothing(example: Path):
     build(example)
-    ledger_bytes = (example / ledger.LEDGER_PATH).read_bytes()
+    ledger_bytes = ledger_files(example)
     before = tree(example / "_site")
     prepared = build(example, minter=SeededMinter(seed=999))  # a different minter must not be asked
     assert not prepared.ledger_changed
-    assert (example / ledger.LEDGER_PATH).read_bytes() == ledger_bytes
+    assert ledger_files(example) == ledger_bytes
     assert tree(example / "_site") == before
 
 
@@ -136,7 +135,7 @@ def test_frozen_accepts_an_up_to_date_ledger(example: Path):
 
 def test_expiry_policy_change_does_not_touch_issued_awards(example: Path):
     build(example)
-    award = next(a for a in json.loads((example / ledger.LEDGER_PATH).read_text())["awards"].values()
+    award = next(a for a in ledger_awards(example).values()
                  if a["badge"] == "fire-warden")
     badge_file = example / "content/badges/fire-warden.yaml"
     badge_file.write_text(badge_file.read_text().replace("valid_for: 1y", "valid_for: 5y"))

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from conftest import REPO, copy_project
+from conftest import REPO, copy_project, ledger_awards
 
 BUILD = [sys.executable, str(REPO / "build.py")]
 
@@ -308,7 +308,7 @@ def test_a_build_on_a_terminal_shows_its_phases_and_an_estimate_and_a_pipe_gets_
     key = {"BADGEKILN_SIGNING_KEYS": env_value()}
     code, output = _build_on_a_terminal(project, None, "build", env={**key, "BADGEKILN_JOBS": "1"})
     assert code == 0, output
-    awards = len(json.loads((project / "content/ledger.json").read_text())["awards"])
+    awards = len(ledger_awards(project))
     import re
 
     lines = [" ".join(line.split()) for line in re.split(r"[\r\n]", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output))]

@@ -14,8 +14,7 @@ import testkeys
 from badgekiln import cli
 from badgekiln.credentials.identity import matches
 from badgekiln.crypto import dataintegrity, didweb, keys
-from badgekiln.model import ledger
-from conftest import award_dir, build, copy_project, tree
+from conftest import award_dir, build, copy_project, ledger_awards, tree
 
 AWARDS = "badge: safety\nissued_on: 2026-02-01\nawards:\n  - recipient: ada\n  # Bo's\n" \
          "  - name: Bo Li\n    email: bo@example.com\n"
@@ -31,7 +30,7 @@ def published(tmp_path: Path) -> Path:
 
 
 def _ledger(project: Path) -> dict:
-    return json.loads((project / ledger.LEDGER_PATH).read_text())["awards"]
+    return ledger_awards(project)
 
 
 def _correct(project: Path, capsys, *args: str) -> tuple[int, str, str]:

@@ -10,11 +10,11 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from badgekiln.model import cpd, ledger
+from badgekiln.model import cpd
 from badgekiln.model.domain import CpdActivity, RenewalRule
 from badgekiln.model.lifecycle import renewal_key, root_of
 from badgekiln.validate.values import Duration
-from conftest import FIXED_NOW, SeededMinter, award_dir, build, copy_project
+from conftest import FIXED_NOW, SeededMinter, award_dir, build, copy_project, ledger_awards
 
 RULE = RenewalRule(Duration(months=12), 20, "points")
 
@@ -146,7 +146,7 @@ def test_each_renewal_is_a_published_award_linked_to_the_previous(tmp_path: Path
     assert [a.cpd.renewed_by for a in chain] == [chain[1].slug, chain[2].slug, None]
     newest = chain[-1]
     assert newest.cpd.current and newest.cpd.period.logged == 7 and newest.cpd.period.needed == 13
-    entries = json.loads((project / ledger.LEDGER_PATH).read_text())["awards"]
+    entries = ledger_awards(project)
     assert set(entries) == {a.key for a in chain}
     site = project / "_site"
     renewal = json.loads((site / f"{award_dir(chain[2].slug)}/assertion.json").read_text())

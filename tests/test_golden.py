@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import TESTS, build, copy_project, tree
+from conftest import TESTS, build, copy_project, ledger_files, tree
 
 GOLDEN = TESTS / "golden" / "minimal"
 
@@ -18,7 +18,7 @@ def test_minimal_site_matches_golden(tmp_path: Path, update_golden: bool):
     prepared = build(project, tmp_path / "out")
     assert prepared.model is not None, prepared.diagnostics
     actual = tree(tmp_path / "out")
-    actual["content/ledger.json"] = (project / "content/ledger.json").read_bytes()
+    actual.update(ledger_files(project))
     if update_golden:
         shutil.rmtree(GOLDEN, ignore_errors=True)
         for path, data in actual.items():

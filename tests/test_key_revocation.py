@@ -23,7 +23,7 @@ from badgekiln import bake, cli
 from badgekiln.crypto import jws, keys
 from badgekiln.diagnostics import Report, format_text
 from badgekiln.model import ledger
-from conftest import FIXED_NOW, award_dir, baked_downloads, build, copy_project, tree
+from conftest import FIXED_NOW, award_dir, baked_downloads, build, copy_project, ledger_awards, ledger_files, tree
 from test_independent_verifier import run_verifier
 
 DID = "did:web:badges.northwind-academy.example"
@@ -98,7 +98,7 @@ def test_every_credential_is_re_signed_by_the_new_key_and_verifies(revoked):
         assert json.loads(baked["ob3"]) == doc
         header = jws.decode((site / f"{award_dir(award.slug)}/credential.jwt").read_text())[0]
         assert header["kid"] == f"{DID}#rsa-{new_id}"
-    records = json.loads((revoked.project / ledger.LEDGER_PATH).read_text())["awards"]
+    records = ledger_awards(revoked.project)
     assert {r["credential"]["verificationMethod"] for r in records.values()} == {f"{DID}#key-{new_id}"}
     results = run_verifier(_credentials(site), "--now", "valid-from", did_doc=site / ".well-known/did.json")
     assert len(results) == len(awards) and all(r["verified"] for r in results.values()), results
@@ -248,12 +248,12 @@ def test_unknown_and_already_revoked_keys_are_command_errors(revoked):
     assert code == 2
     assert f"unknown key '{OLD_ID[:-1]}x'" in err and f"did you mean '{OLD_ID}'?" in err
     assert f"known keys: {OLD_ID}, {revoked.new_id}" in err
-    before = (revoked.project / ledger.LEDGER_PATH).read_bytes()
+    before = ledger_files(revoked.project)
     code, _, err = _cli("--project", project, "keys", "revoke", OLD_ID, "--reason", "again")
     assert code == 2 and f"key {OLD_ID} was already revoked on 2026-11-28 ({REASON})" in err
     code, _, err = _cli("--project", project, "keys", "revoke", revoked.new_id, "--reason", "   ")
     assert code == 2 and "--reason" in err
-    assert (revoked.project / ledger.LEDGER_PATH).read_bytes() == before
+    assert ledger_files(revoked.project) == before
 
 
 def test_registry_round_trips_revocations_and_reads_old_ledgers():

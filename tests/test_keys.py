@@ -21,7 +21,7 @@ from badgekiln import cli
 from badgekiln.crypto import keys, multikey
 from badgekiln.diagnostics import Report
 from badgekiln.model import ledger
-from conftest import REPO, award_dir, build, copy_project, tree
+from conftest import REPO, award_dir, build, copy_project, ledger_files, tree
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -181,7 +181,7 @@ def test_no_private_key_byte_reaches_output_logs_or_the_ledger(tmp_path: Path):
     patterns = testkeys.secret_patterns()
     leaks = {path: _leaks(data, patterns) for path, data in site.items() if _leaks(data, patterns)}
     assert leaks == {}
-    assert _leaks((project / ledger.LEDGER_PATH).read_bytes(), patterns) == []
+    assert _leaks(b"".join(ledger_files(project).values()), patterns) == []
     assert _leaks(printed, patterns) == []
     assert not (project / "_site" / "keys").exists() and not (project / "keys").exists()
 

@@ -18,7 +18,7 @@ from badgekiln.credentials import status_lists
 from badgekiln.crypto import dataintegrity, didweb, jsonld
 from badgekiln.diagnostics import Report
 from badgekiln.model import ledger
-from conftest import TESTS, award_dir, build, copy_project, tree
+from conftest import TESTS, award_dir, build, copy_project, ledger_awards, one_file_ledger, tree
 from ob2validator import serve_directory, validate
 from test_independent_verifier import JS_DIR, require_node
 
@@ -229,7 +229,7 @@ def test_credential_status_form_is_frozen_per_credential(tmp_path: Path):
     first = _build(project)
     site = project / "_site"
     before = tree(site)
-    records = json.loads((project / ledger.LEDGER_PATH).read_text())["awards"]
+    records = ledger_awards(project)
     assert {r["credential"]["status"] for r in records.values()} == {"single"}
     _set_credential_status(project, "list")
     (project / "content/awards/2026.yaml").write_text(AWARDS + "  - name: Dee Evans\n    email: dee@example.com\n")
@@ -246,7 +246,7 @@ def test_credential_status_form_is_frozen_per_credential(tmp_path: Path):
     assert "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json" in dee["@context"]
     # a record from before the setting existed (no "status", and no integrity checks either: an
     # older Badgekiln wrote it) was signed with the list
-    ledger_doc = json.loads((project / ledger.LEDGER_PATH).read_text())
+    ledger_doc = one_file_ledger(project)
     for record in ledger_doc["awards"].values():
         record["credential"].pop("status")
     for section in ("awards", "issuers"):

@@ -18,9 +18,8 @@ import testkeys
 from badgekiln.commands import due
 from badgekiln.credentials import status_lists
 from badgekiln.diagnostics import format_text
-from badgekiln.model import ledger
 from badgekiln.model.routes import Routes
-from conftest import FIXED_NOW, build, copy_project, tree
+from conftest import FIXED_NOW, build, copy_project, ledger_awards, ledger_files, tree
 from ob2validator import error_messages, serve_directory, validate
 from test_cli import run
 from test_independent_verifier import run_verifier
@@ -65,7 +64,7 @@ def award_of(model, name: str, badge: str):
 
 
 def _ledger(project: Path) -> dict:
-    return json.loads((project / ledger.LEDGER_PATH).read_text())["awards"]
+    return ledger_awards(project)
 
 
 def out(project: Path, path: str) -> Path:
@@ -357,18 +356,18 @@ def test_rebuilds_are_byte_identical(tmp_path: Path):
   - {badge: fire-warden, name: Fay Li, email: fay@example.com, issued_on: 2026-03-01}
 """)
     _built(project, out=tmp_path / "one")
-    ledger_bytes = (project / ledger.LEDGER_PATH).read_bytes()
+    ledger_bytes = ledger_files(project)
     copy = tmp_path / "copy"
     shutil.copytree(project, copy)
     _built(copy, out=tmp_path / "two")
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
-    assert (copy / ledger.LEDGER_PATH).read_bytes() == ledger_bytes  # a second build mints nothing
+    assert ledger_files(copy) == ledger_bytes  # a second build mints nothing
     # the command line in other processes (other string hashing): the same bytes, incremental or not
     for seed, out in (("1", "three"), ("2", "four")):
         result = run(project, "build", "--out", str(tmp_path / out), env={**EPOCH, "PYTHONHASHSEED": seed})
         assert result.returncode == 0, result.stderr
         assert tree(tmp_path / out) == tree(tmp_path / "one")
-    assert (project / ledger.LEDGER_PATH).read_bytes() == ledger_bytes
+    assert ledger_files(project) == ledger_bytes
 
 
 def test_notify_announces_an_automatic_award_and_due_lists_it(tmp_path: Path):

@@ -6,7 +6,6 @@ the project again once the first has published.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from badgekiln.model import ledger
 from badgekiln.project_lock import WAITING, project_lock
-from conftest import REPO, copy_project
+from conftest import REPO, copy_project, ledger_awards
 
 BUILD = [sys.executable, str(REPO / "build.py")]
 SLUG = re.compile(r"^[a-z0-9]{24}$")
@@ -35,13 +34,12 @@ def _published_slugs(site: Path) -> set[str]:
 
 
 def _ledger_slugs(project: Path) -> set[str]:
-    doc = json.loads((project / ledger.LEDGER_PATH).read_text())
-    return {entry["slug"] for entry in doc["awards"].values()}
+    return {entry["slug"] for entry in ledger_awards(project).values()}
 
 
 # Loaded into a build process (python -c), this pauses it at two moments of a build, so the test
 # can set up the interleaving the issue saw by chance: each pause writes NAME-POINT.paused and
-# waits for NAME-POINT.go. POINT is "ledger" (about to replace content/ledger.json) or "swap"
+# waits for NAME-POINT.go. POINT is "ledger" (about to replace a file of the ledger) or "swap"
 # (about to move the old site aside for the new one, or to commit a change's journal).
 PAUSES = """
 import os, pathlib, time
@@ -56,7 +54,7 @@ def _pause(point):
             time.sleep(0.02)
 
 def replace(src, dst, *args, **kwargs):
-    if str(dst).endswith("content/ledger.json"):
+    if "/content/ledger" in str(dst):  # the first file of the ledger (content/ledger.json, content/ledger/)
         _pause("ledger")
     elif ".previous-" in os.path.basename(str(dst)) or str(dst).endswith(".journal"):
         _pause("swap")  # a whole site moved aside, or a change's journal committed

@@ -18,7 +18,7 @@ import pytest
 import testkeys
 from badgekiln.model.routes import shard_of, shard_of_path
 from badgekiln.pipeline.merge import SHARD_DIR
-from conftest import FIXED_NOW, REPO, build, build_result, copy_project, tree
+from conftest import FIXED_NOW, REPO, build, build_result, copy_project, ledger_files, tree
 
 SHARDS = 3
 
@@ -166,12 +166,12 @@ def test_a_shard_never_mints(tmp_path: Path):
     build(project, keyring=testkeys.keyring())
     roster = project / "content/awards/2026-food-hygiene.yaml"
     roster.write_text(roster.read_text() + "  - name: New Person\n    email: new.person@example.com\n")
-    ledger_before = (project / "content/ledger.json").read_bytes()
+    ledger_before = ledger_files(project)
     result = build_result(project, tmp_path / "s1", shard=(0, 2), keyring=testkeys.keyring())
     assert not result.ok
     assert [d.code for d in result.checked.diagnostics if d.severity == "error"] == ["E304"]
     assert "--shard" in result.checked.diagnostics[0].message
-    assert (project / "content/ledger.json").read_bytes() == ledger_before
+    assert ledger_files(project) == ledger_before
     assert not (tmp_path / "s1").exists()
 
 

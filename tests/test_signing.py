@@ -23,7 +23,19 @@ from badgekiln.credentials import ob3, signing
 from badgekiln.crypto import dataintegrity, didweb, jws, keys
 from badgekiln.diagnostics import format_text
 from badgekiln.model import ledger
-from conftest import FIXED_NOW, REPO, SeededMinter, award_dir, baked_downloads, build, copy_project, tree
+from conftest import (
+    FIXED_NOW,
+    REPO,
+    SeededMinter,
+    award_dir,
+    baked_downloads,
+    build,
+    copy_project,
+    ledger_awards,
+    ledger_files,
+    one_file_ledger,
+    tree,
+)
 from jsonschema import Draft201909Validator
 from test_independent_verifier import JS_DIR, require_node, run_verifier
 
@@ -197,9 +209,11 @@ def test_ledger_freezes_each_signed_credential(signed):
     project, prepared = signed
     doc = json.loads((project / ledger.LEDGER_PATH).read_text())
     assert [k["id"] for k in doc["keys"]] == [KEY_ID]
-    assert "secretKeyMultibase" not in json.dumps(doc) and "privateKeyPem" not in json.dumps(doc)
+    text = b"".join(ledger_files(project).values()).decode()
+    assert "secretKeyMultibase" not in text and "privateKeyPem" not in text
+    awards = ledger_awards(project)
     for award in prepared.model.awards:
-        record = doc["awards"][award.key]["credential"]
+        record = awards[award.key]["credential"]
         credential = json.loads((project / f"_site/{award_dir(award.slug)}/credential.json").read_text())
         assert record["proofValue"] == credential["proof"][0]["proofValue"]
         assert record["verificationMethod"] == f"{DID}#key-{KEY_ID}"
@@ -215,7 +229,7 @@ def test_signed_build_is_byte_identical_across_processes_and_key_sources(signed,
     subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(second), "--frozen"], env=env,
                    check=True, capture_output=True)
     assert tree(second / "_site") == tree(project / "_site")
-    assert (second / ledger.LEDGER_PATH).read_bytes() == (project / ledger.LEDGER_PATH).read_bytes()
+    assert ledger_files(second) == ledger_files(project)
 
 
 def test_fresh_signing_is_deterministic(tmp_path):
@@ -224,7 +238,7 @@ def test_fresh_signing_is_deterministic(tmp_path):
     build(one, keyring=testkeys.keyring())
     build(two, keyring=testkeys.keyring())
     assert tree(one / "_site") == tree(two / "_site")
-    assert (one / ledger.LEDGER_PATH).read_bytes() == (two / ledger.LEDGER_PATH).read_bytes()
+    assert ledger_files(one) == ledger_files(two)
     again = build(one, keyring=testkeys.keyring(), minter=SeededMinter(seed=99))
     assert not again.ledger_changed
 
@@ -246,12 +260,13 @@ def test_a_site_signed_by_worker_processes_equals_one_signed_serially(tmp_path: 
     for mode in ("serial", "workers"):
         project = copy_project("example", tmp_path / mode)
         (project / ledger.LEDGER_PATH).unlink()  # every credential is new
+        shutil.rmtree(project / ledger.AWARDS_DIR)
         if mode == "workers":
             monkeypatch.setattr(signing, "_PARALLEL_MIN", 2)
             monkeypatch.setattr(signing.os, "cpu_count", lambda: 2)
         result = build(project, keyring=testkeys.keyring())
         assert result.model is not None and any(n.startswith("signed ") for n in result.notices)
-        sites[mode] = ((project / ledger.LEDGER_PATH).read_bytes(), tree(project / "_site"))
+        sites[mode] = (ledger_files(project), tree(project / "_site"))
     assert sites["workers"] == sites["serial"]
 
 
@@ -376,7 +391,7 @@ def test_e502_names_the_fields_that_changed_at_their_source(signed, tmp_path):
     assert ugo.message.startswith("this award changed (expires):") and ugo.location.line == 4, ugo
     # a record frozen before fields were recorded still gets the old message
     ledger_path = changed / ledger.LEDGER_PATH
-    doc = json.loads(ledger_path.read_text())
+    doc = one_file_ledger(changed)
     for entry in doc["awards"].values():
         entry["credential"].pop("fields", None)
         entry.pop("check", None)  # sealed again below, as an older Badgekiln would have written it
@@ -453,9 +468,9 @@ def test_preview_signs_with_its_own_did_and_leaves_the_ledger_alone(signed, tmp_
     project, _ = signed
     preview = tmp_path / "example"
     shutil.copytree(project / "content", preview / "content")
-    ledger_before = (preview / ledger.LEDGER_PATH).read_bytes()
+    ledger_before = ledger_files(preview)
     prepared = build(preview, base_url="http://127.0.0.1:8123/", keyring=testkeys.keyring())
-    assert not prepared.ledger_changed and (preview / ledger.LEDGER_PATH).read_bytes() == ledger_before
+    assert not prepared.ledger_changed and ledger_files(preview) == ledger_before
     did_doc = preview / "_site/.well-known/did.json"
     assert json.loads(did_doc.read_text())["id"] == "did:web:127.0.0.1%3A8123"
     results = run_verifier(_credentials(preview)[:5], "--now", "valid-from", did_doc=did_doc)

@@ -10,7 +10,7 @@ import pytest
 import testkeys
 from badgekiln import cli
 from badgekiln.crypto import dataintegrity, jws, keys, multikey
-from conftest import FIXED_NOW, award_dir, baked_downloads, build, copy_project
+from conftest import FIXED_NOW, award_dir, baked_downloads, build, copy_project, ledger_awards
 from ob2validator import serve_directory
 
 EPOCH = str(int(FIXED_NOW.timestamp()))
@@ -157,7 +157,7 @@ def test_tampered_jwt_and_jws(site, capsys, tmp_path):
 
 def test_revoked_ob2_badge(site, capsys):
     folder = site[0]
-    prepared_awards = json.loads((folder.parent / "content/ledger.json").read_text())["awards"]
+    prepared_awards = ledger_awards(folder.parent)
     revoked = [v["slug"] for v in prepared_awards.values()
                if json.loads((folder / f"{award_dir(v['slug'])}/assertion.json").read_text()).get("revoked")]
     assert revoked

@@ -69,7 +69,7 @@ def _correct(project: Path, ref: str, to: str, report: Report) -> tuple[Report, 
                      f"turn the roster into YAML with `badgekiln import {root.location.path} --badge {root.badge}`, "
                      "delete the CSV, then run correct-email again")
         return report, ""
-    published = root_key in ledger.parse(prepared.ledger_before, Report())
+    published = root_key in prepared.ledger_read.entries
     try:
         path, line, whose = _where_the_email_is(project, root.location)
         original = (project / path).read_bytes()

@@ -34,7 +34,7 @@ _BUILD_STEPS = """\
           python-version: "3.12"
       # the version that made this site; upgrade it here after building with the new one locally
       - run: pip install "badgekiln==%(version)s"
-      # --frozen: publish only awards built and committed on your machine (content/ledger.json)
+      # --frozen: publish only awards built and committed on your machine (content/ledger*)
       - run: badgekiln build --frozen
         env:
           BADGEKILN_SIGNING_KEYS: ${{ secrets.BADGEKILN_SIGNING_KEYS }}
@@ -128,7 +128,7 @@ _NETLIFY = """\
 # without its signed files. Badgekiln writes _site/_headers, which lets other sites' verifiers
 # read the badge JSON.
 [build]
-  # --frozen: publish only awards built and committed on your machine (content/ledger.json)
+  # --frozen: publish only awards built and committed on your machine (content/ledger*)
   command = "pip install badgekiln==%(version)s && badgekiln build --frozen"
   publish = "_site"
 
@@ -148,7 +148,7 @@ pages:
   script:
     # the version that made this site; upgrade it here after building with the new one locally
     - pip install "badgekiln==%(version)s"
-    # --frozen: publish only awards built and committed on your machine (content/ledger.json)
+    # --frozen: publish only awards built and committed on your machine (content/ledger*)
     - badgekiln build --frozen --out public
   artifacts:
     paths:
@@ -158,7 +158,7 @@ pages:
 """
 
 _WORKFLOW = ".github/workflows/publish.yml"
-_PUSH = "commit content/ (with content/ledger.json) and push: "
+_PUSH = "commit content/ (with the ledger: content/ledger.json, content/ledger/) and push: "
 
 RECIPES: dict[str, Recipe] = {
     "github-pages": Recipe(_WORKFLOW, _GITHUB_PAGES, _PUSH + f"{_WORKFLOW} builds with `--frozen` and publishes "
@@ -171,8 +171,9 @@ RECIPES: dict[str, Recipe] = {
                            "with `--frozen` and publishes the site to GitLab Pages."),
     "s3": Recipe(_WORKFLOW, _S3, _PUSH + f"{_WORKFLOW} builds with `--frozen`, uploads what changed to your "
                  "S3 bucket and refreshes CloudFront (the variables it needs are listed at its top)."),
-    "none": Recipe(None, "", "commit content/ (with content/ledger.json), build with `badgekiln build --frozen` "
-                   "and publish the `_site/` folder on any static host (only `_site/`: it holds no email)."),
+    "none": Recipe(None, "", "commit content/ (with the ledger: content/ledger.json, content/ledger/), build "
+                   "with `badgekiln build --frozen` and publish the `_site/` folder on any static host (only "
+                   "`_site/`: it holds no email)."),
 }
 RECIPES["cloudflare-pages-paid"] = RECIPES["cloudflare-pages"]
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from .. import api
 from ..clock import now_from_env
 from ..diagnostics import Location, Report
-from ..model import ledger
 from ..model.domain import Award, SiteModel
 from ..model.routes import Routes
 from ..validate.values import Duration, format_amount, parse_duration
@@ -93,7 +92,7 @@ def run(project: Path, within_text: str, as_csv: bool, now: datetime | None = No
     if prepared.model is None:
         report.extend(prepared.diagnostics)
         return report, ""
-    published = set(ledger.parse(prepared.ledger_before, Report()))
+    published = set(prepared.ledger_read.entries)
     items = due(prepared.model, published, now or now_from_env(), within)
     if as_csv:
         out = io.StringIO()

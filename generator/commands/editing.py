@@ -88,7 +88,7 @@ def apply(project: Path, change: Change, report: Report) -> tuple[Report, str]:
         report.extend(prepared.diagnostics)
         report.error("E309", f"cannot {change.action}: fix the errors in content first", _WHERE)
         return report, ""
-    published = ledger.parse(prepared.ledger_before, Report())
+    published = prepared.ledger_read.entries
     given = next((g for g in prepared.model.given if g.slug == change.ref.strip()
                   or change.ref.strip().endswith(f"/endorsements/{g.slug}.json")), None)
     if given is not None:
@@ -141,7 +141,7 @@ def _apply_given(project: Path, prepared, given: GivenEndorsement, change: Chang
     if change.action != "revoke":
         report.error("E309", f"endorsement '{given.slug}' can only be revoked (it has no suspension)", given.location)
         return report, ""
-    if given.slug not in ledger.parse_endorsements(prepared.ledger_before, Report()).given:
+    if given.slug not in ledger.parse_endorsements(prepared.ledger_read.sections, Report()).given:
         report.error("E309", f"endorsement '{given.slug}' has not been published yet", _WHERE,
                      f"just remove it from {given_endorsements.PATH}")
         return report, ""

@@ -279,7 +279,7 @@ def endorse(project: Path, about: str, comment: str, valid_for: str | None, name
     url = routes.url(routes.given_endorsement(given))
     return report, (f"added endorsement '{ident}' of {name} to {given_endorsements.PATH}.\n"
                     f"Run `badgekiln build` to sign it (key {signer.key_id}, {signer.did}) and publish it at {url}; "
-                    f"commit {given_endorsements.PATH} and content/ledger.json.\n"
+                    f"commit {given_endorsements.PATH} and the ledger (content/ledger.json, content/ledger/).\n"
                     f"The endorsed party puts that file in their content/endorsements/ "
                     f"(badgekiln endorsements add {url}).")
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from ..atomic_write import write_file_atomic
 from ..crypto import keys
 from ..diagnostics import Location, Report, did_you_mean, format_text
+from ..load.files import walk
 from ..model import ledger
 from ..project_lock import project_lock
 from ..validate.values import format_datetime
@@ -78,22 +79,34 @@ def add_arguments(parser) -> None:
     sub.add_parser("list", help="show the keys, their status and where their private parts are")
 
 
-def _ledger_doc(project: Path) -> dict:
+def _ledger_doc(project: Path) -> tuple[dict, dict[str, ledger.Entry]]:
+    """The ledger's head, to edit, and its awards; every record is checked first: a record edited
+    by hand must not be sealed again by a command."""
     path = project / ledger.LEDGER_PATH
     if not path.exists():
-        return {"format": ledger.FORMAT, "awards": {}}
+        return ledger.empty_head(), {}
     try:
         data = path.read_bytes()
         doc = json.loads(data.decode("utf-8"))
-        if not isinstance(doc, dict) or doc.get("format") != ledger.FORMAT:
+        if not isinstance(doc, dict) or doc.get("format") not in (1, ledger.FORMAT):
             raise ValueError
     except (ValueError, UnicodeDecodeError):
         raise CommandError(f"{ledger.LEDGER_PATH} cannot be read; restore it from git first") from None
-    report = Report()  # a record edited by hand must not be sealed again by this command
-    ledger.parse(data, report)
+    report = Report()
+    files = {f.path: f.data for f in walk(project, ledger.AWARDS_DIR, (".json",))}
+    entries = ledger.parse({**files, ledger.LEDGER_PATH: data}, report)
     if report.has_errors():
         raise CommandError(format_text(report.sorted()))
-    return doc
+    return doc, entries
+
+
+def _signed_counts(entries: dict[str, ledger.Entry]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in entries.values():
+        if isinstance(entry.credential, dict):
+            key_id = str(entry.credential.get("verificationMethod", "")).rpartition("#key-")[2]
+            counts[key_id] = counts.get(key_id, 0) + 1
+    return counts
 
 
 def _registry(doc: dict) -> tuple[keys.PublicKey, ...]:
@@ -190,7 +203,7 @@ def _run(project: Path, args, now: datetime) -> str:
     if args.keys_command == "revoke":
         return revoke(project, args.key_id, args.reason, now)
     _check_issuer(project, args.issuer)
-    doc = _ledger_doc(project)
+    doc, entries = _ledger_doc(project)
     registry = _registry(doc)
     current = [k for k in registry if k.issuer == args.issuer and not k.retired]
     if args.keys_command == "new":
@@ -224,7 +237,7 @@ def _run(project: Path, args, now: datetime) -> str:
         path = project / keys.KEYS_DIR / f"{old.id}{keys.KEY_SUFFIX}"
         if path.exists():
             keys.write_private_file(path, keys.key_file_json(replace(old, retired=stamp), None, None))
-    signed = _signed_counts(doc)
+    signed = _signed_counts(entries)
     old_text = ", ".join(f"{k.id} ({signed.get(k.id, 0)} credential(s) signed)" for k in current)
     return (f"Created signing key {key.id} for {_scope(args.issuer)}; new credentials will be signed with it.\n"
             f"Retired {old_text}: its private part was deleted from keys/, its public key stays in the DID "
@@ -253,7 +266,7 @@ def revoke(project: Path, key_id: str, reason: str, now: datetime) -> str:
     reason = " ".join(reason.split())
     if not reason:
         raise CommandError("--reason must say why the key is revoked, e.g. --reason \"laptop stolen\"")
-    doc = _ledger_doc(project)
+    doc, entries = _ledger_doc(project)
     registry = _registry(doc)
     old = next((k for k in registry if k.id == key_id), None)
     if old is None:
@@ -269,7 +282,7 @@ def revoke(project: Path, key_id: str, reason: str, now: datetime) -> str:
     stripped = path.exists() and "secretKeyMultibase" in path.read_text(encoding="utf-8", errors="replace")
     if path.exists():
         keys.write_private_file(path, keys.key_file_json(new, None, None))
-    count = _signed_counts(doc).get(key_id, 0)
+    count = _signed_counts(entries).get(key_id, 0)
     return "\n".join(_revoke_message(new, count, was_current, stripped, _replacements(old, registry)))
 
 
@@ -302,25 +315,15 @@ def _revoke_message(key: keys.PublicKey, count: int, was_current: bool, stripped
     return lines
 
 
-def _signed_counts(doc: dict) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for entry in (doc.get("awards") or {}).values():
-        record = entry.get("credential") if isinstance(entry, dict) else None
-        if isinstance(record, dict):
-            key_id = str(record.get("verificationMethod", "")).rpartition("#key-")[2]
-            counts[key_id] = counts.get(key_id, 0) + 1
-    return counts
-
-
 def list_keys(project: Path) -> str:
-    doc = _ledger_doc(project)
+    doc, entries = _ledger_doc(project)
     registry = _registry(doc)
     report = Report()
     keyring = keys.load_keyring(project, os.environ, report)
     private = {k.id: k.source for k in keyring.keys}
     known = {k.id for k in registry}
     rows = [("id", "signs for", "created", "status", "private key", "signed")]
-    signed = _signed_counts(doc)
+    signed = _signed_counts(entries)
     for key in list(registry) + [k.public for k in keyring.keys if k.id not in known]:
         status = (f"REVOKED {key.revoked[:10]}" if key.revoked else f"retired {key.retired[:10]}" if key.retired
                   else "active" if key.id in known else "not yet recorded")

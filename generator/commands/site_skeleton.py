@@ -18,7 +18,7 @@ GITIGNORE_LINES = ("keys/*", "!keys/README.md", "_site/", ".badgekiln-cache/", "
 
 GITIGNORE = """\
 # Made by `badgekiln new site`. Private signing keys, learners' emails (_outbox/) and what
-# builds make never enter git; content/ (with content/ledger.json) and keys/README.md do.
+# builds make never enter git; content/ (with the ledger: content/ledger.json, content/ledger/) and keys/README.md do.
 keys/*
 !keys/README.md
 _site/

@@ -503,7 +503,6 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
     routes = Routes(model.site.base_url)
     known_keys = {k.id for k in registry}
     revoked = {k.id for k in registry if k.revoked}
-    where = Location(ledger.LEDGER_PATH, 1)
     contexts: dict[tuple[str, str], str] = {}  # (issuer, badge) -> digest of what their credentials share
     for index, award in enumerate(model.awards):
         badge = model.badge(award.badge)
@@ -513,7 +512,7 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
         record = entry.credential if entry is not None and not state.preview else None
         if record is not None and not _valid_record(record):
             report.error("E305", f"the issuance ledger's credential record of award '{award.key}' cannot be read",
-                         where, "restore it from git (`git checkout content/ledger.json`); never edit it by hand")
+                         Location(ledger.record_path(award.key), 1), ledger.RESTORE)
             continue
         # a frozen credential is rebuilt in the status form it was signed with and with the endorsements
         # it embedded; new ones take the site's setting and the endorsements current now
@@ -532,7 +531,7 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             embedded = endorsement.documents(endorsement.record_digests(record), archive) if record else current
         except KeyError as exc:
             report.error("E305", f"the issuance ledger lost endorsement {exc} embedded in the credential of award "
-                         f"'{award.key}'", where, "restore content/ledger.json from git; never edit it by hand")
+                         f"'{award.key}'", Location(ledger.record_path(award.key), 1), ledger.RESTORE)
             continue
         unsigned = unsigned_credential(award, badge, issuer, model.site, routes, state.did,
                                        record and record_status_form(record), embedded)
@@ -546,8 +545,8 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
         key_id = record["verificationMethod"].rpartition("#key-")[2]
         if key_id not in known_keys:
             report.error("E305", f"the credential of award '{award.key}' was signed by key {key_id}, which is "
-                         "missing from the ledger's key list", where,
-                         "restore content/ledger.json from git; never edit it by hand")
+                         "missing from the ledger's key list", Location(ledger.record_path(award.key), 1),
+                         ledger.RESTORE)
         elif key_id in revoked:  # re-sign (with today's content): the old proof verifies nowhere any more
             if can_sign:
                 plan.to_sign.append((award, (index, current)))

@@ -1,16 +1,27 @@
 """The issuance ledger: what was minted once per award and must never be minted again.
 
-Like a lock file, `content/ledger.json` records each award's slug (its public URL), salt,
-status-list index and frozen dates. Builds read it and only add to it; an award that left
-content while still published is an error (its link would break), and `--frozen` refuses any
-change at all. Randomness enters the product here and only here, through a `Minter`.
+Like a lock file, the ledger records each award's slug (its public URL), salt, status-list
+index and frozen dates. Builds read it and only add to it; an award that left content while
+still published is an error (its link would break), and `--frozen` refuses any change at all.
+Randomness enters the product here and only here, through a `Minter`.
+
+Format 2 keeps it in files git and a build can each take in one go: `content/ledger.json`, the
+head (signing keys, issuers' signed lists, endorsements, which award files exist), and the
+awards in `content/ledger/<hh>.json`, by the first two hex digits of the SHA-256 of their key
+(256 files at most: about 4 MB each at 10^6 awards, under every git host's file limit, where
+one file would pass GitHub's 100 MB limit near 10^5). A build reads every file and rewrites only
+those whose records changed, so adding an award rewrites two small files, not 100 MB. A
+format 1 ledger (one file) is read as it is and written as format 2 by the next build.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import secrets
 import string
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -20,8 +31,11 @@ from ..validate.values import format_datetime, parse_datetime
 from . import ledger_integrity
 from .routes import LAYOUT
 
-LEDGER_PATH = "content/ledger.json"
-FORMAT = 1
+LEDGER_PATH = "content/ledger.json"  # the head
+AWARDS_DIR = "content/ledger"  # the awards, one file per bucket
+FORMAT = 2
+_BUCKET_FILE = re.compile(r"[0-9a-f]{2}\.json")
+RESTORE = "restore it from git (`git checkout content/ledger.json content/ledger/`); never edit it by hand"
 STATUS_LIST_SIZE = 131072  # 16 KiB bitstring: the W3C minimum for herd privacy
 _SLUG_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -84,45 +98,127 @@ class Wanted:
     earned_by: tuple[str, ...] = ()  # an automatic pathway award: the awards it was earned by
 
 
-def parse(data: bytes | None, report: Report) -> dict[str, Entry]:
+def bucket_of(key: str) -> str:
+    """The award file an award's record is kept in (its key's hash spreads awards evenly)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:2]
+
+
+def bucket_path(bucket: str) -> str:
+    return f"{AWARDS_DIR}/{bucket}.json"
+
+
+def record_path(key: str) -> str:
+    """The file an award's record is kept in (for diagnostics)."""
+    return bucket_path(bucket_of(key))
+
+
+def is_ledger_file(path: str) -> bool:
+    return path == LEDGER_PATH or path.startswith(AWARDS_DIR + "/")
+
+
+@dataclass
+class Ledger:
+    """The ledger as a build read it."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    sections: dict = field(default_factory=dict)  # the head's sections: keys, issuers, endorsements
+    digests: dict[str, str] = field(default_factory=dict)  # path -> SHA-256 of each file as read
+    outdated: bool = False  # format 1, or records without integrity checks: the next build rewrites every file
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.digests)
+
+
+def parse(files: Mapping[str, bytes], report: Report) -> dict[str, Entry]:
     """The awards of the ledger; every record of it is checked against its integrity check first."""
-    return read(data, report)[0]
+    return read(files, report).entries
 
 
-def read(data: bytes | None, report: Report) -> tuple[dict[str, Entry], dict]:
-    """The awards (as `parse`) and every other section, as the document holds them, from one parse.
+def read(files: Mapping[str, bytes], report: Report) -> Ledger:
+    """The ledger from its files (project-relative path -> bytes; other paths are ignored).
 
-    A build reads all sections; parsing a ledger of 10^5 awards (100 MB) once for each would hold
-    several copies of its JSON tree at once. The sections (`keys`, `issuers`, `endorsements`) are
-    small, and `parse_keys`, `parse_issuers` and `parse_endorsements` take them in place of bytes.
+    The head's sections (`keys`, `issuers`, `endorsements`) are small: `parse_keys`,
+    `parse_issuers` and `parse_endorsements` take them in place of bytes.
     """
-    if data is None:
-        return {}, {}
-    where = Location(LEDGER_PATH, 1)
-    hint = "restore it from git (`git checkout content/ledger.json`); never edit it by hand"
+    head = files.get(LEDGER_PATH)
+    if head is None:
+        if any(is_ledger_file(p) for p in files):
+            report.error("E305", f"{LEDGER_PATH} is missing, and {AWARDS_DIR}/ holds awards", Location(LEDGER_PATH),
+                         RESTORE)
+        return Ledger()
+    ledger = Ledger(digests={LEDGER_PATH: _sha256(head)})
     try:
-        text = data.decode("utf-8")
-        doc = json.loads(text)
-        if doc.get("format") != FORMAT:
-            raise ValueError(f"unknown ledger format {doc.get('format')!r}")
+        doc, text = _document_of(head, (1, FORMAT))
         if doc.get("layout", LAYOUT) != LAYOUT:  # absent: written before layouts were recorded (none published)
             raise ValueError(f"its awards were published with URL layout {doc.get('layout')!r}, and this "
                              f"Badgekiln publishes layout {LAYOUT}; use the Badgekiln version that wrote it")
         ledger_integrity.verify(doc, text, LEDGER_PATH, report)
-        entries = {}
-        one = _Shared()
-        for key, raw in doc["awards"].items():
-            entries[key] = Entry(
-                badge=one.text(raw["badge"]), slug=raw["slug"], salt=raw["salt"],
-                issued_on=one.date(raw["issued_on"]),
-                expires=one.date(raw["expires"]) if raw.get("expires") else None,
-                status_index=int(raw["status_index"]),
-                credential=one.record(raw.get("credential")),
-                earned_by=_keys(raw.get("earned_by", [])))
-        return entries, {name: section for name, section in doc.items() if name != "awards"}
+        ledger.outdated = doc["format"] != FORMAT or ledger_integrity.lacks_checks(doc)
+        shared = _Shared()
+        if doc["format"] == 1:
+            _add_awards(ledger.entries, doc["awards"], shared)
+        else:
+            _read_buckets(ledger, files, _bucket_list(doc.get("buckets", [])), shared, report)
+        ledger.sections = {name: section for name, section in doc.items() if name not in ("awards", "buckets")}
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
-        report.error("E305", f"the issuance ledger cannot be read ({exc})", where, hint)
-        return {}, {}
+        report.error("E305", f"the issuance ledger cannot be read ({exc})", Location(LEDGER_PATH, 1), RESTORE)
+        return Ledger()
+    return ledger
+
+
+def _document_of(data: bytes, formats: tuple[int, ...]) -> tuple[dict, str]:
+    text = data.decode("utf-8")
+    doc = json.loads(text)
+    if not isinstance(doc, dict) or doc.get("format") not in formats:
+        raise ValueError(f"unknown ledger format {doc.get('format') if isinstance(doc, dict) else doc!r}")
+    return doc, text
+
+
+def _bucket_list(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(b, str) and _BUCKET_FILE.fullmatch(b + ".json")
+                                              for b in value):
+        raise ValueError("its list of award files is damaged")
+    return value
+
+
+def _read_buckets(ledger: Ledger, files: Mapping[str, bytes], listed: list[str], shared: "_Shared",
+                  report: Report) -> None:
+    """Every award file: those the head lists (one missing is an error: its awards would be minted
+    again under new links) and any other present (two branches merged, each adding a file)."""
+    present = {p[len(AWARDS_DIR) + 1:-5] for p in files
+               if p.startswith(AWARDS_DIR + "/") and _BUCKET_FILE.fullmatch(p[len(AWARDS_DIR) + 1:])}
+    for bucket in sorted(set(listed) - present):
+        report.error("E305", f"{bucket_path(bucket)} is missing: it holds published awards, which would get new "
+                     "links", Location(LEDGER_PATH, 1), RESTORE)
+    for bucket in sorted(present):
+        path = bucket_path(bucket)
+        data = files[path]
+        ledger.digests[path] = _sha256(data)
+        try:
+            doc, text = _document_of(data, (FORMAT,))
+            ledger_integrity.verify(doc, text, path, report, required=True)
+            stray = next((k for k in doc["awards"] if bucket_of(k) != bucket), None)
+            if stray is not None:
+                raise ValueError(f"award record '{stray}' belongs in {record_path(stray)}")
+            _add_awards(ledger.entries, doc["awards"], shared)
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+            report.error("E305", f"{path} cannot be read ({exc})", Location(path, 1), RESTORE)
+
+
+def _add_awards(entries: dict[str, Entry], records: dict, one: "_Shared") -> None:
+    for key, raw in records.items():
+        entries[key] = Entry(
+            badge=one.text(raw["badge"]), slug=raw["slug"], salt=raw["salt"],
+            issued_on=one.date(raw["issued_on"]),
+            expires=one.date(raw["expires"]) if raw.get("expires") else None,
+            status_index=int(raw["status_index"]),
+            credential=one.record(raw.get("credential")),
+            earned_by=_keys(raw.get("earned_by", [])))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 class _Shared:
@@ -160,27 +256,101 @@ def _keys(value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
-def serialise(entries: dict[str, Entry], keys: list[dict] | None = None,
-              endorsements: "Endorsements | None" = None, issuers: dict[str, dict] | None = None) -> bytes:
-    """Ledger bytes, every record sealed (ledger_integrity.py).
+@dataclass
+class Update:
+    """The ledger after a build, as the files it changes: the head, and the award files whose
+    records changed (every file when the ledger read was `outdated`). Award files are encoded
+    when written, one at a time, so a first build of 10^5 awards never holds 100 MB of JSON."""
+
+    before: Ledger
+    head: bytes
+    entries: dict[str, Entry]
+    buckets: list[str]  # every award file after
+    dirty: dict[str, list[str]]  # bucket -> its keys, in order, for each award file to write
+    minted: bool  # awards, credential signatures or keys added or changed (what --frozen refuses)
+    emptied: list[str]  # award files left with no award (a corrected email moved its only one): deleted
+    digests: dict[str, str] = field(default_factory=dict)  # path -> SHA-256, of the files encoded so far
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.dirty or self.emptied) or _sha256(self.head) != self.before.digests.get(LEDGER_PATH)
+
+    def files(self) -> Iterator[tuple[str, bytes]]:
+        """(path, bytes) of each file that differs from the ledger read; the head last, so an
+        interrupted write leaves a head that still describes what is there."""
+        for bucket in self.dirty:
+            data, path = self.bucket_bytes(bucket), bucket_path(bucket)
+            if self.digests[path] != self.before.digests.get(path):
+                yield path, data
+        if _sha256(self.head) != self.before.digests.get(LEDGER_PATH):
+            yield LEDGER_PATH, self.head  # then the caller deletes `emptied`, which the head no longer lists
+
+    def bucket_bytes(self, bucket: str) -> bytes:
+        keys = self.dirty[bucket]
+        records = ((k, ledger_integrity.sealed("awards", k, self.entries[k].as_json())) for k in keys)
+        data = canonical.json_bytes_streamed({"format": FORMAT}, "awards", records)
+        self.digests[bucket_path(bucket)] = _sha256(data)
+        return data
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the whole ledger after (each file's path and digest): which ledger a site was built from."""
+        for bucket in self.dirty:
+            if bucket_path(bucket) not in self.digests:
+                self.bucket_bytes(bucket)
+        digests = {bucket_path(b): self.digests.get(bucket_path(b)) or self.before.digests[bucket_path(b)]
+                   for b in self.buckets}
+        digests[LEDGER_PATH] = _sha256(self.head)
+        return _sha256("".join(f"{path} {digests[path]}\n" for path in sorted(digests)).encode("utf-8"))
+
+
+def update(before: Ledger, entries: dict[str, Entry], keys: list[dict] | None = None,
+           endorsements: "Endorsements | None" = None, issuers: dict[str, dict] | None = None) -> Update:
+    """The ledger after this build, from the one read (`before`) and the records after.
 
     `keys` is the public signing-key registry (crypto/keys.py), `endorsements` what was given
     and embedded, `issuers` each issuer's signed status lists and signed forms
     (credentials/signing.py owns their shape), if any.
     """
-    doc: dict = {"format": FORMAT, "layout": LAYOUT}
+    by_bucket: dict[str, list[str]] = {}
+    changed_buckets: set[str] = set()
+    minted = False
+    old = before.entries
+    for key in sorted(entries):
+        bucket = bucket_of(key)
+        by_bucket.setdefault(bucket, []).append(key)
+        was = old.get(key)
+        if was is not entries[key] and was != entries[key]:
+            changed_buckets.add(bucket)
+            minted = True
+    for key in old.keys() - entries.keys():  # an email corrected (the record moves to its new key)
+        changed_buckets.add(bucket_of(key))
+    if before.outdated:
+        changed_buckets = set(by_bucket)
+    emptied = sorted(p for p in before.digests if p != LEDGER_PATH and p[len(AWARDS_DIR) + 1:-5] not in by_bucket)
+    doc: dict = {"format": FORMAT, "layout": LAYOUT, "buckets": sorted(by_bucket)}
     if keys:
         doc["keys"] = keys
     if endorsements is not None and (endorsements.given or endorsements.embedded):
         doc["endorsements"] = endorsements.as_json()
     if issuers:
         doc["issuers"] = {k: issuers[k] for k in sorted(issuers)}
-    awards = ((k, ledger_integrity.sealed("awards", k, entries[k].as_json())) for k in sorted(entries))
-    return canonical.json_bytes_streamed(ledger_integrity.seal(doc), "awards", awards)
+    minted = minted or _unsealed_keys(keys) != _unsealed_keys(before.sections.get("keys"))
+    return Update(before, canonical.json_bytes(ledger_integrity.seal(doc)), entries, doc["buckets"],
+                  {b: by_bucket[b] for b in sorted(changed_buckets & by_bucket.keys())}, minted, emptied)
+
+
+def _unsealed_keys(raw) -> list:
+    return [_unsealed(k) for k in raw] if isinstance(raw, list) else []
+
+
+def empty_head() -> dict:
+    """The head of a project's first ledger (a command records a key before any build)."""
+    return {"format": FORMAT, "layout": LAYOUT}
 
 
 def seal(doc: dict) -> bytes:
-    """Bytes of a ledger document edited by a command (`keys`), every record sealed."""
+    """Bytes of a ledger head edited by a command (`keys`), every record sealed."""
     return canonical.json_bytes(ledger_integrity.seal(doc))
 
 
@@ -251,7 +421,7 @@ def parse_endorsements(data: bytes | dict | None, report: Report) -> Endorsement
         return Endorsements(given, embedded)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         report.error("E305", f"the issuance ledger's endorsements cannot be read ({exc})", Location(LEDGER_PATH, 1),
-                     "restore it from git (`git checkout content/ledger.json`); never edit it by hand")
+                     RESTORE)
         return Endorsements({}, {})
 
 
@@ -265,45 +435,6 @@ def parse_issuers(data: bytes | dict | None) -> dict[str, dict]:
     """Each issuer's raw record of signed files (checked by credentials/signing.py); {} when absent."""
     raw = _section(data, "issuers")
     return {k: _unsealed(v) for k, v in raw.items() if isinstance(v, dict)} if isinstance(raw, dict) else {}
-
-
-def minted(before: bytes | None, after: bytes) -> bool:
-    """Whether `after` adds awards, credential signatures or keys to `before` (what --frozen refuses).
-
-    Equal bytes first: that is every CI build of a committed ledger, and parsing two copies of a
-    ledger of 10^5 awards would cost a gigabyte of memory for nothing."""
-    return before != after and frozen_view(before) != frozen_view(after)
-
-
-def frozen_view(data: bytes | None) -> bytes | None:
-    """What `--frozen` forbids a build to change: the awards and the keys, as values.
-
-    Not the integrity checks (an older ledger gains them) and not the issuers' signed status
-    lists: a CI build with the key re-signs a list after a revocation committed without a local
-    build; a build without the key republishes the recorded list or, if it changed, fails.
-    """
-    try:
-        doc = json.loads(data.decode("utf-8")) if data is not None else None
-    except (ValueError, UnicodeDecodeError):
-        return data
-    if not isinstance(doc, dict):
-        return data
-    awards = doc.get("awards")
-    view = {"awards": {k: _unsealed(v) for k, v in awards.items()} if isinstance(awards, dict) else awards,
-            "keys": [_unsealed(k) for k in doc.get("keys") or []]}
-    return canonical.json_bytes(view)
-
-
-def lacks_checks(data: bytes | None) -> bool:
-    """Whether some record has no integrity check yet (an older Badgekiln wrote the ledger)."""
-    # a sealed ledger needs no parse: read() refuses one with any record left unsealed (and in
-    # JSON text `"check":` is a key: a string holding it would show as `\"check\":`)
-    if data is None or b'"check":' in data:
-        return False
-    try:
-        return ledger_integrity.lacks_checks(json.loads(data.decode("utf-8")))
-    except (ValueError, UnicodeDecodeError):
-        return False
 
 
 def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, report: Report,
@@ -370,7 +501,7 @@ def _report_removed(old: dict[str, Entry], new: dict[str, Entry], wanted: list[W
         if _root(key) in explained:
             continue
         report.error("E303", f"published award '{key}' (page {old[key].slug}) is no longer in content",
-                     Location(LEDGER_PATH, 1),
+                     Location(record_path(key), 1),
                      f"it was awarded automatically: put back badge '{old[key].badge}' and the awards it was "
                      "earned by; to withdraw it, revoke one of those (badgekiln revoke)" if old[key].earned_by else
                      "put the award back; to withdraw it, keep it and mark it revoked (badgekiln revoke); if only its "

@@ -1,6 +1,6 @@
 """Integrity checks of the ledger's records: a hand edit is found, and named, without any secret.
 
-Each record of content/ledger.json (an award, a signing key, an issuer's signed status lists)
+Each record of the ledger (an award, a signing key, an issuer's signed status lists)
 carries `check`: one short SHA-256 piece per field, over the record's name, the field's name
 and its value (`award_check`...). Badgekiln writes them with every ledger it writes. On reading,
 a piece that no longer matches names the field that was changed (a salt, a slug, a date);
@@ -32,8 +32,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "issuers": ("revocation", "suspension", "signed_forms"),
 }
 _WHAT = {"awards": "award", "keys": "signing key", "issuers": "issuer"}
-HINT = ("restore the ledger from git (`git checkout content/ledger.json`; `git log -p content/ledger.json` shows "
-        "the change); only badgekiln writes it. To correct a recipient's email, use `badgekiln correct-email`")
+HINT = ("restore the ledger from git (`git checkout content/ledger.json content/ledger/`; `git log -p content/` "
+        "shows the change); only badgekiln writes it. To correct a recipient's email, use `badgekiln correct-email`")
 
 
 def _piece(section: str, name: str, field: str, value: Any) -> str:
@@ -71,9 +71,11 @@ def lacks_checks(doc: Any) -> bool:
     return any(CHECK not in record for _, _, record in _records(doc))
 
 
-def verify(doc: dict, text: str, path: str, report: Report) -> None:
-    """E305 at the line of each record (or field) that no longer matches its check."""
-    required = has_checks(doc)
+def verify(doc: dict, text: str, path: str, report: Report, required: bool = False) -> None:
+    """E305 at the line of each record (or field) that no longer matches its check.
+
+    Checks are `required` in files only a Badgekiln with checks writes; else once one record has one."""
+    required = required or has_checks(doc)
     for section, name, record in _records(doc):
         check = record.get(CHECK)
         what = f"{_WHAT[section]} record '{name}'"

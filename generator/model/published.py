@@ -7,8 +7,6 @@ ledger keys (a badge and a hash, never an email) mapped to short tokens.
 """
 from __future__ import annotations
 
-import hashlib
-
 from .domain import Award, SiteModel
 
 FORMAT = 1
@@ -25,8 +23,8 @@ def shown(award: Award) -> str:
     return "issued"
 
 
-def site_record(model: SiteModel, ledger_bytes: bytes) -> dict:
-    """What one build's site shows: its base URL, the ledger it was built with, each award's state."""
-    return {"format": FORMAT, "base_url": model.site.base_url,
-            "ledger": hashlib.sha256(ledger_bytes).hexdigest(),
+def site_record(model: SiteModel, ledger_digest: str) -> dict:
+    """What one build's site shows: its base URL, the ledger it was built with (ledger.Update.digest),
+    each award's state."""
+    return {"format": FORMAT, "base_url": model.site.base_url, "ledger": ledger_digest,
             "awards": {award.key: shown(award) for award in model.awards}}

@@ -35,7 +35,7 @@ class BuildOptions:
     keyring: keys.Keyring | None = None  # None: keys/ and $BADGEKILN_SIGNING_KEYS
     out: Path | None = None  # output folder (default: <project>/_site)
     incremental: bool = True  # change only what differs from the previous build (pipeline/site_state.py)
-    record_ledger: bool = True  # write content/ledger.json (a preview never does)
+    record_ledger: bool = True  # write the ledger (content/ledger.json, content/ledger/; a preview never does)
     jobs: int | None = None  # worker processes (default: $BADGEKILN_JOBS or every core)
     shard: tuple[int, int] | None = None  # (index, count), 0-based: build only this shard's awards (merge joins them)
     sign: bool = True  # False: only check content (commands that edit or read it); nothing is signed, no key needed
@@ -70,19 +70,19 @@ class CheckResult:
     project: Path
     options: BuildOptions
     model: SiteModel | None
-    ledger_before: bytes | None
-    ledger_after: bytes
+    ledger_read: ledger.Ledger  # as this build found it
+    ledger: ledger.Update  # as it will be after this build
     report: Report
     signing: signing.SigningState | None = None
 
     @property
     def ledger_changed(self) -> bool:
-        return self.ledger_before != self.ledger_after
+        return self.ledger.changed
 
     @property
     def ledger_minted(self) -> bool:
         """Whether this build adds awards, credential signatures or keys to the ledger (what --frozen refuses)."""
-        return ledger.minted(self.ledger_before, self.ledger_after)
+        return self.ledger.minted
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -107,32 +107,35 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     sources = read_sources(project)
     if options.staged:
         sources = Sources({**sources.files, **options.staged})
-    before = sources.files.get(ledger.LEDGER_PATH)
-    old, sections = ledger.read(before, report)
-    endorsements = ledger.parse_endorsements(sections, report)
-    model, entries = resolve.build_model(sources, old, options.minter, options.now, report, endorsements.given)
+    before = ledger.read(sources.files, report)
+    for path in [p for p in sources.files if ledger.is_ledger_file(p)]:
+        del sources.files[path]  # read: at 10^5 awards its bytes are 100 MB a build need not hold
+    endorsements = ledger.parse_endorsements(before.sections, report)
+    model, entries = resolve.build_model(sources, before.entries, options.minter, options.now, report,
+                                         endorsements.given)
     preview = model is not None and options.base_url not in (None, model.site.base_url)
     published = model.site if model is not None else None
     if model is not None and options.base_url:
         model = replace(model, site=replace(model.site, base_url=options.base_url))
     options.report_progress(CHECKING, 1, 1)
     memo = SqliteCredentialMemo(project, fingerprint(project)) if options.incremental and not preview else None
-    signed = signing.prepare(project, model, entries, sections, options, report, preview=preview,
+    signed = signing.prepare(project, model, entries, before.sections, options, report, preview=preview,
                              endorsements=endorsements, published_site=published, memo=memo)
     if memo is not None:
         memo.save()
-    after = ledger.serialise(signed.entries, signed.registry, signed.endorsements, signed.issuers)
-    if options.frozen and ledger.minted(before, after) and not report.has_errors():
-        added = sorted(set(entries) - set(old))
+    after = ledger.update(before, signed.entries, signed.registry, signed.endorsements, signed.issuers)
+    if options.frozen and after.minted and not report.has_errors():
+        added = sorted(set(entries) - set(before.entries))
         what = (f"add {len(added)} award(s) to the ledger ({', '.join(added[:3])}{', ...' if len(added) > 3 else ''})"
                 if added else "record new credential signatures or signing keys in the ledger")
         flag = "--frozen" if options.shard is None else "--shard (builds with --frozen)"
         report.error("E304", f"{flag}: this build would {what}", Location(ledger.LEDGER_PATH),
-                     "run `badgekiln build` locally and commit content/ledger.json"
+                     "run `badgekiln build` locally and commit content/ledger.json and content/ledger/"
                      + ("" if options.shard is None else ", then build every shard from that commit"))
-    if options.frozen and signed.state is not None and ledger.lacks_checks(before):
-        signed.state.notices.append(f"{ledger.LEDGER_PATH} was written by an older Badgekiln and has no integrity "
-                                    "checks yet: run `badgekiln build` once and commit it (--frozen leaves it as is)")
+    if options.frozen and signed.state is not None and before.outdated:
+        signed.state.notices.append(f"{ledger.LEDGER_PATH} was written by an older Badgekiln (in one file, or without "
+                                    "integrity checks): run `badgekiln build` once and commit content/ledger.json and "
+                                    "content/ledger/ (--frozen leaves it as is)")
     if report.has_errors(options.strict):
         model = None
     return CheckResult(project, options, model, before, after, report, signed.state)

@@ -33,9 +33,9 @@ class MergeError(Exception):
 class ShardRecorder:
     """Watches a shard's files go by and writes its record last."""
 
-    def __init__(self, index: int, count: int, ledger: bytes, host: str):
+    def __init__(self, index: int, count: int, ledger_digest: str, host: str):
         self.index, self.count, self.host = index, count, host
-        self.ledger = hashlib.sha256(ledger).hexdigest()
+        self.ledger = ledger_digest
         self.shared: dict[str, str] = {}
         self.award_files = 0
 

@@ -146,7 +146,7 @@ def _run(project: Path, dry_run: bool, baseline: bool, outbox: Path | None, per_
 
     summary = Summary()
     state = load_state(project)
-    todo = plan(model, set(ledger.parse(checked.ledger_before, Report())), state, moment)
+    todo = plan(model, set(checked.ledger_read.entries), state, moment)
     summary.already_sent = sum(1 for v in state.values() if v.get("state") == SENT)
     summary.skipped_before = sum(1 for v in state.values() if v.get("state") == SKIPPED)
     summary.deferred = todo.deferred
