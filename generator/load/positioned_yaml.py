@@ -89,10 +89,14 @@ class _Builder:
             result = YList()
             result.loc = _mark(self.path, node, keypath)
             result.item_locs = []
-            for index, item in enumerate(node.value):
+            # A roster's node tree is as big as what is built from it: the tree is read once, so
+            # each item's nodes are let go as soon as the item is built (never both trees at once).
+            items, node.value = node.value, []
+            for index, item in enumerate(items):
                 path = f"{keypath}[{index}]"
                 result.append(self.build(item, path))
                 result.item_locs.append(_mark(self.path, item, path))
+                items[index] = None
             return result
         value = _scalar(node)
         if isinstance(value, str) and node.style == '"':  # escapes (\x00, \u202e) exist only in double quotes

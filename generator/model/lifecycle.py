@@ -37,6 +37,9 @@ class Lifecycle:
     cpd_log: tuple[CpdActivity, ...] = ()
 
 
+_UNEVENTFUL = Lifecycle()  # most awards': one object for all of them
+
+
 def renewal_key(root_key: str, number: int) -> str:
     return f"{root_key}{RENEWAL_SEPARATOR}{number}"
 
@@ -125,6 +128,8 @@ def parse(fields: Validated, badge: Badge, issued: datetime, now: datetime, repo
                            f"({issued.date()}); it counts toward no renewal", entry.at("date"),
                            "check the date, or remove the activity")
         log.append(CpdActivity(date, entry["title"], amount, unit, entry.get("evidence")))
+    if revoked is None and suspended is None and not log:
+        return _UNEVENTFUL
     log.sort(key=lambda a: (a.date, a.title))
     active = suspended if suspended is not None and reinstated is None else None
     lifted = suspended if suspended is not None and reinstated is not None else None

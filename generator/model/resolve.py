@@ -8,6 +8,7 @@ problem in the report.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
@@ -23,6 +24,7 @@ from ..validate.entities import (
     validate_awards,
 )
 from ..validate.schema import Validated
+from ..validate.values import Duration
 from . import endorsements, given_endorsements, ledger, lifecycle, pathways
 from .domain import Alignment, Award, Badge, Evidence, Issuer, Site, SiteModel, Theme
 
@@ -64,15 +66,21 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
     issuers_raw, known_issuers = load_entities(sources, "issuers", schema.ISSUER, "issuer", report)
     badges_raw, known_badges = load_entities(sources, "badges", schema.BADGE, "badge", report)
     people, known_people = load_recipients(sources, report)
-    awards_raw = validate_awards(sources, people, known_people, report,
-                                 site_fields.get("date_order") if site_fields is not None else None)
     issuers = _resolve_issuers(sources, issuers_raw, report)
     badges = _resolve_badges(sources, badges_raw, issuers_raw, known_issuers, known_badges, report)
-    corrections = _email_corrections(awards_raw, old_ledger, report)
-    old_ledger = _renamed(old_ledger, corrections)
-    wanted = _WantedAwards(old_ledger, set(corrections.values()))
-    for raw in awards_raw:
+    wanted = _WantedAwards()
+    in_content: set[str] = set()  # the key of every award in content (for _email_corrections)
+    correcting: list[AwardFields] = []  # the awards that give a previous_email
+    # one award at a time: `add` keeps only what the model takes of it (_Stated)
+    for raw in validate_awards(sources, people, known_people, report,
+                               site_fields.get("date_order") if site_fields is not None else None):
+        in_content.add(award_key(raw.fields.get("badge"), raw.email, raw.fields.get("id")))
+        if raw.previous_email is not None:
+            correcting.append(raw)
         wanted.add(raw, {b.slug: b for b in badges}, badges_raw, known_badges, now, report)
+    corrections = _email_corrections(in_content, correcting, old_ledger, report)
+    old_ledger = _renamed(old_ledger, corrections)
+    wanted.reconciling(old_ledger, set(corrections.values()))
     wanted.add_renewals({b.slug: b for b in badges})
     wanted.add_pathways({b.slug: b for b in badges})
     _warn_public_roster(sources, site_fields, report)
@@ -159,7 +167,7 @@ def _resolve_badges(sources: Sources, badges_raw: dict[str, Validated], issuers_
     return pathways.without_cycles(badges, report)
 
 
-def _email_corrections(awards_raw: list[AwardFields], old_ledger: dict[str, ledger.Entry],
+def _email_corrections(in_content: set[str], correcting: list[AwardFields], old_ledger: dict[str, ledger.Entry],
                        report: Report) -> dict[str, str]:
     """Ledger keys to move (published address -> corrected one), as `previous_email` asks.
 
@@ -168,11 +176,8 @@ def _email_corrections(awards_raw: list[AwardFields], old_ledger: dict[str, ledg
     build signs the credential again). Once the build has recorded the move, `previous_email`
     is history: it may stay in content or go.
     """
-    in_content = {award_key(raw.fields.get("badge"), raw.email, raw.fields.get("id")) for raw in awards_raw}
     moves: dict[str, str] = {}
-    for raw in awards_raw:
-        if raw.previous_email is None:
-            continue
+    for raw in correcting:
         badge = raw.fields.get("badge")
         old = award_key(badge, raw.previous_email, raw.fields.get("id"))
         new = award_key(badge, raw.email, raw.fields.get("id"))
@@ -203,17 +208,46 @@ def _renamed(entries: dict[str, ledger.Entry], moves: dict[str, str]) -> dict[st
     return renamed
 
 
+@dataclass(frozen=True, slots=True)
+class _Stated:
+    """What the model takes of an award in content once `_WantedAwards.add` has checked it."""
+
+    badge: str
+    recipient_name: str
+    email: str
+    show_name: bool
+    listed: bool
+    evidence: tuple[Evidence, ...]
+    narrative: str | None
+    issued_on: datetime
+    location: Location
+
+
 class _WantedAwards:
     """The awards content asks for, keyed for the ledger, with their lifecycle and CPD renewals."""
 
-    def __init__(self, old_ledger: dict[str, ledger.Entry], corrected: set[str]):
-        self.old_ledger = old_ledger
-        self.corrected = corrected  # keys whose record this build moves to a corrected email
+    def __init__(self):
+        self.old_ledger: dict[str, ledger.Entry] = {}  # set by `reconciling`, once every award is added
+        self.corrected: set[str] = set()  # keys whose record this build moves to a corrected email
         self.wanted: list[ledger.Wanted] = []
-        self.keyed: dict[str, AwardFields] = {}
+        self.keyed: dict[str, _Stated] = {}
         self.lifecycles: dict[str, lifecycle.Lifecycle] = {}  # revocation, suspension, CPD log
         self.plans: dict = {}
         self.automatic: list[pathways.AutomaticAward] = []  # pathway awards, earned by holding others
+        self.expiries: dict[tuple[Duration, datetime], datetime] = {}  # see _expiry
+
+    def reconciling(self, old_ledger: dict[str, ledger.Entry], corrected: set[str]) -> None:
+        """The ledger the awards are reconciled with (email corrections applied), and the corrected keys."""
+        self.old_ledger, self.corrected = old_ledger, corrected
+
+    def _expiry(self, policy: Duration, issued: datetime) -> datetime:
+        """`policy.after(issued)`, one object for every award of a badge issued on one day.
+
+        `issued` is UTC (values.parse_datetime), so equal dates are equal in every way, time zone included."""
+        key = (policy, issued)
+        if key not in self.expiries:
+            self.expiries[key] = policy.after(issued)
+        return self.expiries[key]
 
     def add(self, raw: AwardFields, badges: dict[str, Badge], badges_raw: dict[str, Validated],
             known_badges: set[str], now: datetime, report: Report) -> None:
@@ -228,7 +262,7 @@ class _WantedAwards:
             return
         key = award_key(slug, raw.email, f.get("id"))
         if key in self.keyed:
-            first = self.keyed[key].fields.loc
+            first = self.keyed[key].location
             report.error("E302", f"{raw.recipient_name} has badge '{slug}' twice (first at {first})", f.loc,
                          "remove the duplicate, or give each award a distinct `id:` if both are real")
             return
@@ -240,12 +274,14 @@ class _WantedAwards:
         badge = badges[slug]
         explicit = f.get("expires")
         policy = badge.valid_for or (badge.renewal.every if badge.renewal else None)  # renewal implies expiry
-        expires = explicit if explicit is not None else (policy.after(issued) if policy else None)
+        expires = explicit if explicit is not None else (self._expiry(policy, issued) if policy else None)
         if expires is not None and expires <= issued:
             report.error("E307", "expires is not after issued_on", f.at("expires") if explicit else f.loc,
                          "an award must be valid for some time after it is issued")
             return
-        self.keyed[key] = raw
+        evidence = tuple(Evidence(e.get("url"), e.get("name"), e.get("description")) for e in f["evidence"])
+        self.keyed[key] = _Stated(slug, raw.recipient_name, raw.email, raw.show_name, raw.listed, evidence,
+                                  f.get("narrative"), issued, f.loc)
         self.wanted.append(ledger.Wanted(key, slug, issued, expires, explicit is not None, f.loc))
         self.lifecycles[key] = lifecycle.parse(f, badge, issued, now, report)
 
@@ -272,7 +308,7 @@ class _WantedAwards:
         wanted = {auto.email for auto in self.automatic}
         holders: dict[str, pathways.Holder] = {}
         for key, raw in sorted(((k, r) for k, r in self.keyed.items() if r.email in wanted),
-                               key=lambda item: (item[1].fields["issued_on"], item[0])):
+                               key=lambda item: (item[1].issued_on, item[0])):
             was = holders.get(raw.email)
             holders[raw.email] = pathways.Holder(raw.recipient_name, raw.show_name and (was is None or was.show_name),
                                                  raw.listed and (was is None or was.listed))
@@ -281,13 +317,11 @@ class _WantedAwards:
     def awards(self, new_ledger: dict[str, ledger.Entry], badges: dict[str, Badge]) -> list[Award]:
         """The model's awards (with CPD renewals and automatic pathway awards), in issue order."""
         awards = []
-        for key, raw in self.keyed.items():
+        for key, stated in self.keyed.items():
             entry = new_ledger[key]
-            f = raw.fields
-            evidence = tuple(Evidence(e.get("url"), e.get("name"), e.get("description")) for e in f["evidence"])
-            award = Award(key, f["badge"], raw.recipient_name, raw.email, raw.show_name, raw.listed, evidence,
-                          f.get("narrative"), f.loc, entry.slug, entry.salt, entry.issued_on, entry.expires,
-                          email_corrected=key in self.corrected)
+            award = Award(key, stated.badge, stated.recipient_name, stated.email, stated.show_name, stated.listed,
+                          stated.evidence, stated.narrative, stated.location, entry.slug, entry.salt, entry.issued_on,
+                          entry.expires, email_corrected=key in self.corrected)
             awards.extend(lifecycle.chain(award, self.lifecycles.get(key), self.plans.get(key), badges[award.badge],
                                           new_ledger))
         awards.extend(pathways.awards(self.automatic, new_ledger, badges, self._holders()))

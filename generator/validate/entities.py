@@ -22,7 +22,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 _FILE_KEYS = {f.name for f in AWARDS_FILE}
 
 
-@dataclass
+@dataclass(slots=True)
 class AwardFields:
     """An award's validated fields, its recipient looked up (content/recipients/ or inline)."""
 
@@ -132,9 +132,11 @@ def _award_docs(sources: Sources, report: Report, date_order: str | None) -> Ite
 
 
 def validate_awards(sources: Sources, people: dict[str, Validated], known_people: set[str],
-                    report: Report, date_order: str | None = None) -> list[AwardFields]:
-    """Every award in awards/ (YAML and CSV); `date_order` is site.yaml's (values.parse_datetime)."""
-    awards = []
+                    report: Report, date_order: str | None = None) -> Iterator[AwardFields]:
+    """Every award in awards/ (YAML and CSV); `date_order` is site.yaml's (values.parse_datetime).
+
+    One at a time, like `_award_docs`: the model keeps a few of each award's fields, and 10^5 of
+    them validated, each with the place of every value, would be most of a build's memory."""
     for doc, loc in _award_docs(sources, report, date_order):
         fields = validate(doc, AWARD, report, loc, "award", date_order=date_order)
         if fields is None:
@@ -171,5 +173,4 @@ def validate_awards(sources: Sources, people: dict[str, Validated], known_people
             show = fields["show_name"]
         if fields.get("listed") is not None:
             listed = fields["listed"]
-        awards.append(AwardFields(fields, name, email, show, listed, previous, previous_at if previous else None))
-    return awards
+        yield AwardFields(fields, name, email, show, listed, previous, previous_at if previous else None)

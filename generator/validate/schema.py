@@ -8,7 +8,8 @@ silently ignored would publish a credential that never expires.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 from ..diagnostics import Location, Report, did_you_mean
 from ..load.positioned_yaml import YList, YMap
@@ -288,28 +289,45 @@ _KIND_CODES = {"date": "E204", "email": "E205", "url": "E206", "base_url": "E206
                "duration": "E209"}
 
 
-@dataclass
+@dataclass(slots=True)  # one per award (10^5 of them): slots, and no copy of the schema's defaults
 class Validated:
-    """Typed values of one mapping plus where each came from (for later cross-reference errors)."""
+    """Typed values of one mapping plus where each came from (for later cross-reference errors).
+
+    `values` holds what the mapping gave; an optional field it leaves out reads as its default
+    from `defaults`, one dict shared by every mapping of that schema (`_defaults`).
+    """
 
     values: dict[str, Any]
     loc: Location
     locs: dict[str, Location] = field(default_factory=dict)
-    item_locs: dict[str, list[Location]] = field(default_factory=dict)  # each item of a list value
+    item_locs: dict[str, list[Location]] | None = None  # each item of a list value (None: no list given)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> Any:
-        return self.values[key]
+        return self.values[key] if key in self.values else self.defaults[key]
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
+        return self.values[key] if key in self.values else self.defaults.get(key, default)
 
     def at(self, key: str) -> Location:
         return self.locs.get(key, self.loc)
 
     def at_item(self, key: str, index: int) -> Location:
         """Where item `index` of a list value is (the list's place when it was written as one value)."""
-        items = self.item_locs.get(key, ())
+        items = self.item_locs.get(key, ()) if self.item_locs else ()
         return items[index] if index < len(items) else self.at(key)
+
+
+_DEFAULTS: dict[int, tuple[Schema, Mapping[str, Any]]] = {}  # id(schema) -> (schema, its defaults)
+
+
+def _defaults(schema: Schema) -> Mapping[str, Any]:
+    """The value of each optional field of `schema` that a mapping leaves out (one read-only dict per schema)."""
+    known = _DEFAULTS.get(id(schema))
+    if known is None:  # the schema is kept with its defaults, so its id is never another's
+        known = _DEFAULTS[id(schema)] = (schema, MappingProxyType({f.name: f.default for f in schema
+                                                                  if not f.required}))
+    return known[1]
 
 
 def validate(doc: Any, schema: Schema, report: Report, where: Location, what: str, *,
@@ -324,7 +342,8 @@ def validate(doc: Any, schema: Schema, report: Report, where: Location, what: st
         return None
     errors_before = report.error_count()
     by_name = {f.name: f for f in schema}
-    out = Validated({}, doc.loc, {})
+    out = Validated({}, doc.loc, {}, defaults=_defaults(schema))
+    item_locs: dict[str, list[Location]] = {}
     suggested: set[str] = set()
     for key, raw in doc.items():
         spec = by_name.get(key)
@@ -337,7 +356,7 @@ def validate(doc: Any, schema: Schema, report: Report, where: Location, what: st
             continue
         out.locs[spec.name] = doc.value_loc(key)
         if spec.many and isinstance(raw, YList):
-            out.item_locs[spec.name] = raw.item_locs
+            item_locs[spec.name] = raw.item_locs
         parsed = _field(spec, raw, doc.value_loc(key), report, date_order)
         if parsed is not _INVALID:
             out.values[spec.name] = parsed
@@ -347,8 +366,8 @@ def validate(doc: Any, schema: Schema, report: Report, where: Location, what: st
         if spec.required and spec.name not in suggested:
             report.error("E202", f"{what} needs '{spec.name}'", doc.loc,
                          f"add a line `{spec.name}: ...`" + (f" ({spec.doc})" if spec.doc else ""))
-        elif not spec.required:
-            out.values[spec.name] = spec.default
+    if item_locs:
+        out.item_locs = item_locs
     return out if report.error_count() == errors_before else None
 
 

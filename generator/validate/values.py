@@ -7,6 +7,7 @@ with the exact ISO spelling to use instead.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -51,7 +52,7 @@ def parse_datetime(value: object, order: str | None = None) -> datetime:
     if match:
         y, m, d = map(int, match.groups())
         day = _checked_date(y, m, d)
-        return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        return _midnight(day.year, day.month, day.day)
     match = _ISO_DATETIME.match(text)
     if match:
         y, mo, d, h, mi, s, frac, tz = match.groups()
@@ -81,7 +82,13 @@ def _ordered_date(text: str, parts: tuple[str, ...], order: str) -> datetime:
         checked = _checked_date(int(year), int(month), int(day))
     except ValueError as exc:
         raise ValueError(f"'{text}' is not a {order} date: {exc}") from None
-    return datetime(checked.year, checked.month, checked.day, tzinfo=timezone.utc)
+    return _midnight(checked.year, checked.month, checked.day)
+
+
+@functools.lru_cache(maxsize=4096)
+def _midnight(year: int, month: int, day: int) -> datetime:
+    """Midnight UTC of a day, one object per day: a roster of 10^5 awards has a few hundred dates."""
+    return datetime(year, month, day, tzinfo=timezone.utc)
 
 
 def _date_hint(text: str) -> str:
