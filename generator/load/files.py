@@ -6,7 +6,8 @@ bytes with its project-relative POSIX path, so later stages are pure functions o
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 CONTENT = "content"
@@ -24,24 +25,48 @@ class SourceFile:
 
 def walk(project: Path, folder: str, suffixes: tuple[str, ...]) -> list[SourceFile]:
     """Files under project/folder with one of `suffixes`, in sorted path order."""
+    return [SourceFile(path, (project / path).read_bytes()) for path in _paths(project, folder, suffixes)]
+
+
+def _paths(project: Path, folder: str, suffixes: tuple[str, ...]) -> list[str]:
     root = (project / folder)
     if not root.is_dir():
         return []
-    files = []
+    paths = []
     for path in sorted(root.rglob("*")):
         if not path.is_file() or path.name.startswith(".") or path.suffix.lower() not in suffixes:
             continue
         if not _inside(project, path):
             continue
-        files.append(SourceFile(path.relative_to(project).as_posix(), path.read_bytes()))
-    return files
+        paths.append(path.relative_to(project).as_posix())
+    return paths
+
+
+class FilesOnDisk(Mapping[str, bytes]):
+    """Files by project-relative path, each read when asked for and never kept: a reader that takes
+    them one at a time holds one (the ledger's award files of 10^5 awards are 100 MB)."""
+
+    def __init__(self, project: Path, paths: list[str]):
+        self.project, self.paths = project, dict.fromkeys(paths)
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self.paths:
+            raise KeyError(path)
+        return (self.project / path).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
 
 
 @dataclass(frozen=True)
 class Sources:
-    """Every file under content/, as bytes keyed by project-relative path."""
+    """Every file under content/, as bytes keyed by project-relative path (`on_disk`: read when asked)."""
 
     files: dict[str, bytes]
+    on_disk: Mapping[str, bytes] = field(default_factory=dict)
 
     def under(self, folder: str, suffixes: tuple[str, ...]) -> list[tuple[str, bytes]]:
         prefix = f"{CONTENT}/{folder}/"
@@ -49,11 +74,14 @@ class Sources:
                 if p.startswith(prefix) and p.lower().endswith(suffixes)]
 
 
-def read_sources(project: Path) -> Sources:
-    """Every file a build reads from content/ (YAML, CSV, images, the ledger)."""
-    files = walk(project, CONTENT, (".yaml", ".yml", ".csv", ".png", ".svg", ".json", ".jpg", ".jpeg",
-                                    ".gif", ".webp", ".jwt"))
-    return Sources({f.path: f.data for f in files})
+def read_sources(project: Path, on_disk: str | None = None) -> Sources:
+    """Every file a build reads from content/ (YAML, CSV, images, the ledger); those under the
+    folder `on_disk` are read only when asked for."""
+    paths = _paths(project, CONTENT, (".yaml", ".yml", ".csv", ".png", ".svg", ".json", ".jpg", ".jpeg", ".gif",
+                                      ".webp", ".jwt"))
+    later = [p for p in paths if on_disk is not None and p.startswith(on_disk + "/")]
+    now = set(paths).difference(later)
+    return Sources({p: (project / p).read_bytes() for p in paths if p in now}, FilesOnDisk(project, later))
 
 
 def read(project: Path, relpath: str) -> SourceFile | None:

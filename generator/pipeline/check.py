@@ -6,6 +6,7 @@ signing state and every diagnostic. Disk is read here and nowhere later in the p
 """
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -104,12 +105,11 @@ CHECKING = "checking content"
 def check_project(project: Path, options: BuildOptions) -> CheckResult:
     report = Report()
     options.report_progress(CHECKING, 0, 0)
-    sources = read_sources(project)
+    sources = read_sources(project, on_disk=ledger.AWARDS_DIR)  # read one at a time by ledger.read
     if options.staged:
-        sources = Sources({**sources.files, **options.staged})
-    before = ledger.read(sources.files, report)
-    for path in [p for p in sources.files if ledger.is_ledger_file(p)]:
-        del sources.files[path]  # read: at 10^5 awards its bytes are 100 MB a build need not hold
+        sources = Sources({**sources.files, **options.staged}, sources.on_disk)
+    before = ledger.read(ChainMap(sources.files, sources.on_disk), report)
+    sources.files.pop(ledger.LEDGER_PATH, None)  # read (the model reads no ledger file)
     endorsements = ledger.parse_endorsements(before.sections, report)
     model, entries = resolve.build_model(sources, before.entries, options.minter, options.now, report,
                                          endorsements.given)
