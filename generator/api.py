@@ -127,14 +127,14 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
             (project / path).parent.mkdir(parents=True, exist_ok=True)
             write_file_atomic(project / path, data)
             if stamp is not None:  # what it wrote is what the next build reads
-                written = (project / path).stat()
-                stamp["files"][path] = [written.st_size, written.st_mtime_ns]
+                stat = (project / path).stat()
+                stamp["files"][path] = [stat.st_size, stat.st_mtime_ns]
         for path in checked.ledger.emptied:
             (project / path).unlink(missing_ok=True)
             if stamp is not None:
                 stamp["files"].pop(path, None)
-    expected = set(checked.signing.expected) if checked.signing is not None else set()
-    written: set[str] = set()
+    # the signed files the ledger records, each struck off as it goes by (never a set of every path written)
+    unseen = set(checked.signing.expected) if checked.signing is not None else set()
     shard = options.shard
 
     def in_shard(path: str) -> bool:
@@ -143,12 +143,12 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
 
     def tracked() -> Iterator[Artifact]:
         for artifact in all_artifacts(checked, site_state, options.jobs):
-            written.add(artifact.path)
+            unseen.discard(artifact.path)
             yield artifact
 
     def complete() -> bool:
         """Never publish fewer verification files than the ledger records (the last line of defence)."""
-        missing = sorted(p for p in expected - written if in_shard(p))
+        missing = sorted(p for p in unseen if in_shard(p))
         if missing:
             checked.report.error("E507", f"{len(missing)} signed file(s) the ledger records as published would be "
                                  f"missing ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})",

@@ -9,9 +9,10 @@ Format 2 keeps it in files git and a build can each take in one go: `content/led
 head (signing keys, issuers' signed lists, endorsements, which award files exist), and the
 awards in `content/ledger/<hh>.json`, by the first two hex digits of the SHA-256 of their key
 (256 files at most: about 4 MB each at 10^6 awards, under every git host's file limit, where
-one file would pass GitHub's 100 MB limit near 10^5). A build reads every file and rewrites only
-those whose records changed, so adding an award rewrites two small files, not 100 MB. A
-format 1 ledger (one file) is read as it is and written as format 2 by the next build.
+one file would pass GitHub's 100 MB limit near 10^5). A build reads every file, one at a time,
+and rewrites only those whose records changed: adding an award rewrites one small file (and the
+head, when the file is new), not 100 MB. A format 1 ledger (one file) is read as it is and
+written as format 2 by the next build.
 """
 from __future__ import annotations
 
@@ -124,10 +125,6 @@ class Ledger:
     sections: dict = field(default_factory=dict)  # the head's sections: keys, issuers, endorsements
     digests: dict[str, str] = field(default_factory=dict)  # path -> SHA-256 of each file as read
     outdated: bool = False  # format 1, or records without integrity checks: the next build rewrites every file
-
-    @property
-    def exists(self) -> bool:
-        return bool(self.digests)
 
 
 def parse(files: Mapping[str, bytes], report: Report) -> dict[str, Entry]:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .site_state import CACHE_DIR
 
+_BATCH = 5000
+
 
 class SqliteCredentialMemo:
     def __init__(self, project: Path, code_fingerprint: str):
@@ -40,11 +42,20 @@ class SqliteCredentialMemo:
 
     def note(self, key: str, inputs: str, record_digest: str) -> None:
         self.notes.append((key, inputs, record_digest))
+        if len(self.notes) >= _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Notes so far into the open transaction (one for the build: the connection autocommits,
+        and a statement each would sync each row), so a first build never holds 10^5 of them."""
+        if self.notes:
+            if not self.db.in_transaction:
+                self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO verified VALUES (?, ?, ?)", self.notes)
+            self.notes.clear()
 
     def save(self) -> None:
-        if self.notes:  # one transaction (the connection autocommits: a statement each would sync each row)
-            self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO verified VALUES (?, ?, ?)", self.notes)
+        self._flush()
+        if self.db.in_transaction:
             self.db.execute("COMMIT")
-        self.notes.clear()
         self.db.close()

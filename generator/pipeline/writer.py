@@ -148,6 +148,7 @@ def write_site(out: Path, files: Iterable[Artifact], project: Path, should_commi
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    del seen, folders  # 10^5 paths and folders the record below has no use for
     if state is not None:
         state.record(written, [], everything=True, stamp=stamp)
     return len(written)
