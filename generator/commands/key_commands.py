@@ -16,6 +16,7 @@ import os
 import shutil
 import stat
 import subprocess
+from collections import ChainMap
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 from ..atomic_write import write_file_atomic
 from ..crypto import keys
 from ..diagnostics import Location, Report, did_you_mean, format_text
-from ..load.files import walk
+from ..load.files import files_on_disk
 from ..model import ledger
 from ..project_lock import project_lock
 from ..validate.values import format_datetime
@@ -93,8 +94,8 @@ def _ledger_doc(project: Path) -> tuple[dict, dict[str, ledger.Entry]]:
     except (ValueError, UnicodeDecodeError):
         raise CommandError(f"{ledger.LEDGER_PATH} cannot be read; restore it from git first") from None
     report = Report()
-    files = {f.path: f.data for f in walk(project, ledger.AWARDS_DIR, (".json",))}
-    entries = ledger.parse({**files, ledger.LEDGER_PATH: data}, report)
+    entries = ledger.parse(ChainMap({ledger.LEDGER_PATH: data}, files_on_disk(project, ledger.AWARDS_DIR, (".json",))),
+                           report)
     if report.has_errors():
         raise CommandError(format_text(report.sorted()))
     return doc, entries

@@ -80,8 +80,13 @@ def read_sources(project: Path, on_disk: str | None = None) -> Sources:
     paths = _paths(project, CONTENT, (".yaml", ".yml", ".csv", ".png", ".svg", ".json", ".jpg", ".jpeg", ".gif",
                                       ".webp", ".jwt"))
     later = [p for p in paths if on_disk is not None and p.startswith(on_disk + "/")]
-    now = set(paths).difference(later)
-    return Sources({p: (project / p).read_bytes() for p in paths if p in now}, FilesOnDisk(project, later))
+    files = FilesOnDisk(project, later)
+    return Sources({p: (project / p).read_bytes() for p in paths if p not in files.paths}, files)
+
+
+def files_on_disk(project: Path, folder: str, suffixes: tuple[str, ...]) -> FilesOnDisk:
+    """The files under project/folder with one of `suffixes`, each read when asked for."""
+    return FilesOnDisk(project, _paths(project, folder, suffixes))
 
 
 def read(project: Path, relpath: str) -> SourceFile | None:
