@@ -196,3 +196,25 @@ def test_the_ledger_keeps_a_hundred_thousand_awards_in_files_a_git_host_takes():
     for key in keys:
         counts[ledger.bucket_of(key)] = counts.get(ledger.bucket_of(key), 0) + 1
     assert len(counts) == 256 and max(counts.values()) < 1.25 * len(keys) / 256
+
+
+def test_award_files_checked_once_are_not_checked_again_until_their_bytes_change(project: Path, monkeypatch):
+    """A rebuild skips the integrity checks of award files whose bytes passed them here before
+    (at 10^5 awards those checks are seconds of every build); an edit changes the bytes."""
+    from badgekiln.model import ledger_integrity
+
+    verified: list[str] = []
+    original = ledger_integrity.verify
+    monkeypatch.setattr(ledger_integrity, "verify", lambda doc, text, path, *a, **k: (
+        verified.append(path), original(doc, text, path, *a, **k))[1])
+    key, record, path = _only_award(project)
+    site_yaml = project / "content/site.yaml"
+    for _ in range(2):
+        verified.clear()
+        os.utime(site_yaml, ns=(0, site_yaml.stat().st_mtime_ns + 10**9))  # an input touched: a check runs
+        assert build(project, keyring=testkeys.keyring(), incremental=True).model is not None
+    assert verified == [ledger.LEDGER_PATH]  # the head is always checked; the award file passed before
+    path.write_text(path.read_text().replace(record["salt"], "0" * 32))
+    edited = build(project, keyring=testkeys.keyring(), incremental=True)
+    assert edited.model is None and [d.code for d in edited.diagnostics] == ["E305"]
+    assert ledger.record_path(key) in verified

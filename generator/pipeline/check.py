@@ -108,7 +108,10 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     sources = read_sources(project, on_disk=ledger.AWARDS_DIR)  # read one at a time by ledger.read
     if options.staged:
         sources = Sources({**sources.files, **options.staged}, sources.on_disk)
-    before = ledger.read(ChainMap(sources.files, sources.on_disk), report)
+    memo = SqliteCredentialMemo(project, fingerprint(project)) if options.incremental else None
+    before = ledger.read(ChainMap(sources.files, sources.on_disk), report, memo.checked_files() if memo else ())
+    if memo is not None:
+        memo.note_checked_files(before.checked)
     sources.files.pop(ledger.LEDGER_PATH, None)  # read (the model reads no ledger file)
     endorsements = ledger.parse_endorsements(before.sections, report)
     model, entries = resolve.build_model(sources, before.entries, options.minter, options.now, report,
@@ -118,9 +121,8 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     if model is not None and options.base_url:
         model = replace(model, site=replace(model.site, base_url=options.base_url))
     options.report_progress(CHECKING, 1, 1)
-    memo = SqliteCredentialMemo(project, fingerprint(project)) if options.incremental and not preview else None
     signed = signing.prepare(project, model, entries, before.sections, options, report, preview=preview,
-                             endorsements=endorsements, published_site=published, memo=memo)
+                             endorsements=endorsements, published_site=published, memo=None if preview else memo)
     if memo is not None:
         memo.save()
     after = ledger.update(before, signed.entries, signed.registry, signed.endorsements, signed.issuers)

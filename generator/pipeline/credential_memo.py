@@ -1,4 +1,4 @@
-"""The frozen credentials earlier builds found unchanged, remembered beside the project.
+"""The frozen credentials (and ledger files) earlier builds found unchanged, remembered beside the project.
 
 Checking that an issued credential is still what content describes means building it again;
 at 10^4 awards that is most of a rebuild. signing.CredentialMemo lets the check skip it when
@@ -25,20 +25,32 @@ class SqliteCredentialMemo:
             self.db = sqlite3.connect(path, isolation_level=None)
             self.db.execute("CREATE TABLE IF NOT EXISTS verified (key TEXT PRIMARY KEY, inputs TEXT, digest TEXT)")
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            self.db.execute("CREATE TABLE IF NOT EXISTS ledger_files (digest TEXT PRIMARY KEY)")
             row = self.db.execute("SELECT value FROM meta WHERE key='code'").fetchone()
             if row is None or row[0] != code_fingerprint:  # another Badgekiln: nothing it verified counts
                 self.db.execute("DELETE FROM verified")
+                self.db.execute("DELETE FROM ledger_files")
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (code_fingerprint,))
         except sqlite3.DatabaseError:
             path.unlink(missing_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None)
             self.db.execute("CREATE TABLE verified (key TEXT PRIMARY KEY, inputs TEXT, digest TEXT)")
             self.db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+            self.db.execute("CREATE TABLE ledger_files (digest TEXT PRIMARY KEY)")
             self.db.execute("INSERT INTO meta VALUES ('code', ?)", (code_fingerprint,))
 
     def verified(self, key: str, inputs: str, record_digest: str) -> bool:
         row = self.db.execute("SELECT inputs, digest FROM verified WHERE key=?", (key,)).fetchone()
         return row == (inputs, record_digest)
+
+    def checked_files(self) -> frozenset[str]:
+        """SHA-256 of each ledger award file whose every record passed its integrity check here (a
+        few hundred rows): the same bytes pass again, so ledger.read need not check them again."""
+        return frozenset(row[0] for row in self.db.execute("SELECT digest FROM ledger_files"))
+
+    def note_checked_files(self, digests: frozenset[str]) -> None:
+        self.db.execute("DELETE FROM ledger_files")  # only the files of the ledger as it is now
+        self.db.executemany("INSERT OR IGNORE INTO ledger_files VALUES (?)", ((d,) for d in digests))
 
     def note(self, key: str, inputs: str, record_digest: str) -> None:
         self.notes.append((key, inputs, record_digest))
