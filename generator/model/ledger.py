@@ -340,13 +340,9 @@ def update(before: Ledger, entries: dict[str, Entry], keys: list[dict] | None = 
         doc["endorsements"] = endorsements.as_json()
     if issuers:
         doc["issuers"] = {k: issuers[k] for k in sorted(issuers)}
-    minted = minted or _unsealed_keys(keys) != _unsealed_keys(before.sections.get("keys"))
+    minted = minted or (keys or []) != (parse_keys(before.sections) or [])
     return Update(before, canonical.json_bytes(ledger_integrity.seal(doc)), entries, doc["buckets"],
                   {b: by_bucket[b] for b in sorted(changed_buckets & by_bucket.keys())}, minted, emptied)
-
-
-def _unsealed_keys(raw) -> list:
-    return [_unsealed(k) for k in raw] if isinstance(raw, list) else []
 
 
 def empty_head() -> dict:
