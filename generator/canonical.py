@@ -12,7 +12,7 @@ import functools
 import hashlib
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -51,38 +51,38 @@ def json_bytes_streamed(doc: dict, name: str, items: Iterable[tuple[str, Any]]) 
     return out.getvalue()  # BytesIO hands over its buffer: no copy
 
 
-def plain(value: Any) -> Any:
-    """A JSON-able form of any model value, for digests.
+def _form(value: Any) -> Any:
+    """The JSON-able form of a model value the encoder cannot write itself (its `default` hook).
 
     Dataclasses become their fields (less `location`, which only diagnostics read), bytes
     their SHA-256, dates their ISO text. A value with a `digest_form()` method gives that
     instead: images by their cached hash, signers by their key id (never key material).
+    The encoder recurses into what this returns, in C: a digest walks no Python per value.
     """
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
     form = getattr(value, "digest_form", None)
     if form is not None:
         return form()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: plain(getattr(value, name)) for name in _digest_fields(type(value))}
+        return {name: getattr(value, name) for name in _digest_fields(type(value))}
     if isinstance(value, (bytes, bytearray)):
         return {"sha256": hashlib.sha256(value).hexdigest()}
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, Mapping):
+        return dict(value)
     if isinstance(value, (set, frozenset)):
-        return sorted(plain(v) for v in value)
+        return sorted(value)
     return repr(value)
+
+
+_DIGEST_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_form)
 
 
 class DigestOnce:
     """For frozen dataclasses that many digests share (the site, an issuer, a badge, an award):
-    their plain form is computed once per object, not once per digest that refers to them.
+    their digest form is computed once per object, not once per digest that refers to them.
 
     The form is kept in `_digest_cache`: beside the fields of an ordinary dataclass, and in a
     field of its own (init=False, compare=False) in a slotted one, which `replace()` resets."""
@@ -92,15 +92,15 @@ class DigestOnce:
     def digest_form(self) -> dict:
         cached = getattr(self, "_digest_cache", None)
         if cached is None:
-            fields = {name: plain(getattr(self, name)) for name in _digest_fields(type(self))}
-            cached = {"sha256": hashlib.sha256(dumps(fields).encode("utf-8")).hexdigest()}
+            cached = {"sha256": digest({name: getattr(self, name) for name in _digest_fields(type(self))})}
             object.__setattr__(self, "_digest_cache", cached)  # frozen: never one of the inputs
         return cached
 
 
 def digest(value: Any) -> str:
-    """SHA-256 (hex) of the canonical JSON of `plain(value)`: equal values, equal digests."""
-    return hashlib.sha256(dumps(plain(value)).encode("utf-8")).hexdigest()
+    """SHA-256 (hex) of the canonical JSON of `value` (model values in their `_form`): equal values,
+    equal digests. Of plain JSON it is the digest of `dumps(value)` (the ledger's credential digest)."""
+    return hashlib.sha256(_DIGEST_ENCODER.encode(value).encode("utf-8")).hexdigest()
 
 
 _NOT_INPUTS = frozenset({"location", "loc", "_digest_cache"})  # where content came from, and the digest itself

@@ -2,6 +2,9 @@
 the one-piece encoding, whatever the values, or a rebuild would change the committed ledger."""
 from __future__ import annotations
 
+import hashlib
+from datetime import date
+
 from badgekiln import canonical
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,3 +27,27 @@ def test_a_document_holding_the_marker_is_still_encoded_exactly():
     items = [("a", {"b": 1})]
     expected = canonical.json_bytes({**doc, "awards": dict(items)})
     assert canonical.json_bytes_streamed(doc, "awards", iter(items)) == expected
+
+
+@given(_json)
+def test_the_digest_of_plain_json_is_the_digest_of_its_canonical_text(value):
+    """The ledger's credential digest (committed) is this: the model-value hook must never change it."""
+    assert canonical.digest(value) == hashlib.sha256(canonical.dumps(value).encode("utf-8")).hexdigest()
+
+
+def test_model_values_digest_by_their_fields_and_never_by_their_location():
+    from dataclasses import dataclass, replace
+
+    @dataclass(frozen=True)
+    class Thing:
+        name: str
+        on: date
+        art: bytes
+        tags: frozenset
+        location: str
+
+    thing = Thing("a", date(2026, 12, 1), b"png", frozenset({"y", "x"}), "content/a.yaml:3")
+    assert canonical.digest(thing) == canonical.digest({"name": "a", "on": "2026-12-01", "tags": ["x", "y"],
+                                                        "art": {"sha256": hashlib.sha256(b"png").hexdigest()}})
+    assert canonical.digest(replace(thing, location="content/b.yaml:9")) == canonical.digest(thing)
+    assert canonical.digest(replace(thing, on=date(2026, 12, 2))) != canonical.digest(thing)

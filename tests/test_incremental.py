@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import badgekiln
+import pytest
 import testkeys
 from badgekiln.crypto import keys
 from badgekiln.pipeline.site_state import state_path
@@ -267,3 +268,22 @@ def test_the_credential_memo_keeps_every_note_written_in_batches(tmp_path: Path,
     other = credential_memo.SqliteCredentialMemo(tmp_path, "code-2")  # another Badgekiln: nothing counts
     assert not any(other.verified(*note) for note in notes)
     other.save()
+
+
+@pytest.mark.parametrize("twice_at", [3, 700])  # in the batch being noted, and against an earlier batch
+def test_an_incremental_write_refuses_two_files_for_one_path_and_changes_nothing(example, twice_at):
+    from badgekiln.artifacts import Artifact
+    from badgekiln.pipeline.site_state import SiteState
+    from badgekiln.pipeline.writer import WriteError, update_site
+
+    incremental(example)
+    before = tree(example / "_site")
+    files = [Artifact(f"extra/{n}.txt", b"x") for n in range(800)]
+    files.insert(twice_at, Artifact("extra/1.txt", b"again"))
+    state = SiteState(example, example / "_site")
+    try:
+        with pytest.raises(WriteError, match="two files want the output path extra/1.txt"):
+            update_site(example / "_site", files, example, state)
+    finally:
+        state.close()
+    assert tree(example / "_site") == before

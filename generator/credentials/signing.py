@@ -491,8 +491,12 @@ class CredentialMemo(Protocol):
     lookup. It only saves time: a miss is a full check.
     """
 
+    def expect(self, keys: list[str]) -> None: ...  # the keys asked about next (a batch of a few hundred)
     def verified(self, key: str, inputs: str, record_digest: str) -> bool: ...
     def note(self, key: str, inputs: str, record_digest: str) -> None: ...
+
+
+_MEMO_BATCH = 500  # awards whose memo rows are read in one query
 
 
 def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningState, registry: tuple[PublicKey, ...],
@@ -505,6 +509,8 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
     revoked = {k.id for k in registry if k.revoked}
     contexts: dict[tuple[str, str], str] = {}  # (issuer, badge) -> digest of what their credentials share
     for index, award in enumerate(model.awards):
+        if memo is not None and index % _MEMO_BATCH == 0:
+            memo.expect([a.key for a in model.awards[index:index + _MEMO_BATCH]])
         badge = model.badge(award.badge)
         issuer = model.issuer(badge.issuer)
         can_sign = issuer.slug in state.signers

@@ -42,7 +42,7 @@ class Image:
         return hashlib.sha256(self.data).hexdigest()
 
     def digest_form(self) -> dict:
-        """What a digest of this image covers (canonical.plain): hashed once, not per award."""
+        """What a digest of this image covers: hashed once, not per award."""
         return {"source": self.source, "format": self.format, "sha256": self.sha256}
 
 

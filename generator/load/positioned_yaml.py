@@ -131,7 +131,22 @@ class _Builder:
         return result
 
 
-class _NoAliasComposer(yaml.SafeLoader):
+class _ScalarsAsWritten:
+    """Tags plain scalars as strings (`_scalar` types them), or `<<` as a merge key (refused).
+
+    YAML's implicit resolvers, a list of regular expressions tried on every scalar, are a
+    third of composing a roster, and their answer was never used: dates stay strings here."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0]:
+            return _MERGE if value == "<<" else _STR
+        return super().resolve(kind, value, implicit)
+
+
+_MERGE, _STR = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:str"
+
+
+class _NoAliasComposer(_ScalarsAsWritten, yaml.SafeLoader):
     """SafeLoader whose composer refuses aliases (no billion-laughs expansion, no surprises)."""
 
     def compose_node(self, parent, index):  # type: ignore[override]
@@ -142,7 +157,8 @@ class _NoAliasComposer(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+_FAST_LOADER = type("_FastComposer", (_ScalarsAsWritten, yaml.CSafeLoader), {}) if hasattr(yaml, "CSafeLoader") \
+    else None
 
 
 def _compose(text: str) -> yaml.Node | None:

@@ -78,7 +78,8 @@ def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, state: SiteS
     checked.options.report_progress(AWARD_FILES, 0, len(sources))
     job = _AwardJob(renderer, sources)
     # an unchanged award's paths (its files are made when written): one small tuple, not its Artifacts
-    reused = [_reused_paths(state, s.digest) if state is not None else None for s in sources]
+    reused = (list(state.reusable_each([s.digest for s in sources])) if state is not None
+              else [None] * len(sources))
     rendered = parallel.map_ordered(_AwardJob.run, job, [i for i, r in enumerate(reused) if r is None], jobs)
     for index, source in enumerate(sources):
         paths = reused[index]
@@ -91,11 +92,6 @@ def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, state: SiteS
         checked.options.report_progress(AWARD_FILES, index + 1, len(sources))
 
 
-def _reused_paths(state: SiteState, digest: str) -> tuple[str, ...] | None:
-    files = state.reusable(digest)
-    return None if files is None else tuple(path for path, _ in files)
-
-
-def _reused(state: SiteState, paths: tuple[str, ...], digest: str) -> list[Artifact]:
+def _reused(state: SiteState, files: list[tuple[str, int]], digest: str) -> list[Artifact]:
     """An unchanged award's files, as they already are in the site (the writer leaves them be)."""
-    return [Artifact(path, Reused(os.path.join(state.root, path)), digest) for path in paths]
+    return [Artifact(path, Reused(os.path.join(state.root, path), size), digest) for path, size in files]

@@ -21,6 +21,8 @@ class SqliteCredentialMemo:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.code = code_fingerprint
         self.notes: list[tuple[str, str, str]] = []
+        self.expected: dict[str, tuple[str, str] | None] = {}
+        self.files_checked: frozenset[str] = frozenset()
         try:
             self.db = sqlite3.connect(path, isolation_level=None)
             self.db.execute("CREATE TABLE IF NOT EXISTS verified (key TEXT PRIMARY KEY, inputs TEXT, digest TEXT)")
@@ -39,18 +41,33 @@ class SqliteCredentialMemo:
             self.db.execute("CREATE TABLE ledger_files (digest TEXT PRIMARY KEY)")
             self.db.execute("INSERT INTO meta VALUES ('code', ?)", (code_fingerprint,))
 
+    def expect(self, keys: list[str]) -> None:
+        """The keys `verified` is asked about next: looked up in one query, not one each."""
+        query = f"SELECT key, inputs, digest FROM verified WHERE key IN ({','.join('?' * len(keys))})"
+        self.expected = {key: (inputs, digest) for key, inputs, digest in self.db.execute(query, keys)}
+        self.expected.update((key, None) for key in keys if key not in self.expected)
+
     def verified(self, key: str, inputs: str, record_digest: str) -> bool:
-        row = self.db.execute("SELECT inputs, digest FROM verified WHERE key=?", (key,)).fetchone()
+        if key in self.expected:
+            row = self.expected[key]
+        else:
+            row = self.db.execute("SELECT inputs, digest FROM verified WHERE key=?", (key,)).fetchone()
         return row == (inputs, record_digest)
 
     def checked_files(self) -> frozenset[str]:
         """SHA-256 of each ledger award file whose every record passed its integrity check here (a
         few hundred rows): the same bytes pass again, so ledger.read need not check them again."""
-        return frozenset(row[0] for row in self.db.execute("SELECT digest FROM ledger_files"))
+        self.files_checked = frozenset(row[0] for row in self.db.execute("SELECT digest FROM ledger_files"))
+        return self.files_checked
 
     def note_checked_files(self, digests: frozenset[str]) -> None:
+        if digests == self.files_checked:
+            return
+        self.db.execute("BEGIN")  # one transaction (a statement each would sync each row)
         self.db.execute("DELETE FROM ledger_files")  # only the files of the ledger as it is now
         self.db.executemany("INSERT OR IGNORE INTO ledger_files VALUES (?)", ((d,) for d in digests))
+        self.db.execute("COMMIT")
+        self.files_checked = digests
 
     def note(self, key: str, inputs: str, record_digest: str) -> None:
         self.notes.append((key, inputs, record_digest))

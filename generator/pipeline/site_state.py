@@ -28,6 +28,7 @@ from ..model.routes import safe_output_path
 
 CACHE_DIR = ".badgekiln-cache"
 FORMAT = 2
+_LOOKUP_BATCH = 500  # owners per query (well under SQLite's limit of bound parameters)
 _LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pillow", "cryptography", "pyld", "segno", "resvg-py")
 
 
@@ -135,9 +136,22 @@ class SiteState:
 
     def reusable(self, owner: str) -> list[tuple[str, int]] | None:
         """An award's files as the last build wrote them, if all are still there unchanged."""
-        if not self.awards_valid:
-            return None
-        rows = self.db.execute("SELECT path, size, mtime_ns FROM files WHERE owner=?", (owner,)).fetchall()
+        return next(self.reusable_each([owner]))
+
+    def reusable_each(self, owners: list[str]) -> Iterator[list[tuple[str, int]] | None]:
+        """`reusable(owner)` for each owner in turn, looked up a few hundred at a time (a query
+        each would cost more than the lookups themselves)."""
+        for start in range(0, len(owners), _LOOKUP_BATCH):
+            batch = owners[start:start + _LOOKUP_BATCH]
+            rows: dict[str, list[tuple[str, int, int]]] = {}
+            if self.awards_valid:
+                query = f"SELECT owner, path, size, mtime_ns FROM files WHERE owner IN ({','.join('?' * len(batch))})"
+                for owner, path, size, mtime_ns in self.db.execute(query, batch):
+                    rows.setdefault(owner, []).append((path, size, mtime_ns))
+            for owner in batch:
+                yield self._intact_rows(owner, sorted(rows.get(owner, ())))
+
+    def _intact_rows(self, owner: str, rows: list[tuple[str, int, int]]) -> list[tuple[str, int]] | None:
         if not rows:
             return None
         for path, size, mtime_ns in rows:
@@ -198,14 +212,28 @@ class SiteState:
 
     def begin(self) -> None:
         self.db.execute("DELETE FROM produced")
+        self._producing: set[str] = set()
 
-    def produce(self, path: str) -> bool:
-        """Note that this build publishes `path`; False if it already did (two files, one path)."""
+    def produce(self, path: str) -> str | None:
+        """Note that this build publishes `path`. Returns a path it publishes twice, once that is
+        seen: noted a few hundred at a time, so `produced()` must follow the last one."""
+        if path in self._producing:
+            return path
+        self._producing.add(path)
+        return self.produced() if len(self._producing) >= _LOOKUP_BATCH else None
+
+    def produced(self) -> str | None:
+        """Record the paths noted so far; the first one an earlier batch already had, if any."""
+        batch, self._producing = sorted(self._producing), set()
+        self.db.execute("SAVEPOINT produced")  # one transaction: all of the batch, or none
         try:
-            self.db.execute("INSERT INTO produced VALUES (?)", (path,))
-            return True
+            self.db.executemany("INSERT INTO produced VALUES (?)", ((p,) for p in batch))
         except sqlite3.IntegrityError:
-            return False
+            self.db.execute("ROLLBACK TO produced")
+            return next(p for p in batch if self.db.execute("SELECT 1 FROM produced WHERE path=?", (p,)).fetchone())
+        finally:
+            self.db.execute("RELEASE produced")
+        return None
 
     def removed(self) -> list[str]:
         """Files the last build published that this one does not."""

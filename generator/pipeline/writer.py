@@ -179,11 +179,12 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
         for artifact in files:
             relpath, data, owner = artifact.path, artifact.data, artifact.owner
             safe_output_path(relpath)
-            if not state.produce(relpath):
-                raise WriteError(f"two files want the output path {relpath}")
+            twice = state.produce(relpath)
+            if twice is not None:
+                raise WriteError(f"two files want the output path {twice}")
             count += 1
             if isinstance(data, Reused):  # an unchanged award's file: it is already in place
-                measure.add(relpath, os.stat(os.path.join(state.root, relpath)).st_size, owner)
+                measure.add(relpath, data.size if data.size is not None else os.stat(data.source).st_size, owner)
                 continue
             measure.add(relpath, len(data), owner)
             if not owner and state.unchanged(relpath, data):
@@ -193,6 +194,9 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
             with open(target, "wb") as fh:
                 fh.write(data)
             changes.append((relpath, owner, None if owner else sha256(data)))
+        twice = state.produced()
+        if twice is not None:
+            raise WriteError(f"two files want the output path {twice}")
         if not should_commit():
             shutil.rmtree(staging, ignore_errors=True)
             return 0
