@@ -59,6 +59,8 @@ def _form(value: Any) -> Any:
     instead: images by their cached hash, signers by their key id (never key material).
     The encoder recurses into what this returns, in C: a digest walks no Python per value.
     """
+    if isinstance(value, (datetime, date)):  # the commonest, first
+        return value.isoformat()
     form = getattr(value, "digest_form", None)
     if form is not None:
         return form()
@@ -66,8 +68,6 @@ def _form(value: Any) -> Any:
         return {name: getattr(value, name) for name in _digest_fields(type(value))}
     if isinstance(value, (bytes, bytearray)):
         return {"sha256": hashlib.sha256(value).hexdigest()}
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Mapping):

@@ -8,9 +8,11 @@ problem in the report.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
+from typing import Protocol
 
 from ..diagnostics import Location, Report, did_you_mean
 from ..load import images
@@ -19,6 +21,7 @@ from ..load.positioned_yaml import load_yaml
 from ..validate import schema
 from ..validate.entities import (
     AwardFields,
+    award_files,
     load_entities,
     load_recipients,
     validate_awards,
@@ -53,9 +56,23 @@ def _image(sources: Sources, ref: str | None, where: Location, report: Report):
     return images.inspect(data, path, report, where)
 
 
+class RosterMemo(Protocol):
+    """Awards files an earlier build read: the same bytes, in the same content, give the same awards.
+
+    Reading and checking a roster is most of what a build does with the awards that did not
+    change; a memo keyed by a digest of the file and of every other content file (pipeline/
+    credential_memo.py keeps it, per Badgekiln code) answers in a lookup. Only files that read
+    without a single diagnostic are remembered, so there is nothing to report again. It only
+    saves time: a miss reads the file.
+    """
+
+    def recall(self, path: str, inputs: str, now: datetime) -> list[tuple] | None: ...
+    def remember(self, path: str, inputs: str, now: datetime, awards: list[tuple]) -> None: ...
+
+
 def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: ledger.Minter,
                 now: datetime, report: Report, old_given: dict[str, ledger.Given] | None = None,
-                ) -> tuple[SiteModel | None, dict[str, ledger.Entry]]:
+                rosters: RosterMemo | None = None) -> tuple[SiteModel | None, dict[str, ledger.Entry]]:
     """Validate and resolve everything; None (with errors in `report`) when content is unusable.
 
     `old_given` is the ledger's given endorsements; the model's `given` carry what was minted
@@ -69,15 +86,8 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
     issuers = _resolve_issuers(sources, issuers_raw, report)
     badges = _resolve_badges(sources, badges_raw, issuers_raw, known_issuers, known_badges, report)
     wanted = _WantedAwards()
-    in_content: set[str] = set()  # the key of every award in content (for _email_corrections)
-    correcting: list[AwardFields] = []  # the awards that give a previous_email
-    # one award at a time: `add` keeps only what the model takes of it (_Stated)
-    for raw in validate_awards(sources, people, known_people, report,
-                               site_fields.get("date_order") if site_fields is not None else None):
-        in_content.add(award_key(raw.fields.get("badge"), raw.email, raw.fields.get("id")))
-        if raw.previous_email is not None:
-            correcting.append(raw)
-        wanted.add(raw, {b.slug: b for b in badges}, badges_raw, known_badges, now, report)
+    in_content, correcting = _add_awards(wanted, sources, people, known_people, badges, badges_raw, known_badges,
+                                         site_fields, now, report, rosters)
     corrections = _email_corrections(in_content, correcting, old_ledger, report)
     old_ledger = _renamed(old_ledger, corrections)
     wanted.reconciling(old_ledger, set(corrections.values()))
@@ -101,6 +111,52 @@ def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: l
     if report.has_errors():
         return None, new_ledger
     return SiteModel(site, tuple(issuers), tuple(badges), tuple(awards), received, given), new_ledger
+
+
+def _add_awards(wanted: _WantedAwards, sources: Sources, people: dict[str, Validated], known_people: set[str],
+                badges: list[Badge], badges_raw: dict[str, Validated], known_badges: set[str],
+                site_fields: Validated | None, now: datetime, report: Report,
+                rosters: RosterMemo | None) -> tuple[set[str], list[AwardFields]]:
+    """Every awards file into `wanted`, remembered per file (RosterMemo). Returns the key of every
+    award in content and the awards that give a previous_email (for _email_corrections)."""
+    in_content: set[str] = set()
+    correcting: list[AwardFields] = []
+    by_slug = {b.slug: b for b in badges}
+    date_order = site_fields.get("date_order") if site_fields is not None else None
+    context = _context_digest(sources) if rosters is not None else b""
+    for path, data in award_files(sources):
+        inputs = hashlib.sha256(context + hashlib.sha256(data).digest()).hexdigest()
+        remembered = rosters.recall(path, inputs, now) if rosters is not None else None
+        if remembered is not None:
+            in_content.update(wanted.replay(remembered, report))
+            continue
+        file_report, first, read = Report(), len(wanted.wanted), 0
+        memorable = rosters is not None
+        # one award at a time: `add` keeps only what the model takes of it (_Stated)
+        for raw in validate_awards(path, data, people, known_people, file_report, date_order):
+            read += 1
+            in_content.add(award_key(raw.fields.get("badge"), raw.email, raw.fields.get("id")))
+            if raw.previous_email is not None:
+                correcting.append(raw)
+                memorable = False  # a correction is read again each build (_email_corrections)
+            wanted.add(raw, by_slug, badges_raw, known_badges, now, file_report)
+        report.extend(file_report.items)
+        if memorable and not file_report.items and read == len(wanted.wanted) - first:  # every award kept
+            rosters.remember(path, inputs, now, wanted.added_since(first))
+    return in_content, correcting
+
+
+def _context_digest(sources: Sources) -> bytes:
+    """Of every content file but the awards files: all an awards file is read against (recipients,
+    badges and their issuers and images, site.yaml's date order)."""
+    digest = hashlib.sha256()
+    for path in sorted(sources.files):
+        if not path.startswith(_AWARDS_FOLDER):
+            digest.update(f"{len(path)}:{path}".encode("utf-8") + hashlib.sha256(sources.files[path]).digest())
+    return digest.digest()
+
+
+_AWARDS_FOLDER = f"{CONTENT}/awards/"
 
 
 def _site_fields(sources: Sources, report: Report) -> Validated | None:
@@ -262,9 +318,7 @@ class _WantedAwards:
             return
         key = award_key(slug, raw.email, f.get("id"))
         if key in self.keyed:
-            first = self.keyed[key].location
-            report.error("E302", f"{raw.recipient_name} has badge '{slug}' twice (first at {first})", f.loc,
-                         "remove the duplicate, or give each award a distinct `id:` if both are real")
+            self._twice(key, raw.recipient_name, slug, f.loc, report)
             return
         issued = f["issued_on"]
         if issued > now:
@@ -284,6 +338,25 @@ class _WantedAwards:
                                   f.get("narrative"), issued, f.loc)
         self.wanted.append(ledger.Wanted(key, slug, issued, expires, explicit is not None, f.loc))
         self.lifecycles[key] = lifecycle.parse(f, badge, issued, now, report)
+
+    def _twice(self, key: str, name: str, badge: str, where: Location, report: Report) -> None:
+        report.error("E302", f"{name} has badge '{badge}' twice (first at {self.keyed[key].location})", where,
+                     "remove the duplicate, or give each award a distinct `id:` if both are real")
+
+    def added_since(self, first: int) -> list[tuple]:
+        """What `add` kept of each award since the first `first`: for `replay` (RosterMemo)."""
+        return [(self.keyed[w.key], w, self.lifecycles[w.key]) for w in self.wanted[first:]]
+
+    def replay(self, added: list[tuple], report: Report) -> Iterator[str]:
+        """`add` the awards `added_since` returned (their files unchanged); yields their keys."""
+        for stated, want, life in added:
+            if want.key in self.keyed:  # the same award in an earlier file
+                self._twice(want.key, stated.recipient_name, stated.badge, stated.location, report)
+            else:
+                self.keyed[want.key] = stated
+                self.wanted.append(want)
+                self.lifecycles[want.key] = life
+            yield want.key
 
     def add_renewals(self, badges: dict[str, Badge]) -> None:
         """Each CPD renewal is its own ledger entry (own slug, salt, status index)."""

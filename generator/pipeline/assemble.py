@@ -18,7 +18,7 @@ from . import parallel
 from .award_outputs import AwardRenderer, AwardSources
 from .check import CheckResult
 from .site_outputs import site_artifacts
-from .site_state import SiteState
+from .site_state import CACHE_DIR, SiteState
 
 SITE_FILES = "site pages and status lists"
 
@@ -30,7 +30,9 @@ def all_artifacts(checked: CheckResult, state: SiteState | None = None, jobs: in
     routes = Routes(model.site.base_url)
     checked.options.report_progress(SITE_FILES, 0, 0)
     strings = i18n.for_site(checked.project, model.site.language, report)
-    env = templates.environment(checked.project, strings)
+    env = templates.environment(checked.project, strings,  # compiled once per template source (when incremental)
+                                compiled=checked.project / CACHE_DIR / "templates" if checked.options.incremental
+                                else None)
     yield from site_artifacts(checked.project, model, checked.signing, routes, strings, env, report, state)
     checked.options.report_progress(SITE_FILES, 1, 1)
     bake_png = {b.slug: images.png_for(b.image) for b in model.badges} if model.site.outputs == "full" else {}

@@ -115,7 +115,7 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     sources.files.pop(ledger.LEDGER_PATH, None)  # read (the model reads no ledger file)
     endorsements = ledger.parse_endorsements(before.sections, report)
     model, entries = resolve.build_model(sources, before.entries, options.minter, options.now, report,
-                                         endorsements.given)
+                                         endorsements.given, rosters=memo)
     preview = model is not None and options.base_url not in (None, model.site.base_url)
     published = model.site if model is not None else None
     if model is not None and options.base_url:

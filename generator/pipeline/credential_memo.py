@@ -1,18 +1,28 @@
-"""The frozen credentials (and ledger files) earlier builds found unchanged, remembered beside the project.
+"""What earlier builds found, remembered beside the project: frozen credentials found unchanged,
+ledger files that passed their checks, and awards files as the model took them.
 
 Checking that an issued credential is still what content describes means building it again;
 at 10^4 awards that is most of a rebuild. signing.CredentialMemo lets the check skip it when
 a digest of every input of the credential (and of Badgekiln's code) is the one recorded when
-the same record last passed. Kept in SQLite in .badgekiln-cache/ (git-ignored, safe to delete).
+the same record last passed. resolve.RosterMemo does the same for reading an awards file.
+Kept in SQLite in .badgekiln-cache/ (git-ignored, safe to delete), and emptied whenever
+Badgekiln's code differs from the code that wrote it.
+
+The awards of a file are kept pickled, as Pelican and Sphinx keep their caches: the cache is
+the project's own, written by this code, and a row that does not load is a miss.
 """
 from __future__ import annotations
 
+import pickle
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 from .site_state import CACHE_DIR
 
 _BATCH = 5000
+_FOUND = {"verified": "key TEXT PRIMARY KEY, inputs TEXT, digest TEXT", "ledger_files": "digest TEXT PRIMARY KEY",
+          "rosters": "path TEXT PRIMARY KEY, inputs TEXT, now TEXT, awards BLOB"}  # what earlier builds found
 
 
 class SqliteCredentialMemo:
@@ -23,23 +33,30 @@ class SqliteCredentialMemo:
         self.notes: list[tuple[str, str, str]] = []
         self.expected: dict[str, tuple[str, str] | None] = {}
         self.files_checked: frozenset[str] = frozenset()
+        self.rosters_read: set[str] = set()
         try:
-            self.db = sqlite3.connect(path, isolation_level=None)
-            self.db.execute("CREATE TABLE IF NOT EXISTS verified (key TEXT PRIMARY KEY, inputs TEXT, digest TEXT)")
-            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            self.db.execute("CREATE TABLE IF NOT EXISTS ledger_files (digest TEXT PRIMARY KEY)")
-            row = self.db.execute("SELECT value FROM meta WHERE key='code'").fetchone()
-            if row is None or row[0] != code_fingerprint:  # another Badgekiln: nothing it verified counts
-                self.db.execute("DELETE FROM verified")
-                self.db.execute("DELETE FROM ledger_files")
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (code_fingerprint,))
-        except sqlite3.DatabaseError:
+            self.db = self._open(path)
+        except sqlite3.DatabaseError:  # damaged: start again (it is only a memo)
             path.unlink(missing_ok=True)
-            self.db = sqlite3.connect(path, isolation_level=None)
-            self.db.execute("CREATE TABLE verified (key TEXT PRIMARY KEY, inputs TEXT, digest TEXT)")
-            self.db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-            self.db.execute("CREATE TABLE ledger_files (digest TEXT PRIMARY KEY)")
-            self.db.execute("INSERT INTO meta VALUES ('code', ?)", (code_fingerprint,))
+            self.db = self._open(path)
+
+    def _open(self, path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        for table, columns in _FOUND.items():
+            db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+        row = db.execute("SELECT value FROM meta WHERE key='code'").fetchone()
+        if row is None or row[0] != self.code:  # another Badgekiln: nothing it found counts
+            for table in _FOUND:
+                db.execute(f"DELETE FROM {table}")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (self.code,))
+        return db
+
+    def _begin(self) -> None:
+        """Into the build's one transaction (the connection autocommits, and a statement each
+        would sync each row); `save` commits it."""
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN")
 
     def expect(self, keys: list[str]) -> None:
         """The keys `verified` is asked about next: looked up in one query, not one each."""
@@ -63,11 +80,29 @@ class SqliteCredentialMemo:
     def note_checked_files(self, digests: frozenset[str]) -> None:
         if digests == self.files_checked:
             return
-        self.db.execute("BEGIN")  # one transaction (a statement each would sync each row)
+        self._begin()
         self.db.execute("DELETE FROM ledger_files")  # only the files of the ledger as it is now
         self.db.executemany("INSERT OR IGNORE INTO ledger_files VALUES (?)", ((d,) for d in digests))
-        self.db.execute("COMMIT")
         self.files_checked = digests
+
+    def recall(self, path: str, inputs: str, now: datetime) -> list[tuple] | None:
+        """resolve.RosterMemo: what the model took of the awards file at `path`, if read from the same
+        inputs at a time no later than `now` (a date in the future then may be in the past now)."""
+        self.rosters_read.add(path)
+        row = self.db.execute("SELECT inputs, now, awards FROM rosters WHERE path=?", (path,)).fetchone()
+        if row is None or row[0] != inputs or datetime.fromisoformat(row[1]) > now:
+            return None
+        try:
+            awards = pickle.loads(row[2])
+        except Exception:  # noqa: BLE001 - damaged or from another Python: read the file
+            return None
+        return awards if isinstance(awards, list) else None
+
+    def remember(self, path: str, inputs: str, now: datetime, awards: list[tuple]) -> None:
+        self.rosters_read.add(path)
+        self._begin()
+        self.db.execute("INSERT OR REPLACE INTO rosters VALUES (?, ?, ?, ?)",
+                        (path, inputs, now.isoformat(), pickle.dumps(awards, protocol=pickle.HIGHEST_PROTOCOL)))
 
     def note(self, key: str, inputs: str, record_digest: str) -> None:
         self.notes.append((key, inputs, record_digest))
@@ -75,16 +110,18 @@ class SqliteCredentialMemo:
             self._flush()
 
     def _flush(self) -> None:
-        """Notes so far into the open transaction (one for the build: the connection autocommits,
-        and a statement each would sync each row), so a first build never holds 10^5 of them."""
+        """Notes so far into the build's transaction, so a first build never holds 10^5 of them."""
         if self.notes:
-            if not self.db.in_transaction:
-                self.db.execute("BEGIN")
+            self._begin()
             self.db.executemany("INSERT OR REPLACE INTO verified VALUES (?, ?, ?)", self.notes)
             self.notes.clear()
 
     def save(self) -> None:
         self._flush()
+        if self.rosters_read:  # the files of content as it is now (a check that read no awards keeps them)
+            known = [row[0] for row in self.db.execute("SELECT path FROM rosters")]
+            self._begin()
+            self.db.executemany("DELETE FROM rosters WHERE path=?", ((p,) for p in known if p not in self.rosters_read))
         if self.db.in_transaction:
             self.db.execute("COMMIT")
         self.db.close()

@@ -96,48 +96,52 @@ def load_recipients(sources: Sources, report: Report) -> tuple[dict[str, Validat
     return people, known
 
 
-def _award_docs(sources: Sources, report: Report, date_order: str | None) -> Iterator[tuple[YMap, Location]]:
-    """Every award mapping in awards/*.yaml and awards/*.csv, with file-level defaults applied.
+def award_files(sources: Sources) -> Iterator[tuple[str, bytes]]:
+    """The awards files (awards/*.yaml and awards/*.csv), in path order."""
+    return sources.under("awards", YAML_SUFFIXES + (".csv",))
+
+
+def _award_docs(path: str, data: bytes, report: Report, date_order: str | None) -> Iterator[tuple[YMap, Location]]:
+    """Every award mapping of one awards file, with file-level defaults applied.
 
     One at a time: the positioned form of a big roster is several times the size of its fields."""
-    for path, data in sources.under("awards", YAML_SUFFIXES + (".csv",)):
-        if path.lower().endswith(".csv"):
-            rows = parse_roster(data, path, report)
-            yield from zip(rows or [], (rows.item_locs if rows else []))
+    if path.lower().endswith(".csv"):
+        rows = parse_roster(data, path, report)
+        yield from zip(rows or [], (rows.item_locs if rows else []))
+        return
+    doc = load_yaml(data, path, report)
+    if doc is None:
+        return
+    # A bad file-level value (issued_on: 03/04/2026) is reported once, here; the awards are
+    # still checked (each reports that value again at the same place, which `Report.sorted`
+    # folds into one), so every other problem in the file shows in the same run.
+    validate(doc, AWARDS_FILE, report, Location(path, 1), "awards file", date_order=date_order)
+    if not isinstance(doc, YMap) or "awards" not in doc:
+        return
+    entries = doc["awards"]
+    if not isinstance(entries, YList):
+        report.error("E203", "'awards' must be a list", doc.value_loc("awards"), "start each award with `- `")
+        return
+    defaults = {k: v for k, v in doc.items() if k != "awards" and k in _FILE_KEYS}  # unknown keys: reported above
+    for item, loc in zip(entries, entries.item_locs):
+        if not isinstance(item, YMap):
+            report.error("E106", "each award must be a mapping of keys", loc, "e.g. `- recipient: ada`")
             continue
-        doc = load_yaml(data, path, report)
-        if doc is None:
-            continue
-        # A bad file-level value (issued_on: 03/04/2026) is reported once, here; the awards are
-        # still checked (each reports that value again at the same place, which `Report.sorted`
-        # folds into one), so every other problem in the file shows in the same run.
-        validate(doc, AWARDS_FILE, report, Location(path, 1), "awards file", date_order=date_order)
-        if not isinstance(doc, YMap) or "awards" not in doc:
-            continue
-        entries = doc["awards"]
-        if not isinstance(entries, YList):
-            report.error("E203", "'awards' must be a list", doc.value_loc("awards"), "start each award with `- `")
-            continue
-        defaults = {k: v for k, v in doc.items() if k != "awards" and k in _FILE_KEYS}  # unknown keys: reported above
-        for item, loc in zip(entries, entries.item_locs):
-            if not isinstance(item, YMap):
-                report.error("E106", "each award must be a mapping of keys", loc, "e.g. `- recipient: ada`")
-                continue
-            merged = YMap(defaults)
-            merged.update(item)
-            merged.loc = item.loc
-            merged.key_locs = {**doc.key_locs, **item.key_locs}
-            merged.value_locs = {**doc.value_locs, **item.value_locs}
-            yield merged, loc
+        merged = YMap(defaults)
+        merged.update(item)
+        merged.loc = item.loc
+        merged.key_locs = {**doc.key_locs, **item.key_locs}
+        merged.value_locs = {**doc.value_locs, **item.value_locs}
+        yield merged, loc
 
 
-def validate_awards(sources: Sources, people: dict[str, Validated], known_people: set[str],
+def validate_awards(path: str, data: bytes, people: dict[str, Validated], known_people: set[str],
                     report: Report, date_order: str | None = None) -> Iterator[AwardFields]:
-    """Every award in awards/ (YAML and CSV); `date_order` is site.yaml's (values.parse_datetime).
+    """Every award of one awards file (YAML or CSV); `date_order` is site.yaml's (values.parse_datetime).
 
     One at a time, like `_award_docs`: the model keeps a few of each award's fields, and 10^5 of
     them validated, each with the place of every value, would be most of a build's memory."""
-    for doc, loc in _award_docs(sources, report, date_order):
+    for doc, loc in _award_docs(path, data, report, date_order):
         fields = validate(doc, AWARD, report, loc, "award", date_order=date_order)
         if fields is None:
             continue
