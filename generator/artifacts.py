@@ -10,7 +10,6 @@ class Reused:
     """A file taken unchanged from the previous site (pipeline/site_state.py): left in place, not rewritten."""
 
     source: str
-    size: int | None = None  # when the caller already knows it (from its stat): not read again
 
 
 class Artifact(NamedTuple):

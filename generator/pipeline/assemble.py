@@ -94,6 +94,6 @@ def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, state: SiteS
         checked.options.report_progress(AWARD_FILES, index + 1, len(sources))
 
 
-def _reused(state: SiteState, files: list[tuple[str, int]], digest: str) -> list[Artifact]:
+def _reused(state: SiteState, paths: tuple[str, ...], digest: str) -> list[Artifact]:
     """An unchanged award's files, as they already are in the site (the writer leaves them be)."""
-    return [Artifact(path, Reused(os.path.join(state.root, path), size), digest) for path, size in files]
+    return [Artifact(path, Reused(os.path.join(state.root, path)), digest) for path in paths]

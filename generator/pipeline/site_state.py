@@ -134,11 +134,11 @@ class SiteState:
         return self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None and \
             os.path.isfile(os.path.join(self.root, ".badgekiln-site"))
 
-    def reusable(self, owner: str) -> list[tuple[str, int]] | None:
-        """An award's files as the last build wrote them, if all are still there unchanged."""
+    def reusable(self, owner: str) -> tuple[str, ...] | None:
+        """The paths of an award's files as the last build wrote them, if all are still there unchanged."""
         return next(self.reusable_each([owner]))
 
-    def reusable_each(self, owners: list[str]) -> Iterator[list[tuple[str, int]] | None]:
+    def reusable_each(self, owners: list[str]) -> Iterator[tuple[str, ...] | None]:
         """`reusable(owner)` for each owner in turn, looked up a few hundred at a time (a query
         each would cost more than the lookups themselves)."""
         for start in range(0, len(owners), _LOOKUP_BATCH):
@@ -151,7 +151,7 @@ class SiteState:
             for owner in batch:
                 yield self._intact_rows(owner, sorted(rows.get(owner, ())))
 
-    def _intact_rows(self, owner: str, rows: list[tuple[str, int, int]]) -> list[tuple[str, int]] | None:
+    def _intact_rows(self, owner: str, rows: list[tuple[str, int, int]]) -> tuple[str, ...] | None:
         if not rows:
             return None
         for path, size, mtime_ns in rows:
@@ -164,7 +164,7 @@ class SiteState:
             if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
                 return None
         self.hits += not owner.startswith(SHARED)  # awards reused (the report's count)
-        return [(path, size) for path, size, _ in rows]
+        return tuple(path for path, _, _ in rows)
 
     def unchanged(self, path: str, data: bytes) -> bool:
         """The shared file at `path` already holds exactly `data` (and nobody touched it since)."""
