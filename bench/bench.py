@@ -28,12 +28,14 @@ import argparse
 import importlib.util
 import io
 import json
+import os
 import random
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,26 +49,15 @@ loader._load_badgekiln()  # this clone's generator/ as `badgekiln`
 import badgekiln
 from pathlib import Path
 out = Path({out!r})
-before = {{}}
-if out.is_dir():
-    for root, dirs, files in os.walk(out):
-        for name in files:
-            path = os.path.join(root, name)
-            before[path] = os.stat(path).st_mtime_ns
 start = time.perf_counter()
 result = badgekiln.build({project!r}, badgekiln.BuildOptions(out=out))
 elapsed = time.perf_counter() - start
-written = 0
-for root, dirs, files in os.walk(out):
-    for name in files:
-        path = os.path.join(root, name)
-        written += before.get(path) != os.stat(path).st_mtime_ns
 for note in (result.checked.notices if result.checked else []):
     print("note:", note, file=sys.stderr)
 size = result.size
 own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 print("BENCH", json.dumps({{"ok": result.ok, "seconds": elapsed, "peak_mb": own.ru_maxrss / 1024,
-      "cpu_s": own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime, "written": written,
+      "cpu_s": own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime,
       "unchanged": result.unchanged, "reused": result.reused,
       "files": result.files, "bytes": size.bytes if size else None,
       "award_files": size.award_files if size else None, "award_bytes": size.award_bytes if size else None,
@@ -139,8 +130,16 @@ def make_project(root: Path, awards: int, *, art: bytes | None = None, outputs: 
     return root
 
 
+def _written_since(out: Path, start_ns: int) -> int:
+    return sum(os.stat(os.path.join(root, name)).st_mtime_ns >= start_ns
+               for root, _, files in os.walk(out) for name in files)
+
+
 def run_build(project: Path, out: Path) -> dict:
+    """One build in a fresh process. The files it wrote are counted here afterwards, by mtime,
+    and not by a list held before it: a child's peak memory on Linux starts at its parent's."""
     code = _RUN.format(build_py=str(REPO / "build.py"), project=str(project), out=str(out))
+    start_ns = time.time_ns()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     line = next((ln for ln in proc.stderr.splitlines() if ln.startswith("BENCH ")), None)
     if line is None or proc.returncode:
@@ -148,6 +147,7 @@ def run_build(project: Path, out: Path) -> dict:
     result = json.loads(line[len("BENCH "):])
     if not result["ok"]:
         raise SystemExit(f"build failed:\n{proc.stderr}")
+    result["written"] = _written_since(out, start_ns)
     signed = _SIGNED.search(proc.stderr)  # the build's own note (signing.py), when it signed anything
     result.update(signed=int(signed["count"]) if signed else 0,
                   signed_per_s=float(signed["rate"]) if signed and signed["rate"] else None,

@@ -7,8 +7,10 @@ the ledger forgot.
 """
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,12 +68,13 @@ def check(project: Path, options: BuildOptions | None = None, *, render: bool = 
 
     With `render`, every page is rendered too (and discarded), so template errors count.
     """
-    checked = check_project(Path(project), options or BuildOptions())
-    if render and checked.model is not None:
-        for _ in all_artifacts(checked, jobs=checked.options.jobs):
-            pass
-        if checked.report.has_errors(checked.options.strict):
-            checked.model = None
+    with _few_collections():
+        checked = check_project(Path(project), options or BuildOptions())
+        if render and checked.model is not None:
+            for _ in all_artifacts(checked, jobs=checked.options.jobs):
+                pass
+            if checked.report.has_errors(checked.options.strict):
+                checked.model = None
     return checked
 
 
@@ -86,8 +89,24 @@ def build(project: Path, options: BuildOptions | None = None, *, checked: CheckR
     when the output folder cannot be used.
     """
     project = Path(project)
-    with project_lock(project):
+    with project_lock(project), _few_collections():
         return _build(project, options or BuildOptions(), checked)
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Python's cyclic garbage collector, run less often while a build runs.
+
+    A build makes a few objects per award that live until it ends (the model, the ledger), and
+    at the default thresholds the collector walks them again and again: a fifth of an add-one at
+    10^5 awards. A build makes almost no reference cycles, so collecting after 200,000
+    allocations instead of 700 costs no memory (measured: the same peak). mypy does the same."""
+    before = gc.get_threshold()
+    gc.set_threshold(200_000, 30, 30)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _build(project: Path, options: BuildOptions, checked: CheckResult | None) -> BuildResult:

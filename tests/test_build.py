@@ -233,3 +233,24 @@ def test_parallel_build_gives_the_same_bytes_as_serial(tmp_path: Path):
         build(project, out, jobs=jobs)
         outputs[jobs] = tree(out)
     assert outputs[1] == outputs[2]
+
+
+def test_a_build_collects_garbage_less_often_and_leaves_the_process_as_it_was(example, monkeypatch):
+    """`serve`, the tests and any program that builds keep their own collector settings."""
+    import gc
+
+    from badgekiln.model import resolve
+
+    during = []
+    original = resolve.build_model
+
+    def observed(*args, **kwargs):
+        during.append(gc.get_threshold())
+        return original(*args, **kwargs)
+    monkeypatch.setattr(resolve, "build_model", observed)
+    before = gc.get_threshold()
+    build(example, example / "_site")
+    with pytest.raises(WriteError):  # and when a build fails
+        badgekiln.build(example, badgekiln.BuildOptions(out=example / "content"))
+    assert gc.get_threshold() == before and len(during) == 2
+    assert all(t[0] > before[0] for t in during)  # collected less often while it ran
