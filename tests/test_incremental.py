@@ -253,19 +253,19 @@ def test_a_build_killed_at_random_points_is_repaired_by_the_next(tmp_path: Path)
 
 def test_the_credential_memo_keeps_every_note_written_in_batches(tmp_path: Path, monkeypatch):
     """A first build notes 10^5 credentials: they go to SQLite in batches, in one transaction."""
-    from badgekiln.pipeline import credential_memo
+    from badgekiln.pipeline import build_memo
 
-    monkeypatch.setattr(credential_memo, "_BATCH", 2)
-    memo = credential_memo.SqliteCredentialMemo(tmp_path, "code-1")
+    monkeypatch.setattr(build_memo, "_BATCH", 2)
+    memo = build_memo.BuildMemo(tmp_path, "code-1")
     notes = [(f"badge/{n:016x}", f"inputs-{n}", f"digest-{n}") for n in range(5)]
     for note in notes:
         memo.note(*note)
     assert len(memo.notes) == 1 and memo.db.in_transaction  # two batches written, one note waiting
     memo.save()
-    again = credential_memo.SqliteCredentialMemo(tmp_path, "code-1")
+    again = build_memo.BuildMemo(tmp_path, "code-1")
     assert all(again.verified(*note) for note in notes) and not again.verified("badge/x", "inputs-0", "digest-0")
     again.save()
-    other = credential_memo.SqliteCredentialMemo(tmp_path, "code-2")  # another Badgekiln: nothing counts
+    other = build_memo.BuildMemo(tmp_path, "code-2")  # another Badgekiln: nothing counts
     assert not any(other.verified(*note) for note in notes)
     other.save()
 

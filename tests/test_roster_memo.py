@@ -93,7 +93,7 @@ def test_a_file_with_a_warning_is_read_again_and_warns_every_time(tmp_path: Path
 def test_a_damaged_memo_is_a_miss(tmp_path: Path, reads: list[str]):
     project = copy_project("example", tmp_path)
     build_result(project, incremental=True)
-    with sqlite3.connect(project / ".badgekiln-cache/credentials.sqlite") as db:
+    with sqlite3.connect(project / ".badgekiln-cache/memo.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM rosters").fetchone()[0] == 7
         db.execute("UPDATE rosters SET awards = x'00ff'")
     reads.clear()

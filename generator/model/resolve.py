@@ -61,7 +61,7 @@ class RosterMemo(Protocol):
 
     Reading and checking a roster is most of what a build does with the awards that did not
     change; a memo keyed by a digest of the file and of every other content file (pipeline/
-    credential_memo.py keeps it, per Badgekiln code) answers in a lookup. Only files that read
+    build_memo.py keeps it, per Badgekiln code) answers in a lookup. Only files that read
     without a single diagnostic are remembered, so there is nothing to report again. It only
     saves time: a miss reads the file.
     """

@@ -25,9 +25,11 @@ _FOUND = {"verified": "key TEXT PRIMARY KEY, inputs TEXT, digest TEXT", "ledger_
           "rosters": "path TEXT PRIMARY KEY, inputs TEXT, now TEXT, awards BLOB"}  # what earlier builds found
 
 
-class SqliteCredentialMemo:
+class BuildMemo:
+    """signing.CredentialMemo and resolve.RosterMemo, in one SQLite file per project."""
+
     def __init__(self, project: Path, code_fingerprint: str):
-        path = project / CACHE_DIR / "credentials.sqlite"
+        path = project / CACHE_DIR / "memo.sqlite"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.code = code_fingerprint
         self.notes: list[tuple[str, str, str]] = []
