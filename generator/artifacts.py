@@ -10,6 +10,7 @@ class Reused:
     """A file taken unchanged from the previous site (pipeline/site_state.py): left in place, not rewritten."""
 
     source: str
+    size: int  # as recorded by the build that wrote it (and checked against the file since)
 
 
 class Artifact(NamedTuple):

@@ -79,14 +79,13 @@ def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, state: SiteS
         sources = [s for s in sources if shard_of(s.award.slug, count) == index]
     checked.options.report_progress(AWARD_FILES, 0, len(sources))
     job = _AwardJob(renderer, sources)
-    # an unchanged award's paths (its files are made when written): one small tuple, not its Artifacts
-    reused = (list(state.reusable_each([s.digest for s in sources])) if state is not None
-              else [None] * len(sources))
-    rendered = parallel.map_ordered(_AwardJob.run, job, [i for i, r in enumerate(reused) if r is None], jobs)
+    # which awards are unchanged: a byte each (their files are listed again as they are written)
+    kept = bytearray(state.intact_each([s.digest for s in sources])) if state is not None else bytearray(len(sources))
+    rendered = parallel.map_ordered(_AwardJob.run, job, [i for i, k in enumerate(kept) if not k], jobs)
+    kept_files = state.files_each([s.digest for s, k in zip(sources, kept) if k]) if state is not None else iter(())
     for index, source in enumerate(sources):
-        paths = reused[index]
-        if paths is not None:
-            files, diagnostics = _reused(state, paths, source.digest), []
+        if kept[index]:
+            files, diagnostics = _reused(state, next(kept_files), source.digest), []
         else:
             files, diagnostics = next(rendered)
         report.extend(diagnostics)
@@ -94,6 +93,6 @@ def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, state: SiteS
         checked.options.report_progress(AWARD_FILES, index + 1, len(sources))
 
 
-def _reused(state: SiteState, paths: tuple[str, ...], digest: str) -> list[Artifact]:
+def _reused(state: SiteState, files: list[tuple[str, int]], digest: str) -> list[Artifact]:
     """An unchanged award's files, as they already are in the site (the writer leaves them be)."""
-    return [Artifact(path, Reused(os.path.join(state.root, path)), digest) for path in paths]
+    return [Artifact(path, Reused(os.path.join(state.root, path), size), digest) for path, size in files]

@@ -119,7 +119,7 @@ class Shards:
                         raise MergeError(f"{folder} holds {path}, which belongs to shard {owner + 1}/{self.count}")
                     else:
                         award_files[owner] += 1
-                    yield Artifact(path, Reused(str(source)), "" if owner is None else "award")
+                    yield Artifact(path, Reused(str(source), source.stat().st_size), "" if owner is None else "award")
         absent = sorted(set(self.shared) - yielded)
         if absent:
             raise MergeError(f"{absent[0]} (and {len(absent) - 1} more shared file(s)) missing from the shards"

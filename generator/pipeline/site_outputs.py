@@ -90,8 +90,8 @@ def static_assets(project: Path) -> Iterator[Artifact]:
 def _share_image(badge, issuer, site, routes: Routes, strings: Catalogue,
                  site_state: SiteState | None) -> Iterator[Artifact]:
     owner = SHARED + canonical.digest([badge.image, pages.share_image_inputs(badge, issuer, site, strings)])
-    if site_state is not None and site_state.reusable(owner):
-        path = routes.badge_share_image(badge)
-        yield Artifact(path, Reused(os.path.join(site_state.root, path)), owner)
+    if site_state is not None and site_state.reusable(owner):  # as the last build made them
+        for path, size in next(site_state.files_each([owner])):
+            yield Artifact(path, Reused(os.path.join(site_state.root, path), size), owner)
         return
     yield from (Artifact(a.path, a.data, owner) for a in pages.badge_files(badge, issuer, site, routes, strings))

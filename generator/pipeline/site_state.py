@@ -67,6 +67,14 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _same_file(path: str, size: int, mtime_ns: int) -> bool:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns) == (size, mtime_ns)
+
+
 def inside_site(path: str) -> bool:
     """A recorded path that stays inside the output folder (a damaged or hostile row does not)."""
     try:
@@ -134,13 +142,26 @@ class SiteState:
         return self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None and \
             os.path.isfile(os.path.join(self.root, ".badgekiln-site"))
 
-    def reusable(self, owner: str) -> tuple[str, ...] | None:
-        """The paths of an award's files as the last build wrote them, if all are still there unchanged."""
-        return next(self.reusable_each([owner]))
+    def reusable(self, owner: str) -> bool:
+        """All of an award's (or a shared owner's) files are there as the last build wrote them."""
+        return next(self.intact_each([owner]))
 
-    def reusable_each(self, owners: list[str]) -> Iterator[tuple[str, ...] | None]:
-        """`reusable(owner)` for each owner in turn, looked up a few hundred at a time (a query
-        each would cost more than the lookups themselves)."""
+    def intact_each(self, owners: list[str]) -> Iterator[bool]:
+        """`reusable(owner)` for each owner in turn (a stat of each file)."""
+        for owner, rows in self._rows_each(owners):
+            intact = bool(rows) and all(inside_site(path) and _same_file(os.path.join(self.root, path), size, mtime)
+                                        for path, size, mtime in rows)
+            self.hits += intact and not owner.startswith(SHARED)  # awards reused (the report's count)
+            yield intact
+
+    def files_each(self, owners: list[str]) -> Iterator[list[tuple[str, int]]]:
+        """The (path, size) of each file of each owner in turn, as the last build recorded them."""
+        for _, rows in self._rows_each(owners):
+            yield [(path, size) for path, size, _ in rows]
+
+    def _rows_each(self, owners: list[str]) -> Iterator[tuple[str, list[tuple[str, int, int]]]]:
+        """Each owner's rows in path order, read a few hundred owners at a time (a query each
+        would cost more than the lookups themselves)."""
         for start in range(0, len(owners), _LOOKUP_BATCH):
             batch = owners[start:start + _LOOKUP_BATCH]
             rows: dict[str, list[tuple[str, int, int]]] = {}
@@ -149,22 +170,7 @@ class SiteState:
                 for owner, path, size, mtime_ns in self.db.execute(query, batch):
                     rows.setdefault(owner, []).append((path, size, mtime_ns))
             for owner in batch:
-                yield self._intact_rows(owner, sorted(rows.get(owner, ())))
-
-    def _intact_rows(self, owner: str, rows: list[tuple[str, int, int]]) -> tuple[str, ...] | None:
-        if not rows:
-            return None
-        for path, size, mtime_ns in rows:
-            if not inside_site(path):
-                return None
-            try:
-                stat = os.stat(os.path.join(self.root, path))
-            except OSError:
-                return None
-            if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
-                return None
-        self.hits += not owner.startswith(SHARED)  # awards reused (the report's count)
-        return tuple(path for path, _, _ in rows)
+                yield owner, sorted(rows.get(owner, ()))
 
     def unchanged(self, path: str, data: bytes) -> bool:
         """The shared file at `path` already holds exactly `data` (and nobody touched it since)."""

@@ -184,7 +184,7 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
                 raise WriteError(f"two files want the output path {twice}")
             count += 1
             if isinstance(data, Reused):  # an unchanged award's file: it is already in place
-                measure.add(relpath, os.stat(data.source).st_size, owner)
+                measure.add(relpath, data.size, owner)
                 continue
             measure.add(relpath, len(data), owner)
             if not owner and state.unchanged(relpath, data):
