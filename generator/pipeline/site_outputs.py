@@ -1,13 +1,14 @@
 """The site's shared files: assets, index, issuers, badges, keys and status lists.
 
 Unlike an award's files these read the whole model (the index lists every badge, a status
-list covers every award of its issuer), so they are made fresh on every build.
+list covers every award of its issuer), so they are made fresh on every build; only those drawn
+from images (slow to draw) are kept while what they are drawn from is the same.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Iterator
 
 import jinja2
 
@@ -69,7 +70,8 @@ def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState 
         yield Artifact(routes.badge_json(badge), canonical.json_bytes(ob2.badge_class(badge, model, routes)))
         yield Artifact(routes.badge_image(badge), badge.image.data)
         if badge.image.format != "png":  # the raster the award page bakes the PNG download into
-            yield Artifact(routes.badge_bake_png(badge), images.png_for(badge.image))
+            yield from _kept_or_made(site_state, SHARED + canonical.digest(["raster", badge.image]), lambda b=badge: [
+                Artifact(routes.badge_bake_png(b), images.png_for(b.image))])
         yield from page(routes.badge_page(badge), "badge.html", **pages.badge_context(
             badge, issuer, model.awards_of(badge.slug), site, routes, strings,
             model.endorsements_of("badge", badge.slug)), **pages.pathway_context(badge, model, routes, strings))
@@ -90,8 +92,15 @@ def static_assets(project: Path) -> Iterator[Artifact]:
 def _share_image(badge, issuer, site, routes: Routes, strings: Catalogue,
                  site_state: SiteState | None) -> Iterator[Artifact]:
     owner = SHARED + canonical.digest([badge.image, pages.share_image_inputs(badge, issuer, site, strings)])
-    if site_state is not None and site_state.reusable(owner):  # as the last build made them
+    yield from _kept_or_made(site_state, owner, lambda: pages.badge_files(badge, issuer, site, routes, strings))
+
+
+def _kept_or_made(site_state: SiteState | None, owner: str, make: Callable[[], Iterable[Artifact]]
+                  ) -> Iterator[Artifact]:
+    """Shared files drawn from images (slow to make): as the last build made them, when their
+    inputs (digested in `owner`) are the same and the files untouched; else made."""
+    if site_state is not None and site_state.reusable(owner):
         for path, size in next(site_state.files_each([owner])):
             yield Artifact(path, Reused(os.path.join(site_state.root, path), size), owner)
         return
-    yield from (Artifact(a.path, a.data, owner) for a in pages.badge_files(badge, issuer, site, routes, strings))
+    yield from (Artifact(a.path, a.data, owner) for a in make())
