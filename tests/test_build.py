@@ -214,6 +214,8 @@ def test_parallel_work_waits_for_the_writer_and_stops_with_it():
     ahead = counter.value
     assert 2 * parallel.IN_FLIGHT_PER_WORKER <= ahead <= 2 * parallel.IN_FLIGHT_PER_WORKER + 4 * parallel.CHUNK
     results.close()
+    # a fresh counter: the closed pool's workers may have been stopped while holding the old one's lock
+    counter = multiprocessing.Value("i", 0)
     assert list(parallel.map_ordered(_count_and_return, counter, range(1000), jobs=2)) == list(range(1000))
 
 

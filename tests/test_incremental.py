@@ -289,7 +289,7 @@ def test_an_incremental_write_refuses_two_files_for_one_path_and_changes_nothing
     assert tree(example / "_site") == before
 
 
-def test_shared_files_drawn_from_images_are_drawn_once(tmp_path: Path, monkeypatch):
+def test_shared_files_drawn_from_images_are_drawn_once(tmp_path: Path):
     """The raster of SVG badge art and the badges' share images are kept while their inputs are the same."""
     from badgekiln.load import images
     from badgekiln.render import pages
@@ -297,10 +297,10 @@ def test_shared_files_drawn_from_images_are_drawn_once(tmp_path: Path, monkeypat
     project = copy_project("example", tmp_path)
     incremental(project)
     drawn: list[str] = []
-    monkeypatch.setattr(images, "png_for", lambda image: drawn.append(image.source) or b"")
-    monkeypatch.setattr(pages, "badge_files", lambda badge, *args: drawn.append(badge.slug) or [])
-    append_award(project, "New Starter")
-    incremental(project)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(images, "png_for", lambda image: drawn.append(image.source) or b"")
+        patch.setattr(pages, "badge_files", lambda badge, *args: drawn.append(badge.slug) or [])
+        append_award(project, "New Starter")
+        incremental(project)
     assert drawn == []
-    monkeypatch.undo()
     same_as_full_build(project, tmp_path, "drawn once")
