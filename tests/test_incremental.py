@@ -271,10 +271,11 @@ def test_the_credential_memo_keeps_every_note_written_in_batches(tmp_path: Path,
 
 
 @pytest.mark.parametrize("twice_at", [3, 700])  # in the batch being noted, and against an earlier batch
-def test_an_incremental_write_refuses_two_files_for_one_path_and_changes_nothing(example, twice_at):
+@pytest.mark.parametrize("way", ["update", "whole", "whole, unrecorded"])
+def test_a_write_refuses_two_files_for_one_path_and_changes_nothing(example, twice_at, way):
     from badgekiln.artifacts import Artifact
     from badgekiln.pipeline.site_state import SiteState
-    from badgekiln.pipeline.writer import WriteError, update_site
+    from badgekiln.pipeline.writer import WriteError, update_site, write_site
 
     incremental(example)
     before = tree(example / "_site")
@@ -283,7 +284,10 @@ def test_an_incremental_write_refuses_two_files_for_one_path_and_changes_nothing
     state = SiteState(example, example / "_site")
     try:
         with pytest.raises(WriteError, match="two files want the output path extra/1.txt"):
-            update_site(example / "_site", files, example, state)
+            if way == "update":
+                update_site(example / "_site", files, example, state)
+            else:
+                write_site(example / "_site", files, example, state=state if way == "whole" else None)
     finally:
         state.close()
     assert tree(example / "_site") == before

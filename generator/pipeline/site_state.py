@@ -109,7 +109,7 @@ class SiteState:
                                                       mtime_ns INTEGER, sha256 TEXT);
                     CREATE INDEX IF NOT EXISTS files_owner ON files (owner);
                     CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime_ns INTEGER);
-                    CREATE TEMP TABLE IF NOT EXISTS produced (path TEXT PRIMARY KEY);
+                    CREATE TEMP TABLE IF NOT EXISTS produced (path TEXT PRIMARY KEY, owner TEXT, sha256 TEXT);
                 """)
                 if db.execute("SELECT value FROM meta WHERE key='format'").fetchone() not in (None, (str(FORMAT),)):
                     raise sqlite3.DatabaseError("another format")
@@ -218,25 +218,26 @@ class SiteState:
 
     def begin(self) -> None:
         self.db.execute("DELETE FROM produced")
-        self._producing: set[str] = set()
+        self._producing: dict[str, tuple[str, str | None]] = {}
 
-    def produce(self, path: str) -> str | None:
-        """Note that this build publishes `path`. Returns a path it publishes twice, once that is
-        seen: noted a few hundred at a time, so `produced()` must follow the last one."""
+    def produce(self, path: str, owner: str = "", sha256: str | None = None) -> str | None:
+        """Note that this build publishes `path` (for `record_all`: its owner, and the SHA-256 of a
+        shared file). Returns a path it publishes twice, once that is seen: noted a few hundred at
+        a time, in SQLite (never a set of every path), so `produced()` must follow the last one."""
         if path in self._producing:
             return path
-        self._producing.add(path)
+        self._producing[path] = (owner, sha256)
         return self.produced() if len(self._producing) >= _LOOKUP_BATCH else None
 
     def produced(self) -> str | None:
         """Record the paths noted so far; the first one an earlier batch already had, if any."""
-        batch, self._producing = sorted(self._producing), set()
+        batch, self._producing = sorted(self._producing.items()), {}
         self.db.execute("SAVEPOINT produced")  # one transaction: all of the batch, or none
         try:
-            self.db.executemany("INSERT INTO produced VALUES (?)", ((p,) for p in batch))
+            self.db.executemany("INSERT INTO produced VALUES (?, ?, ?)", ((p, *row) for p, row in batch))
         except sqlite3.IntegrityError:
             self.db.execute("ROLLBACK TO produced")
-            return next(p for p in batch if self.db.execute("SELECT 1 FROM produced WHERE path=?", (p,)).fetchone())
+            return next(p for p, _ in batch if self.db.execute("SELECT 1 FROM produced WHERE path=?", (p,)).fetchone())
         finally:
             self.db.execute("RELEASE produced")
         return None
@@ -247,21 +248,30 @@ class SiteState:
             "SELECT path FROM files WHERE path NOT IN (SELECT path FROM produced) ORDER BY path")
             if inside_site(row[0])]
 
-    def record(self, changes: list[tuple[str, str, str | None]], deleted: list[str], *, everything: bool = False,
+    def record(self, changes: list[tuple[str, str, str | None]], deleted: list[str], *,
                stamp: str | None = None) -> None:
-        """After a build: store the rows of the files it wrote (path, owner, sha256) and the folders
-        it touched (every folder after a build that replaced the whole site)."""
+        """After a build that updated the site: store the rows of the files it wrote (path, owner,
+        sha256) and of the folders it touched."""
         self.db.execute("BEGIN")
-        if everything:
-            self.db.execute("DELETE FROM files")
-            self.db.execute("DELETE FROM dirs")
         self.db.executemany("DELETE FROM files WHERE path=?", ((p,) for p in deleted))
-        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                            self._rows(changes))  # one at a time: 3 x 10^5 rows after a first build
-        if everything:
-            self._record_all_dirs()
-        else:
-            self._record_dirs({os.path.dirname(p) for p, _, _ in changes} | {os.path.dirname(p) for p in deleted})
+        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", self._rows(changes))
+        self._record_dirs({os.path.dirname(p) for p, _, _ in changes} | {os.path.dirname(p) for p in deleted})
+        self._recorded(stamp)
+
+    def record_all(self, stamp: str | None = None) -> None:
+        """After a build that replaced the whole site: every file it `produce`d, and every folder.
+
+        Read from SQLite a few thousand rows at a time: 3 x 10^5 of them after a first build."""
+        self.db.execute("BEGIN")
+        self.db.execute("DELETE FROM files")
+        self.db.execute("DELETE FROM dirs")
+        produced = self.db.execute("SELECT path, owner, sha256 FROM produced")
+        while batch := produced.fetchmany(5000):
+            self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?)", self._rows(batch))
+        self._record_all_dirs()
+        self._recorded(stamp)
+
+    def _recorded(self, stamp: str | None) -> None:
         self.set_meta("fingerprint", self.fingerprint)
         self.set_meta("stamp", stamp or "")
         self.db.execute("COMMIT")
