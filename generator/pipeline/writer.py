@@ -150,9 +150,9 @@ def write_site(out: Path, files: Iterable[Artifact], project: Path, should_commi
 
 
 class _Produced:
-    """The paths a full write publishes: each once (WriteError otherwise), noted in the state
-    for the next build (SQLite, in batches: 3 x 10^5 of them at 10^5 awards), or in a set when
-    nothing is recorded."""
+    """The paths a write publishes: each once (WriteError otherwise), noted in the state for the
+    next build (SQLite, in batches: 3 x 10^5 of them at 10^5 awards), or in a set when nothing
+    is recorded."""
 
     def __init__(self, state: SiteState | None):
         self.state, self.count, self.seen = state, 0, set()
