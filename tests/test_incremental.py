@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -288,6 +289,37 @@ def test_a_write_refuses_two_files_for_one_path_and_changes_nothing(example, twi
                 update_site(example / "_site", files, example, state)
             else:
                 write_site(example / "_site", files, example, state=state if way == "whole" else None)
+    finally:
+        state.close()
+    assert tree(example / "_site") == before
+
+
+@pytest.mark.parametrize("clash", ["fresh file at a kept file's path", "one award kept twice",
+                                   "one award kept twice, batches apart"])
+def test_an_update_refuses_a_kept_awards_path_twice_and_changes_nothing(example, clash):
+    """An unchanged award is noted once for all its files (not once per file): a new file at one of
+    its paths, or the same award kept twice, is still refused like any path published twice."""
+    from badgekiln.artifacts import Artifact, Reused
+    from badgekiln.pipeline.site_state import SiteState
+    from badgekiln.pipeline.writer import WriteError, update_site
+
+    incremental(example)
+    before = tree(example / "_site")
+    state = SiteState(example, example / "_site")
+    try:
+        owner = state.db.execute("SELECT owner FROM files WHERE owner != '' AND owner NOT LIKE 'shared:%' "
+                                 "ORDER BY owner LIMIT 1").fetchone()[0]
+        kept = [Artifact(path, Reused(str(example / "_site" / path), size), owner)
+                for path, size in next(state.files_each([owner]))]
+        fresh = [Artifact(f"extra/{n}.txt", b"x") for n in range(800)]
+        if clash == "fresh file at a kept file's path":
+            files = kept + fresh + [Artifact(kept[-1].path, b"again")]
+            twice = kept[-1].path
+        else:
+            files = kept + fresh[:3 if clash == "one award kept twice" else 700] + kept
+            twice = kept[0].path
+        with pytest.raises(WriteError, match=f"two files want the output path {re.escape(twice)}"):
+            update_site(example / "_site", files, example, state)
     finally:
         state.close()
     assert tree(example / "_site") == before

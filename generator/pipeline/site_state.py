@@ -110,6 +110,7 @@ class SiteState:
                     CREATE INDEX IF NOT EXISTS files_owner ON files (owner);
                     CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime_ns INTEGER);
                     CREATE TEMP TABLE IF NOT EXISTS produced (path TEXT PRIMARY KEY, owner TEXT, sha256 TEXT);
+                    CREATE TEMP TABLE IF NOT EXISTS kept (owner TEXT PRIMARY KEY, path TEXT);
                 """)
                 if db.execute("SELECT value FROM meta WHERE key='format'").fetchone() not in (None, (str(FORMAT),)):
                     raise sqlite3.DatabaseError("another format")
@@ -218,7 +219,9 @@ class SiteState:
 
     def begin(self) -> None:
         self.db.execute("DELETE FROM produced")
+        self.db.execute("DELETE FROM kept")
         self._producing: dict[str, tuple[str, str | None]] = {}
+        self._keeping: dict[str, str] = {}
 
     def produce(self, path: str, owner: str = "", sha256: str | None = None) -> str | None:
         """Note that this build publishes `path` (for `record_all`: its owner, and the SHA-256 of a
@@ -229,23 +232,49 @@ class SiteState:
         self._producing[path] = (owner, sha256)
         return self.produced() if len(self._producing) >= _LOOKUP_BATCH else None
 
+    def keep(self, owner: str, path: str) -> str | None:
+        """Note that every file `owner` had stays as it is (an unchanged award: one row for all of its
+        files, where `produce` takes one per file). Returns `path`, one of its files, when that owner
+        was kept already (two awards wanting one set of files); batched like `produce`."""
+        if owner in self._keeping:
+            return path
+        self._keeping[owner] = path
+        return self.produced() if len(self._keeping) >= _LOOKUP_BATCH else None
+
     def produced(self) -> str | None:
-        """Record the paths noted so far; the first one an earlier batch already had, if any."""
-        batch, self._producing = sorted(self._producing.items()), {}
-        self.db.execute("SAVEPOINT produced")  # one transaction: all of the batch, or none
+        """Record the paths and owners noted so far; the first one an earlier batch already had, if any."""
+        paths, self._producing = sorted(self._producing.items()), {}
+        owners, self._keeping = sorted(self._keeping.items()), {}
+        return (self._insert("produced", "path", [(p, *row) for p, row in paths])
+                or self._insert("kept", "owner", owners))
+
+    def _insert(self, table: str, key: str, rows: list[tuple]) -> str | None:
+        """All of `rows` into a temporary table, or none: then the path of the first row whose key
+        an earlier batch had."""
+        if not rows:
+            return None
+        self.db.execute("SAVEPOINT produced")
         try:
-            self.db.executemany("INSERT INTO produced VALUES (?, ?, ?)", ((p, *row) for p, row in batch))
+            self.db.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(rows[0]))})", rows)
         except sqlite3.IntegrityError:
             self.db.execute("ROLLBACK TO produced")
-            return next(p for p, _ in batch if self.db.execute("SELECT 1 FROM produced WHERE path=?", (p,)).fetchone())
+            return next(row[-1] if table == "kept" else row[0] for row in rows
+                        if self.db.execute(f"SELECT 1 FROM {table} WHERE {key}=?", (row[0],)).fetchone())
         finally:
             self.db.execute("RELEASE produced")
         return None
 
+    def clash(self) -> str | None:
+        """A path this build writes afresh that a kept owner's file already holds (after `produced()`)."""
+        row = self.db.execute("SELECT p.path FROM produced p JOIN files f ON f.path = p.path "
+                              "JOIN kept k ON k.owner = f.owner ORDER BY p.path LIMIT 1").fetchone()
+        return row and row[0]
+
     def removed(self) -> list[str]:
-        """Files the last build published that this one does not."""
+        """Files the last build published that this one does not (neither wrote nor kept)."""
         return [row[0] for row in self.db.execute(
-            "SELECT path FROM files WHERE path NOT IN (SELECT path FROM produced) ORDER BY path")
+            "SELECT path FROM files WHERE path NOT IN (SELECT path FROM produced) "
+            "AND owner NOT IN (SELECT owner FROM kept) ORDER BY path")
             if inside_site(row[0])]
 
     def record(self, changes: list[tuple[str, str, str | None]], deleted: list[str], *,

@@ -155,12 +155,13 @@ class _Produced:
     is recorded."""
 
     def __init__(self, state: SiteState | None):
-        self.state, self.count, self.seen = state, 0, set()
+        self.state, self.count, self.seen, self.kept_owner = state, 0, set(), None
         if state is not None:
             state.begin()
 
     def add(self, path: str, owner: str, digest: str | None) -> None:
         self.count += 1
+        self.kept_owner = None
         if self.state is not None:
             self._refuse(self.state.produce(path, owner, digest))
         elif path in self.seen:
@@ -168,9 +169,17 @@ class _Produced:
         else:
             self.seen.add(path)
 
+    def keep(self, path: str, owner: str) -> None:
+        """An update leaves this file of a kept owner in place: the owner is noted once, for all its
+        files (which are the state's rows of that owner, so never twice among themselves)."""
+        self.count += 1
+        if owner != self.kept_owner:
+            self.kept_owner = owner
+            self._refuse(self.state.keep(owner, path))
+
     def done(self) -> None:
         if self.state is not None:
-            self._refuse(self.state.produced())
+            self._refuse(self.state.produced() or self.state.clash())
 
     @staticmethod
     def _refuse(twice: str | None) -> None:
@@ -188,6 +197,8 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
 
     Unchanged award files (`Reused`, already in place) and shared files whose bytes are the
     same are left alone; files no longer produced, and strays added by hand, are deleted.
+    A `Reused` file here is one of all the files its owner has in `state` (assemble.py lists
+    them again), so an unchanged award is noted once, not once per file.
     """
     check_output_dir(out, project)
     finish_interrupted(state)
@@ -202,10 +213,11 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
         for artifact in files:
             relpath, data, owner = artifact.path, artifact.data, artifact.owner
             safe_output_path(relpath)
-            produced.add(relpath, owner, None)
             if isinstance(data, Reused):  # an unchanged award's file: it is already in place
+                produced.keep(relpath, owner)
                 measure.add(relpath, data.size, owner)
                 continue
+            produced.add(relpath, owner, None)
             measure.add(relpath, len(data), owner)
             if not owner and state.unchanged(relpath, data):
                 continue
