@@ -1,6 +1,6 @@
 """Award lifecycle from content: revocation, suspension, reinstatement and the CPD chain.
 
-`content.build_model` calls three functions, in order:
+`content.build_model` calls these functions, in order:
 
 - `parse(fields, badge, issued, now, report)` checks an award's `revoked:`, `suspended:`,
   `reinstated:` and `cpd:` entries and returns a `Lifecycle` (all located diagnostics go to
@@ -8,8 +8,8 @@
 - `renewal_wants(...)` asks the CPD planner (generator/cpd.py) which renewal credentials the
   log has earned and returns them as ledger wants, so each renewal gets its own ledger entry
   (slug, salt, status index, frozen dates) like any award;
-- `chain(...)` turns the award in content plus its renewals into model `Award`s carrying the
-  lifecycle facts that pages, status lists and emails read.
+- `facts(...)` gives a model `Award` the lifecycle facts that pages, status lists and emails
+  read, and `chain(...)` adds its renewals as model awards of their own.
 
 A renewal's ledger key is the parent's key plus `#renewal-N` (`#` never occurs in a slug,
 so it cannot collide with an award `id`). Revocation and suspension are stated once, on the
@@ -175,15 +175,17 @@ def renewal_wants(base: list[ledger.Wanted], lifecycles: dict[str, Lifecycle], b
     return plans, wants
 
 
-def chain(award: Award, life: Lifecycle | None, plan: cpd.RenewalPlan | None, badge: Badge,
-          entries: dict[str, ledger.Entry]) -> list[Award]:
-    """The award in content and its renewals as model awards, with their lifecycle facts."""
-    life = life or Lifecycle()
-    facts = dict(status_index=entries[award.key].status_index, revocation=life.revocation,
-                 suspension=life.suspension, lifted_suspension=life.lifted_suspension,
-                 reinstatement=life.reinstatement, cpd_log=life.cpd_log)
+def facts(life: Lifecycle | None, entry: ledger.Entry) -> dict:
+    """The lifecycle fields of a model award (given to its constructor: 10^5 awards, no copy each)."""
+    life = life or _UNEVENTFUL
+    return dict(status_index=entry.status_index, revocation=life.revocation, suspension=life.suspension,
+                lifted_suspension=life.lifted_suspension, reinstatement=life.reinstatement, cpd_log=life.cpd_log)
+
+
+def chain(award: Award, plan: cpd.RenewalPlan | None, badge: Badge, entries: dict[str, ledger.Entry]) -> list[Award]:
+    """The award in content (with its `facts`) and its renewals as model awards."""
     if plan is None or badge.renewal is None:
-        return [replace(award, **facts)]
+        return [award]
     slugs = [award.slug] + [entries[renewal_key(award.key, r.number)].slug for r in plan.renewals]
     result = []
     for number, period in enumerate(plan.periods):
@@ -193,7 +195,7 @@ def chain(award: Award, life: Lifecycle | None, plan: cpd.RenewalPlan | None, ba
             renewed_by=slugs[number + 1] if number + 1 < len(slugs) else None,
             period=period, periods=plan.periods, lapses_on=plan.lapses_on)
         if number == 0:
-            result.append(replace(award, **facts, cpd=progress, listed=award.listed and progress.current))
+            result.append(replace(award, cpd=progress, listed=award.listed and progress.current))
             continue
         key = renewal_key(award.key, number)
         entry = entries[key]
@@ -206,7 +208,7 @@ def chain(award: Award, life: Lifecycle | None, plan: cpd.RenewalPlan | None, ba
         result.append(replace(
             award, key=key, slug=entry.slug, salt=entry.salt, issued_on=entry.issued_on, expires=entry.expires,
             evidence=(), narrative=narrative, listed=award.listed and progress.current,
-            **{**facts, "status_index": entry.status_index}, cpd=progress))
+            status_index=entry.status_index, cpd=progress))
     return result
 
 

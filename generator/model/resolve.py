@@ -394,9 +394,9 @@ class _WantedAwards:
             entry = new_ledger[key]
             award = Award(key, stated.badge, stated.recipient_name, stated.email, stated.show_name, stated.listed,
                           stated.evidence, stated.narrative, stated.location, entry.slug, entry.salt, entry.issued_on,
-                          entry.expires, email_corrected=key in self.corrected)
-            awards.extend(lifecycle.chain(award, self.lifecycles.get(key), self.plans.get(key), badges[award.badge],
-                                          new_ledger))
+                          entry.expires, email_corrected=key in self.corrected,
+                          **lifecycle.facts(self.lifecycles.get(key), entry))
+            awards.extend(lifecycle.chain(award, self.plans.get(key), badges[award.badge], new_ledger))
         awards.extend(pathways.awards(self.automatic, new_ledger, badges, self._holders()))
         awards.sort(key=lambda a: (a.issued_on, a.slug))
         return awards
