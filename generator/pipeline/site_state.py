@@ -245,12 +245,12 @@ class SiteState:
         """Record the paths and owners noted so far; the first one an earlier batch already had, if any."""
         paths, self._producing = sorted(self._producing.items()), {}
         owners, self._keeping = sorted(self._keeping.items()), {}
-        return (self._insert("produced", "path", [(p, *row) for p, row in paths])
-                or self._insert("kept", "owner", owners))
+        return (self._insert("produced", "path", [(p, *row) for p, row in paths], path_at=0)
+                or self._insert("kept", "owner", owners, path_at=1))
 
-    def _insert(self, table: str, key: str, rows: list[tuple]) -> str | None:
-        """All of `rows` into a temporary table, or none: then the path of the first row whose key
-        an earlier batch had."""
+    def _insert(self, table: str, key: str, rows: list[tuple], path_at: int) -> str | None:
+        """All of `rows` (their `key` first) into a temporary table, or none: then the path (at
+        `path_at`) of the first row whose key an earlier batch had."""
         if not rows:
             return None
         self.db.execute("SAVEPOINT produced")
@@ -258,7 +258,7 @@ class SiteState:
             self.db.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(rows[0]))})", rows)
         except sqlite3.IntegrityError:
             self.db.execute("ROLLBACK TO produced")
-            return next(row[-1] if table == "kept" else row[0] for row in rows
+            return next(row[path_at] for row in rows
                         if self.db.execute(f"SELECT 1 FROM {table} WHERE {key}=?", (row[0],)).fetchone())
         finally:
             self.db.execute("RELEASE produced")
