@@ -153,7 +153,8 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
             (project / path).unlink(missing_ok=True)
             if stamp is not None:
                 stamp["files"].pop(path, None)
-    # the signed files the ledger records, each struck off as it goes by (never a set of every path written)
+    # the signed files the ledger records, each struck off as it goes by or is kept (never a set of every
+    # path written)
     unseen = set(checked.signing.expected) if checked.signing is not None else set()
     shard = options.shard
 
@@ -168,6 +169,8 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
 
     def complete() -> bool:
         """Never publish fewer verification files than the ledger records (the last line of defence)."""
+        if unseen and site_state is not None:  # an update: the files of unchanged awards stay
+            unseen.difference_update(path for path, _, _ in site_state.kept_files())
         missing = sorted(p for p in unseen if in_shard(p))
         if missing:
             checked.report.error("E507", f"{len(missing)} signed file(s) the ledger records as published would be "

@@ -50,6 +50,23 @@ def shards(minted, tmp_path: Path) -> list[Path]:
     return folders
 
 
+def test_a_shard_rebuilt_in_place_keeps_its_unchanged_awards_and_equals_a_fresh_shard(tmp_path: Path):
+    """A runner that keeps its output folder (a cache) rebuilds a shard incrementally: the awards
+    it keeps count in its record like the ones it makes, so it is the shard a clean runner makes."""
+    project = copy_project("example", tmp_path)
+    build(project, keyring=testkeys.keyring())  # the ledger, minted before the matrix
+    out = tmp_path / "runner"
+    shard(project, out, 0, incremental=True)
+    lost = next(p for p in out.glob("a/*/*/credential.json"))
+    lost.unlink()  # a file lost from the runner's cache: its award is made again, the others kept
+    again = shard(project, out, 0, incremental=True)
+    assert again.reused == len([a for a in again.checked.model.awards if shard_of(a.slug, SHARDS) == 0]) - 1
+    shard(project, tmp_path / "clean", 0)
+    built, fresh = tree(out), tree(tmp_path / "clean")
+    assert sorted(built) == sorted(fresh)
+    assert [p for p in built if built[p] != fresh[p]] == []
+
+
 def test_merged_shards_are_the_single_build_byte_for_byte(minted, shards, tmp_path: Path):
     project, single = minted
     awards = [tree(folder) for folder in shards]

@@ -1,16 +1,15 @@
 """Every output file of a checked project, in a fixed order, one at a time.
 
-Shared files first, then each award's files in model order: reused from the previous build
-when its sources are unchanged (site_state.py), otherwise rendered, in parallel across the cores
-(parallel.py). Files are yielded as they are made, so the writer streams the site to disk
-and a 100k-award site is never held in memory whole.
+Shared files first, then each award's files in model order: left as the previous build made
+them when its sources are unchanged (one `Kept` item for all of them; site_state.py),
+otherwise rendered, in parallel across the cores (parallel.py). Files are yielded as they are
+made, so the writer streams the site to disk and a 100k-award site is never held in memory whole.
 """
 from __future__ import annotations
 
-import os
 from typing import Iterator
 
-from ..artifacts import Artifact, Reused
+from ..artifacts import Artifact, Kept
 from ..load import images
 from ..model.routes import Routes, shard_of
 from ..render import i18n, templates
@@ -79,20 +78,15 @@ def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, state: SiteS
         sources = [s for s in sources if shard_of(s.award.slug, count) == index]
     checked.options.report_progress(AWARD_FILES, 0, len(sources))
     job = _AwardJob(renderer, sources)
-    # which awards are unchanged: a byte each (their files are listed again as they are written)
-    kept = bytearray(state.intact_each([s.digest for s in sources])) if state is not None else bytearray(len(sources))
+    # how many files each unchanged award has (0: render it); the writer leaves them where they are
+    kept = state.kept_counts([s.digest for s in sources]) if state is not None else [0] * len(sources)
     rendered = parallel.map_ordered(_AwardJob.run, job, [i for i, k in enumerate(kept) if not k], jobs)
-    kept_files = state.files_each([s.digest for s, k in zip(sources, kept) if k]) if state is not None else iter(())
     for index, source in enumerate(sources):
         if kept[index]:
-            files, diagnostics = _reused(state, next(kept_files), source.digest), []
+            files, diagnostics = [Artifact(renderer.routes.award_page(source.award), Kept(kept[index]),
+                                           source.digest)], []
         else:
             files, diagnostics = next(rendered)
         report.extend(diagnostics)
         yield from files
         checked.options.report_progress(AWARD_FILES, index + 1, len(sources))
-
-
-def _reused(state: SiteState, files: list[tuple[str, int]], digest: str) -> list[Artifact]:
-    """An unchanged award's files, as they already are in the site (the writer leaves them be)."""
-    return [Artifact(path, Reused(os.path.join(state.root, path), size), digest) for path, size in files]

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..artifacts import Artifact, Reused
+from ..artifacts import Artifact, Kept, Reused
 from ..model.routes import shard_of_path
 from .writer import MARKER
 
@@ -44,7 +44,7 @@ class ShardRecorder:
             data = artifact.data
             self.shared[artifact.path] = _sha256(Path(data.source).read_bytes() if isinstance(data, Reused) else data)
         else:
-            self.award_files += 1
+            self.award_files += artifact.data.files if isinstance(artifact.data, Kept) else 1
         return artifact
 
     def artifact(self) -> Artifact:

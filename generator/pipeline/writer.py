@@ -24,7 +24,7 @@ import shutil
 from pathlib import Path
 from typing import Iterable
 
-from ..artifacts import SHARED, Artifact, Reused
+from ..artifacts import SHARED, Artifact, Kept, Reused
 from ..atomic_write import write_file_atomic
 from ..model.routes import safe_output_path
 from .hosts import HostLimitError, HostProfile, SiteSize
@@ -89,6 +89,12 @@ class _Measure:
         if self.host is not None and (breaches := self.size.breaches(self.host)):
             raise HostLimitError(self.host, breaches)
 
+    def add_kept(self, state: SiteState) -> None:
+        """The files an update leaves in place (its kept owners'), as the last build recorded them."""
+        if self.size is not None:
+            for path, length, owner in state.kept_files():
+                self.add(path, length, owner)
+
 
 def write_site(out: Path, files: Iterable[Artifact], project: Path, should_commit=lambda: True,
                size: SiteSize | None = None, host: HostProfile | None = None, state: SiteState | None = None,
@@ -113,6 +119,8 @@ def write_site(out: Path, files: Iterable[Artifact], project: Path, should_commi
         for artifact in files:
             relpath, data, owner = artifact.path, artifact.data, artifact.owner
             safe_output_path(relpath)
+            if isinstance(data, Kept):
+                raise TypeError("a whole write has no previous site to keep files from (update_site does)")
             produced.add(relpath, owner, None if owner or isinstance(data, Reused) else sha256(data))
             target = os.path.join(root, relpath)
             folder = os.path.dirname(target)
@@ -169,10 +177,11 @@ class _Produced:
         else:
             self.seen.add(path)
 
-    def keep(self, path: str, owner: str) -> None:
-        """An update leaves this file of a kept owner in place: the owner is noted once, for all its
-        files (which are the state's rows of that owner, so never twice among themselves)."""
-        self.count += 1
+    def keep(self, path: str, owner: str, files: int) -> None:
+        """An update leaves `files` files of a kept owner in place (`path` is one of them): the owner
+        is noted once, for all its files (the state's rows of that owner, so never twice among
+        themselves), whether they come as one `Kept` or as `Reused` files one by one."""
+        self.count += files
         if owner != self.kept_owner:
             self.kept_owner = owner
             self._refuse(self.state.keep(owner, path))
@@ -195,10 +204,10 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
                 size: SiteSize | None = None, host: HostProfile | None = None, stamp: str | None = None) -> int:
     """Make `out` hold exactly `files`, writing only what differs from what `state` records.
 
-    Unchanged award files (`Reused`, already in place) and shared files whose bytes are the
-    same are left alone; files no longer produced, and strays added by hand, are deleted.
-    A `Reused` file here is one of all the files its owner has in `state` (assemble.py lists
-    them again), so an unchanged award is noted once, not once per file.
+    Unchanged awards (`Kept`: all their files), kept shared files (`Reused`: each one of all the
+    files its owner has in `state`) and shared files whose bytes are the same are left alone;
+    files no longer produced, and strays added by hand, are deleted. A kept owner is noted once,
+    not once per file, and its files are measured from `state` once the stream has ended.
     """
     check_output_dir(out, project)
     finish_interrupted(state)
@@ -213,9 +222,8 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
         for artifact in files:
             relpath, data, owner = artifact.path, artifact.data, artifact.owner
             safe_output_path(relpath)
-            if isinstance(data, Reused):  # an unchanged award's file: it is already in place
-                produced.keep(relpath, owner)
-                measure.add(relpath, data.size, owner)
+            if isinstance(data, (Kept, Reused)):  # already in place
+                produced.keep(relpath, owner, data.files if isinstance(data, Kept) else 1)
                 continue
             produced.add(relpath, owner, None)
             measure.add(relpath, len(data), owner)
@@ -227,6 +235,7 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
                 fh.write(data)
             changes.append((relpath, owner, None if owner else sha256(data)))
         produced.done()
+        measure.add_kept(state)
         if not should_commit():
             shutil.rmtree(staging, ignore_errors=True)
             return 0
