@@ -279,6 +279,87 @@ def test_the_credential_memo_keeps_every_note_written_in_batches(tmp_path: Path,
     other.save()
 
 
+def test_a_memo_from_another_badgekiln_is_dropped_whatever_its_tables(tmp_path: Path):
+    """Another version's memo counts for nothing, and its tables (of another shape) go with it."""
+    from badgekiln.pipeline import build_memo
+
+    path = tmp_path / ".badgekiln-cache/memo.sqlite"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        old.execute("INSERT INTO meta VALUES ('code', 'an older badgekiln')")
+        old.execute("CREATE TABLE verified (key TEXT PRIMARY KEY, inputs TEXT, digest TEXT)")
+        old.execute("CREATE TABLE credentials (key TEXT)")
+    old.close()
+    memo = build_memo.BuildMemo(tmp_path, "code-1")
+    memo.note("badge/a", "inputs", "digest", "origin")
+    memo.save()
+    again = build_memo.BuildMemo(tmp_path, "code-1")
+    assert again.verified("badge/a", "inputs", "digest") and again.inputs_from("badge/a", "origin") == "inputs"
+    tables = {row[0] for row in again.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    again.save()
+    assert "verified" not in tables and "credentials" in tables
+
+
+def test_inputs_found_by_their_origin_are_the_inputs_computed_afresh(tmp_path: Path, monkeypatch):
+    """A frozen credential's inputs are not computed again while its awards file, its ledger file
+    and the build's context are as when they were noted: after every kind of change, the inputs
+    taken that way are the ones computing them gives."""
+    from badgekiln.commands.editing import Change, apply
+    from badgekiln.credentials import endorsement, signing
+    from badgekiln.diagnostics import Report
+    from badgekiln.pipeline import build_memo
+    from badgekiln.validate.values import parse_datetime
+
+    taken: list[tuple[str, str]] = []
+    real = build_memo.BuildMemo.inputs_from
+
+    def spied(self, key, origin):
+        found = real(self, key, origin)
+        if found is not None:
+            taken.append((key, found))
+        return found
+
+    monkeypatch.setattr(build_memo.BuildMemo, "inputs_from", spied)
+    project = copy_project("example", tmp_path)
+
+    def build_and_compare():
+        """The build's model, and how many inputs it took by their origin (each compared)."""
+        taken.clear()
+        checked = incremental(project, keyring=testkeys.keyring()).checked
+        model, state = checked.model, checked.signing
+        for key, inputs in taken:
+            award = next(a for a in model.awards if a.key == key)
+            badge = model.badge(award.badge)
+            issuer = model.issuer(badge.issuer)
+            assert inputs == signing._memo_inputs({}, model.site, issuer, badge, state.did, award, endorsement.current(
+                award, badge, issuer, model), state.records[key]), key
+        return model, len(taken)
+
+    def change(action: str, award) -> None:
+        report, _ = apply(project, Change(action, award.slug, "Under review.", parse_datetime("2026-11-01")),
+                          Report())
+        assert not report.has_errors(), report.sorted()
+
+    build_and_compare()  # signs everything
+    append_award(project, "First Starter")
+    build_and_compare()  # notes where each credential's inputs come from
+    append_award(project, "Second Starter")
+    model, found = build_and_compare()
+    assert found > 0  # ... and takes them from there (the awards of the other awards files)
+    plain = [a for a in model.awards if a.revocation is None and a.suspension is None and a.cpd is None
+             and not a.earned_by and a.badge != "food-hygiene" and a.issued_on < parse_datetime("2026-11-01")]
+    change("revoke", plain[0])
+    assert build_and_compare()[1] > 0
+    change("suspend", plain[-1])
+    assert build_and_compare()[1] > 0
+    badge = (project / "content/badges/food-hygiene.yaml").read_text()  # every awards file is read against it
+    (project / "content/badges/food-safety-refresher.yaml").write_text(badge.replace("name: ", "name: Refresher ", 1))
+    assert build_and_compare()[1] == 0
+    append_award(project, "Third Starter")
+    assert build_and_compare()[1] > 0
+
+
 @pytest.mark.parametrize("twice_at", [3, 700])  # in the batch being noted, and against an earlier batch
 @pytest.mark.parametrize("way", ["update", "whole", "whole, unrecorded"])
 def test_a_write_refuses_two_files_for_one_path_and_changes_nothing(example, twice_at, way):

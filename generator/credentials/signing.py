@@ -244,6 +244,8 @@ class SigningState:
     ob2_signed: bool
     notices: list[str] = field(default_factory=list)
     embedded: dict[str, dict] = field(default_factory=dict)  # award key -> endorsements its credential embeds
+    # award key -> `_memo_inputs` of its credential (checked or just signed), in a build with a memo
+    inputs: dict[str, str] = field(default_factory=dict)
     given_records: dict[str, dict] = field(default_factory=dict)  # given endorsement slug -> signature record
     status_lists: dict[str, bytes] = field(default_factory=dict)  # path -> signed list (published.py)
     expected: set[str] = field(default_factory=set)  # verification files the ledger records: all must be published
@@ -255,7 +257,8 @@ class SigningState:
     def for_award(self, award: Award, issuer: Issuer) -> AwardSigning:
         """The signing facts one award's files are made from (and its cache digest covers)."""
         return AwardSigning(self.did, self.records.get(award.key), self.signers.get(issuer.slug),
-                            self.vc_jwt, self.ob2_signed, self.embedded.get(award.key, {}))
+                            self.vc_jwt, self.ob2_signed, self.embedded.get(award.key, {}),
+                            self.inputs.get(award.key))
 
 
 @dataclass(frozen=True)
@@ -268,6 +271,9 @@ class AwardSigning:
     vc_jwt: bool
     ob2_signed: bool
     endorsements: dict = field(default_factory=dict)  # place -> the received endorsements it embeds
+    # the digest of everything its credential is built from (`_memo_inputs`: the site, issuer, badge
+    # and award among them), in a build with a memo; None otherwise
+    inputs: str | None = None
 
     def credential(self, award: Award, badge: Badge, issuer: Issuer, site: Site, routes: Routes) -> dict | None:
         """The signed credential of an award, or None when it has none (no key, ever)."""
@@ -386,7 +392,7 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
                                                        report, options.report_progress)
     state.records.update(records)
     if memo is not None and not preview:
-        _note_signed(memo, plan, records, model, did)
+        _note_signed(memo, plan, records, model, state)
     given, unsigned_given = _sign_given(model, endorsements.given, state, registry, options, report)
     _signing_notices(state, plan, entries, records)
     if report.has_errors():  # nothing is published: keep the recorded lists as they are
@@ -492,8 +498,12 @@ class CredentialMemo(Protocol):
     """
 
     def expect(self, keys: list[str]) -> None: ...  # the keys asked about next (a batch of a few hundred)
-    def verified(self, key: str, inputs: str, record_digest: str) -> bool: ...
-    def note(self, key: str, inputs: str, record_digest: str) -> None: ...
+    # `origin`: where the inputs come from when that is known without computing them (`origin`)
+    def verified(self, key: str, inputs: str, record_digest: str, origin: str | None = None) -> bool: ...
+    def note(self, key: str, inputs: str, record_digest: str, origin: str | None = None) -> None: ...
+    # a digest of the award's remembered awards file, its ledger file and `context`; None if not all remembered
+    def origin(self, key: str, context: str) -> str | None: ...
+    def inputs_from(self, key: str, origin: str | None) -> str | None: ...  # as noted from the same origin
 
 
 _MEMO_BATCH = 500  # awards whose memo rows are read in one query
@@ -508,6 +518,9 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
     known_keys = {k.id for k in registry}
     revoked = {k.id for k in registry if k.revoked}
     contexts: dict[tuple[str, str], str] = {}  # (issuer, badge) -> digest of what their credentials share
+    if memo is not None:  # what inputs take from the build besides the award's file and ledger record
+        build_context = canonical.digest([model.site, state.did, [[e.digest, e.version, e.targets]
+                                                                  for e in model.endorsements]])
     for index, award in enumerate(model.awards):
         if memo is not None and index % _MEMO_BATCH == 0:
             memo.expect([a.key for a in model.awards[index:index + _MEMO_BATCH]])
@@ -527,10 +540,14 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             plan.unsigned.append(award)
             continue
         if record is not None and memo is not None:
-            inputs = _memo_inputs(contexts, model.site, issuer, badge, state.did, award, current_digests, record)
-            if memo.verified(award.key, inputs, record["digest"]) and not _revoked_signer(record, revoked):
+            # a CPD chain's award is not its file's alone: it is made with the chain's renewals
+            origin = memo.origin(award.key, build_context) if award.cpd is None else None
+            inputs = (memo.inputs_from(award.key, origin)
+                      or _memo_inputs(contexts, model.site, issuer, badge, state.did, award, current_digests, record))
+            if memo.verified(award.key, inputs, record["digest"], origin) and not _revoked_signer(record, revoked):
                 state.records[award.key] = record
                 state.embedded[award.key] = endorsement.documents(endorsement.record_digests(record), archive)
+                state.inputs[award.key] = inputs
                 continue
         current = endorsement.documents(current_digests, archive)
         try:
@@ -564,7 +581,8 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             state.records[award.key] = record
             state.embedded[award.key] = embedded
             if memo is not None:
-                memo.note(award.key, inputs, record["digest"])
+                memo.note(award.key, inputs, record["digest"], origin)
+                state.inputs[award.key] = inputs
         elif (reissue or award.email_corrected) and can_sign:  # a new version takes today's settings
             plan.to_sign.append((award, (index, current)))
             state.embedded[award.key] = current
@@ -586,8 +604,9 @@ def _memo_inputs(contexts: dict, site: Site, issuer: Issuer, badge: Badge, did: 
 
 
 def _note_signed(memo: CredentialMemo, plan: SigningPlan, records: Mapping[str, dict], model: SiteModel,
-                 did: str) -> None:
-    """Remember what was just signed, so the next build need not rebuild it to check it."""
+                 state: SigningState) -> None:
+    """Remember what was just signed, so the next build need not rebuild it to check it (and give its
+    award the inputs a later build finds it by: its files' cache digest is the same then)."""
     contexts: dict = {}
     for award, _ in plan.to_sign:
         record = records.get(award.key)
@@ -595,8 +614,9 @@ def _note_signed(memo: CredentialMemo, plan: SigningPlan, records: Mapping[str, 
             badge = model.badge(award.badge)
             issuer = model.issuer(badge.issuer)
             current = endorsement.current(award, badge, issuer, model)
-            memo.note(award.key, _memo_inputs(contexts, model.site, issuer, badge, did, award, current, record),
-                      record["digest"])
+            inputs = _memo_inputs(contexts, model.site, issuer, badge, state.did, award, current, record)
+            memo.note(award.key, inputs, record["digest"])
+            state.inputs[award.key] = inputs
 
 
 def _revoked_signer(record: Mapping, revoked: set[str]) -> bool:

@@ -68,6 +68,8 @@ class RosterMemo(Protocol):
 
     def recall(self, path: str, inputs: str, now: datetime) -> list[tuple] | None: ...
     def remember(self, path: str, inputs: str, now: datetime, awards: list[tuple]) -> None: ...
+    # the model took these awards from the file read from `inputs`, which is remembered (signing's memo key)
+    def read_awards(self, inputs: str, keys: list[str]) -> None: ...
 
 
 def build_model(sources: Sources, old_ledger: dict[str, ledger.Entry], minter: ledger.Minter,
@@ -128,7 +130,9 @@ def _add_awards(wanted: _WantedAwards, sources: Sources, people: dict[str, Valid
         inputs = hashlib.sha256(context + hashlib.sha256(data).digest()).hexdigest()
         remembered = rosters.recall(path, inputs, now) if rosters is not None else None
         if remembered is not None:
-            in_content.update(wanted.replay(remembered, report))
+            keys = list(wanted.replay(remembered, report))
+            in_content.update(keys)
+            rosters.read_awards(inputs, keys)
             continue
         file_report, first, read = Report(), len(wanted.wanted), 0
         memorable = rosters is not None
@@ -143,6 +147,7 @@ def _add_awards(wanted: _WantedAwards, sources: Sources, people: dict[str, Valid
         report.extend(file_report.items)
         if memorable and not file_report.items and read == len(wanted.wanted) - first:  # every award kept
             rosters.remember(path, inputs, now, wanted.added_since(first))
+            rosters.read_awards(inputs, [w.key for w in wanted.wanted[first:]])
     return in_content, correcting
 
 

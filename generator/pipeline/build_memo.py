@@ -13,15 +13,18 @@ the project's own, written by this code, and a row that does not load is a miss.
 """
 from __future__ import annotations
 
+import hashlib
 import pickle
 import sqlite3
 from datetime import datetime
 from pathlib import Path
 
+from ..model import ledger
 from .site_state import CACHE_DIR
 
 _BATCH = 5000
-_FOUND = {"verified": "key TEXT PRIMARY KEY, inputs TEXT, digest TEXT", "ledger_files": "digest TEXT PRIMARY KEY",
+_FOUND = {"credentials": "key TEXT PRIMARY KEY, inputs TEXT, digest TEXT, origin TEXT",
+          "ledger_files": "digest TEXT PRIMARY KEY",
           "rosters": "path TEXT PRIMARY KEY, inputs TEXT, now TEXT, awards BLOB"}  # what earlier builds found
 
 
@@ -32,10 +35,13 @@ class BuildMemo:
         path = project / CACHE_DIR / "memo.sqlite"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.code = code_fingerprint
-        self.notes: list[tuple[str, str, str]] = []
-        self.expected: dict[str, tuple[str, str] | None] = {}
+        self.notes: list[tuple[str, str, str, str | None]] = []
+        self.expected: dict[str, tuple[str, str, str | None] | None] = {}
         self.files_checked: frozenset[str] = frozenset()
         self.rosters_read: set[str] = set()
+        self.ledger_files: dict[str, str] = {}  # path -> SHA-256 of each ledger file as read
+        self.read_from: dict[str, str] = {}  # award key -> inputs of the remembered awards file it is in
+        self.origins: dict[tuple[str, str], str] = {}
         try:
             self.db = self._open(path)
         except sqlite3.DatabaseError:  # damaged: start again (it is only a memo)
@@ -45,13 +51,14 @@ class BuildMemo:
     def _open(self, path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path, isolation_level=None)
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = db.execute("SELECT value FROM meta WHERE key='code'").fetchone()
+        if row is None or row[0] != self.code:  # another Badgekiln: nothing it found counts, nor its tables
+            for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name != 'meta'"
+                                       ).fetchall():
+                db.execute(f'DROP TABLE "{table}"')
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (self.code,))
         for table, columns in _FOUND.items():
             db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
-        row = db.execute("SELECT value FROM meta WHERE key='code'").fetchone()
-        if row is None or row[0] != self.code:  # another Badgekiln: nothing it found counts
-            for table in _FOUND:
-                db.execute(f"DELETE FROM {table}")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (self.code,))
         return db
 
     def _begin(self) -> None:
@@ -62,16 +69,50 @@ class BuildMemo:
 
     def expect(self, keys: list[str]) -> None:
         """The keys `verified` is asked about next: looked up in one query, not one each."""
-        query = f"SELECT key, inputs, digest FROM verified WHERE key IN ({','.join('?' * len(keys))})"
-        self.expected = {key: (inputs, digest) for key, inputs, digest in self.db.execute(query, keys)}
+        query = f"SELECT key, inputs, digest, origin FROM credentials WHERE key IN ({','.join('?' * len(keys))})"
+        self.expected = {key: row for key, *row in self.db.execute(query, keys)}
         self.expected.update((key, None) for key in keys if key not in self.expected)
 
-    def verified(self, key: str, inputs: str, record_digest: str) -> bool:
+    def _row(self, key: str) -> tuple[str, str, str | None] | None:
         if key in self.expected:
-            row = self.expected[key]
-        else:
-            row = self.db.execute("SELECT inputs, digest FROM verified WHERE key=?", (key,)).fetchone()
-        return row == (inputs, record_digest)
+            return self.expected[key]
+        return self.db.execute("SELECT inputs, digest, origin FROM credentials WHERE key=?", (key,)).fetchone()
+
+    def verified(self, key: str, inputs: str, record_digest: str, origin: str | None = None) -> bool:
+        row = self._row(key)
+        found = row is not None and (row[0], row[1]) == (inputs, record_digest)
+        if found and origin is not None and row[2] != origin:  # found again from another origin: note it
+            self.note(key, inputs, record_digest, origin)
+        return found
+
+    def note_ledger(self, read: dict[str, str]) -> None:
+        """The SHA-256 of each ledger file as this build read it (for `origin`)."""
+        self.ledger_files = read
+
+    def read_awards(self, inputs: str, keys: list[str]) -> None:
+        """resolve.RosterMemo: the model took these awards unchanged from the remembered file read from `inputs`."""
+        for key in keys:
+            self.read_from[key] = inputs
+
+    def origin(self, key: str, context: str) -> str | None:
+        """Where everything the credential of award `key` is rebuilt from comes from, when it is all
+        remembered: the digest of its awards file's inputs (every content file but the other awards
+        files), of the ledger file holding its record, and of the build's `context` (what else the
+        plan gives it). None when its awards file is not remembered (then only `_memo_inputs` tells)."""
+        read = self.read_from.get(key)
+        record_file = self.ledger_files.get(ledger.record_path(key)) if read is not None else None
+        if record_file is None:
+            return None
+        pair = (read, record_file)
+        found = self.origins.get(pair)
+        if found is None:
+            found = self.origins[pair] = hashlib.sha256(f"{context}:{read}:{record_file}".encode()).hexdigest()
+        return found
+
+    def inputs_from(self, key: str, origin: str | None) -> str | None:
+        """The inputs noted for `key` when they came from the same `origin` (then the same, uncomputed)."""
+        row = self._row(key) if origin is not None else None
+        return row[0] if row is not None and row[2] == origin else None
 
     def checked_files(self) -> frozenset[str]:
         """SHA-256 of each ledger award file whose every record passed its integrity check here (a
@@ -106,8 +147,8 @@ class BuildMemo:
         self.db.execute("INSERT OR REPLACE INTO rosters VALUES (?, ?, ?, ?)",
                         (path, inputs, now.isoformat(), pickle.dumps(awards, protocol=pickle.HIGHEST_PROTOCOL)))
 
-    def note(self, key: str, inputs: str, record_digest: str) -> None:
-        self.notes.append((key, inputs, record_digest))
+    def note(self, key: str, inputs: str, record_digest: str, origin: str | None = None) -> None:
+        self.notes.append((key, inputs, record_digest, origin))
         if len(self.notes) >= _BATCH:
             self._flush()
 
@@ -115,7 +156,7 @@ class BuildMemo:
         """Notes so far into the build's transaction, so a first build never holds 10^5 of them."""
         if self.notes:
             self._begin()
-            self.db.executemany("INSERT OR REPLACE INTO verified VALUES (?, ?, ?)", self.notes)
+            self.db.executemany("INSERT OR REPLACE INTO credentials VALUES (?, ?, ?, ?)", self.notes)
             self.notes.clear()
 
     def save(self) -> None:

@@ -112,6 +112,7 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     before = ledger.read(ChainMap(sources.files, sources.on_disk), report, memo.checked_files() if memo else ())
     if memo is not None:
         memo.note_checked_files(before.checked)
+        memo.note_ledger(before.digests)
     sources.files.pop(ledger.LEDGER_PATH, None)  # read (the model reads no ledger file)
     endorsements = ledger.parse_endorsements(before.sections, report)
     model, entries = resolve.build_model(sources, before.entries, options.minter, options.now, report,
