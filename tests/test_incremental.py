@@ -341,12 +341,12 @@ def test_inputs_found_by_their_origin_are_the_inputs_computed_afresh(tmp_path: P
                           Report())
         assert not report.has_errors(), report.sorted()
 
-    build_and_compare()  # signs everything
+    build_and_compare()  # signs everything, and notes where each credential's inputs come from
     append_award(project, "First Starter")
-    build_and_compare()  # notes where each credential's inputs come from
-    append_award(project, "Second Starter")
     model, found = build_and_compare()
     assert found > 0  # ... and takes them from there (the awards of the other awards files)
+    append_award(project, "Second Starter")
+    assert build_and_compare()[1] == found  # the ledger file the new award went into was noted as written
     plain = [a for a in model.awards if a.revocation is None and a.suspension is None and a.cpd is None
              and not a.earned_by and a.badge != "food-hygiene" and a.issued_on < parse_datetime("2026-11-01")]
     change("revoke", plain[0])

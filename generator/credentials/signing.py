@@ -501,8 +501,9 @@ class CredentialMemo(Protocol):
     # `origin`: where the inputs come from when that is known without computing them (`origin`)
     def verified(self, key: str, inputs: str, record_digest: str, origin: str | None = None) -> bool: ...
     def note(self, key: str, inputs: str, record_digest: str, origin: str | None = None) -> None: ...
-    # a digest of the award's remembered awards file, its ledger file and `context`; None if not all remembered
-    def origin(self, key: str, context: str) -> str | None: ...
+    def set_context(self, context: str) -> None: ...  # what the plan gives every credential (for `origin`)
+    # a digest of the award's remembered awards file, its ledger file and the context; None if not all remembered
+    def origin(self, key: str) -> str | None: ...
     def inputs_from(self, key: str, origin: str | None) -> str | None: ...  # as noted from the same origin
 
 
@@ -519,8 +520,8 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
     revoked = {k.id for k in registry if k.revoked}
     contexts: dict[tuple[str, str], str] = {}  # (issuer, badge) -> digest of what their credentials share
     if memo is not None:  # what inputs take from the build besides the award's file and ledger record
-        build_context = canonical.digest([model.site, state.did, [[e.digest, e.version, e.targets]
-                                                                  for e in model.endorsements]])
+        memo.set_context(canonical.digest([model.site, state.did, [[e.digest, e.version, e.targets]
+                                                                   for e in model.endorsements]]))
     for index, award in enumerate(model.awards):
         if memo is not None and index % _MEMO_BATCH == 0:
             memo.expect([a.key for a in model.awards[index:index + _MEMO_BATCH]])
@@ -541,7 +542,7 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             continue
         if record is not None and memo is not None:
             # a CPD chain's award is not its file's alone: it is made with the chain's renewals
-            origin = memo.origin(award.key, build_context) if award.cpd is None else None
+            origin = memo.origin(award.key) if award.cpd is None else None
             inputs = (memo.inputs_from(award.key, origin)
                       or _memo_inputs(contexts, model.site, issuer, badge, state.did, award, current_digests, record))
             if memo.verified(award.key, inputs, record["digest"], origin) and not _revoked_signer(record, revoked):

@@ -5,6 +5,7 @@ that reaches the output has been checked once, here, at the boundary.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -293,4 +294,12 @@ class SiteModel:
         return next(b for b in self.badges if b.slug == slug)
 
     def awards_of(self, badge_slug: str) -> tuple[Award, ...]:
-        return tuple(a for a in self.awards if a.badge == badge_slug)
+        return self._awards_by_badge.get(badge_slug, ())
+
+    @functools.cached_property
+    def _awards_by_badge(self) -> dict[str, tuple[Award, ...]]:
+        """Each badge's awards, grouped once: pages and lists ask per badge, and there are 10^5 awards."""
+        grouped: dict[str, list[Award]] = {}
+        for award in self.awards:
+            grouped.setdefault(award.badge, []).append(award)
+        return {slug: tuple(awards) for slug, awards in grouped.items()}

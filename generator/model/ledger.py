@@ -297,15 +297,24 @@ class Update:
         self.digests[bucket_path(bucket)] = _sha256(data)
         return data
 
-    @property
-    def digest(self) -> str:
-        """SHA-256 of the whole ledger after (each file's path and digest): which ledger a site was built from."""
+    def rewritten_keys(self) -> set[str]:
+        """The awards whose ledger file this build writes anew."""
+        return {key for keys in self.dirty.values() for key in keys}
+
+    def file_digests(self) -> dict[str, str]:
+        """path -> SHA-256 of each ledger file after (the award files it rewrites encoded once, here)."""
         for bucket in self.dirty:
             if bucket_path(bucket) not in self.digests:
                 self.bucket_bytes(bucket)
         digests = {bucket_path(b): self.digests.get(bucket_path(b)) or self.before.digests[bucket_path(b)]
                    for b in self.buckets}
         digests[LEDGER_PATH] = _sha256(self.head)
+        return digests
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the whole ledger after (each file's path and digest): which ledger a site was built from."""
+        digests = self.file_digests()
         return _sha256("".join(f"{path} {digests[path]}\n" for path in sorted(digests)).encode("utf-8"))
 
 

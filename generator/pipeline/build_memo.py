@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import sqlite3
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
@@ -32,7 +33,7 @@ class BuildMemo:
     """signing.CredentialMemo and resolve.RosterMemo, in one SQLite file per project."""
 
     def __init__(self, project: Path, code_fingerprint: str):
-        path = project / CACHE_DIR / "memo.sqlite"
+        path = self.path = project / CACHE_DIR / "memo.sqlite"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.code = code_fingerprint
         self.notes: list[tuple[str, str, str, str | None]] = []
@@ -41,7 +42,9 @@ class BuildMemo:
         self.rosters_read: set[str] = set()
         self.ledger_files: dict[str, str] = {}  # path -> SHA-256 of each ledger file as read
         self.read_from: dict[str, str] = {}  # award key -> inputs of the remembered awards file it is in
+        self.context: str | None = None  # what the signing plan gives each credential besides its award
         self.origins: dict[tuple[str, str], str] = {}
+        self.confirmed: list[str] = []  # award keys whose row holds after this build (for `settle`)
         try:
             self.db = self._open(path)
         except sqlite3.DatabaseError:  # damaged: start again (it is only a memo)
@@ -83,6 +86,8 @@ class BuildMemo:
         found = row is not None and (row[0], row[1]) == (inputs, record_digest)
         if found and origin is not None and row[2] != origin:  # found again from another origin: note it
             self.note(key, inputs, record_digest, origin)
+        elif found:
+            self.confirmed.append(key)
         return found
 
     def note_ledger(self, read: dict[str, str]) -> None:
@@ -94,19 +99,25 @@ class BuildMemo:
         for key in keys:
             self.read_from[key] = inputs
 
-    def origin(self, key: str, context: str) -> str | None:
+    def set_context(self, context: str) -> None:
+        self.context = context
+
+    def origin(self, key: str) -> str | None:
         """Where everything the credential of award `key` is rebuilt from comes from, when it is all
         remembered: the digest of its awards file's inputs (every content file but the other awards
-        files), of the ledger file holding its record, and of the build's `context` (what else the
-        plan gives it). None when its awards file is not remembered (then only `_memo_inputs` tells)."""
-        read = self.read_from.get(key)
+        files), of the ledger file holding its record, and of the plan's `context` (what else it
+        gives the credential). None when its awards file is not remembered (then only
+        `_memo_inputs` tells)."""
+        return self._origin(key, self.read_from.get(key))
+
+    def _origin(self, key: str, read: str | None) -> str | None:
         record_file = self.ledger_files.get(ledger.record_path(key)) if read is not None else None
-        if record_file is None:
+        if record_file is None or self.context is None:
             return None
         pair = (read, record_file)
         found = self.origins.get(pair)
         if found is None:
-            found = self.origins[pair] = hashlib.sha256(f"{context}:{read}:{record_file}".encode()).hexdigest()
+            found = self.origins[pair] = hashlib.sha256(f"{self.context}:{read}:{record_file}".encode()).hexdigest()
         return found
 
     def inputs_from(self, key: str, origin: str | None) -> str | None:
@@ -149,6 +160,7 @@ class BuildMemo:
 
     def note(self, key: str, inputs: str, record_digest: str, origin: str | None = None) -> None:
         self.notes.append((key, inputs, record_digest, origin))
+        self.confirmed.append(key)
         if len(self.notes) >= _BATCH:
             self._flush()
 
@@ -160,6 +172,7 @@ class BuildMemo:
             self.notes.clear()
 
     def save(self) -> None:
+        """Commit what this build found (what `settle` needs stays in memory)."""
         self._flush()
         if self.rosters_read:  # the files of content as it is now (a check that read no awards keeps them)
             known = [row[0] for row in self.db.execute("SELECT path FROM rosters")]
@@ -168,3 +181,20 @@ class BuildMemo:
         if self.db.in_transaction:
             self.db.execute("COMMIT")
         self.db.close()
+
+    def settle(self, ledger_after: dict[str, str], rewritten: Collection[str]) -> None:
+        """After the build wrote the ledger (`ledger_after`: path -> SHA-256 of each of its files; the
+        files it rewrote hold the awards `rewritten`): the origin of each credential found or signed
+        in those files, as the next build will find it (then taken by its origin, not computed again)."""
+        self.ledger_files, self.origins = ledger_after, {}
+        settled = [(origin, key) for key in self.confirmed
+                   if key in rewritten and (origin := self._origin(key, self.read_from.get(key))) is not None]
+        self.read_from, self.confirmed = {}, []
+        if settled:
+            db = sqlite3.connect(self.path, isolation_level=None)
+            try:
+                db.execute("BEGIN")
+                db.executemany("UPDATE credentials SET origin=? WHERE key=?", settled)
+                db.execute("COMMIT")
+            finally:
+                db.close()

@@ -75,6 +75,7 @@ class CheckResult:
     ledger: ledger.Update  # as it will be after this build
     report: Report
     signing: signing.SigningState | None = None
+    memo: BuildMemo | None = None  # saved; `settle` it once the ledger after is written
 
     @property
     def ledger_changed(self) -> bool:
@@ -141,4 +142,4 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
                                     "content/ledger/ (--frozen leaves it as is)")
     if report.has_errors(options.strict):
         model = None
-    return CheckResult(project, options, model, before, after, report, signed.state)
+    return CheckResult(project, options, model, before, after, report, signed.state, memo)

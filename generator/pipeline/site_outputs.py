@@ -46,7 +46,8 @@ def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState 
     yield Artifact(routes.script_strings, pages.strings_script(strings))
     if site.theme.logo:
         yield Artifact(f"{routes.site_logo}.{site.theme.logo.format}", site.theme.logo.data)
-    yield from page(routes.index, "index.html", model=model, **pages.index_context(model, routes))
+    counts = pages.holder_counts(model)
+    yield from page(routes.index, "index.html", model=model, **pages.index_context(model, routes, counts))
     yield from page(routes.not_found, "404.html")
     yield from page(routes.verify_page, "verify.html", **pages.verify_context(routes))
     yield from signing.site_files(state, model, routes)
@@ -61,7 +62,8 @@ def site_artifacts(project: Path, model: SiteModel, state: signing.SigningState 
             signing.ob2_issuer_profile(state, issuer, profile, routes)))
         if issuer.image:
             yield Artifact(routes.issuer_image(issuer), issuer.image.data)
-        yield from page(routes.issuer_page(issuer), "issuer.html", **pages.issuer_context(issuer, model, routes))
+        yield from page(routes.issuer_page(issuer), "issuer.html",
+                        **pages.issuer_context(issuer, model, routes, counts))
         yield Artifact(routes.ob2_revocation_list(issuer), canonical.json_bytes(ob2_revocation.revocation_list(
             issuer, [a for a in model.awards if model.badge(a.badge).issuer == issuer.slug], routes)))
     yield from status_lists.status_files(state, model, routes)

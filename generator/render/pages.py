@@ -69,8 +69,16 @@ def awards_in_good_standing(awards: tuple[Award, ...]) -> list[Award]:
 
 def holders(awards: tuple[Award, ...]) -> int:
     """How many have earned it: a CPD chain, or one person's automatic pathway awards, count once."""
-    return len({a.cpd.root_key if getattr(a, "cpd", None) else holder_key(a.key)
-                for a in awards_in_good_standing(awards)})
+    return _holders_in(awards_in_good_standing(awards))
+
+
+def holder_counts(model: SiteModel) -> dict[str, int]:
+    """`holders` of each badge, counted once for the index, the issuer pages and the badge pages."""
+    return {b.slug: holders(model.awards_of(b.slug)) for b in model.badges}
+
+
+def _holders_in(standing: list[Award]) -> int:
+    return len({a.cpd.root_key if getattr(a, "cpd", None) else holder_key(a.key) for a in standing})
 
 
 # ---------------------------------------------------------------- endorsements
@@ -319,7 +327,7 @@ def badge_context(badge: Badge, issuer: Issuer, awards: tuple[Award, ...], site:
                      key=lambda e: (e["name"].casefold(), e["url"]))
     url = routes.url(routes.badge_page(badge))
     return {
-        "badge": badge, "issuer": issuer, "awards": awards, "earned_count": holders(awards), "earners": earners,
+        "badge": badge, "issuer": issuer, "awards": awards, "earned_count": _holders_in(standing), "earners": earners,
         "validity": period(badge.valid_for, strings),
         "issuer_logo": issuer_logo(issuer, site, routes), "credits": format_amount(badge.credits),
         "json_url": routes.url(routes.badge_json(badge)), "page_url": url,
@@ -346,18 +354,18 @@ def pathway_context(badge: Badge, model: SiteModel, routes: Routes, strings: Cat
             "counts_towards": towards}
 
 
-def _badge_cards(badges, model: SiteModel, routes: Routes) -> list[dict]:
+def _badge_cards(badges, model: SiteModel, routes: Routes, counts: dict[str, int]) -> list[dict]:
     return [{"badge": b, "url": routes.url(routes.badge_page(b)), "image": routes.url(routes.badge_image(b)),
-             "issuer": model.issuer(b.issuer).name,
-             "count": holders(model.awards_of(b.slug))} for b in badges]
+             "issuer": model.issuer(b.issuer).name, "count": counts[b.slug]} for b in badges]
 
 
-def issuer_context(issuer: Issuer, model: SiteModel, routes: Routes) -> dict:
+def issuer_context(issuer: Issuer, model: SiteModel, routes: Routes, counts: dict[str, int]) -> dict:
+    """An issuer's page; `counts` are the badges' `holder_counts`."""
     badges = [b for b in model.badges if b.issuer == issuer.slug]
     url = routes.url(routes.issuer_page(issuer))
     logo = routes.url(routes.issuer_image(issuer)) if issuer.image else None
     return {
-        "issuer": issuer, "badges": badges, "cards": _badge_cards(badges, model, routes),
+        "issuer": issuer, "badges": badges, "cards": _badge_cards(badges, model, routes, counts),
         "json_url": routes.url(routes.issuer_json(issuer)), "page_url": url, "issuer_logo": logo,
         "og": _og(title=issuer.name, description=plain(issuer.description), url=url, image=logo,
                   image_alt="", site=model.site, large=False),
@@ -367,11 +375,12 @@ def issuer_context(issuer: Issuer, model: SiteModel, routes: Routes) -> dict:
     }
 
 
-def index_context(model: SiteModel, routes: Routes) -> dict:
+def index_context(model: SiteModel, routes: Routes, counts: dict[str, int]) -> dict:
+    """The home page; `counts` are the badges' `holder_counts`."""
     site = model.site
     logo = routes.url(f"{routes.site_logo}.{site.theme.logo.format}") if site.theme.logo else None
     return {
-        "cards": _badge_cards(model.badges, model, routes), "page_url": routes.url(routes.index),
+        "cards": _badge_cards(model.badges, model, routes, counts), "page_url": routes.url(routes.index),
         "og": _og(title=site.title, description=plain(site.description), url=routes.url(routes.index),
                   image=logo, image_alt="", site=site, large=False),
         "verifier": None,
