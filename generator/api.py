@@ -171,8 +171,6 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
 
     def complete() -> bool:
         """Never publish fewer verification files than the ledger records (the last line of defence)."""
-        if unseen and site_state is not None:  # an update: the files of unchanged awards stay
-            unseen.difference_update(path for path, _, _ in site_state.kept_files())
         missing = sorted(p for p in unseen if in_shard(p))
         if missing:
             checked.report.error("E507", f"{len(missing)} signed file(s) the ledger records as published would be "
@@ -194,7 +192,8 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
     try:
         if site_state is not None:
             result.files = update_site(out, with_shard_record(), project, site_state, should_commit=complete,
-                                       size=result.size, host=host, stamp=stamp and stamp_digest(stamp))
+                                       size=result.size, host=host, stamp=stamp and stamp_digest(stamp),
+                                       kept=unseen.discard)  # the files of unchanged awards stay
         else:
             result.files = write_site(out, with_shard_record(), project, should_commit=complete, size=result.size,
                                       host=host, state=state, stamp=stamp and stamp_digest(stamp))

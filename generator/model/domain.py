@@ -285,7 +285,16 @@ class SiteModel:
     given: tuple[GivenEndorsement, ...] = ()  # given, by slug
 
     def endorsements_of(self, kind: str, slug: str) -> tuple[Endorsement, ...]:
-        return tuple(e for e in self.endorsements if e.endorses(kind, slug))
+        return self._endorsements_by_target.get((kind, slug), ())
+
+    @functools.cached_property
+    def _endorsements_by_target(self) -> dict[tuple[str, str], tuple[Endorsement, ...]]:
+        """Each target's endorsements, in order, grouped once: every award asks for three targets' own."""
+        grouped: dict[tuple[str, str], list[Endorsement]] = {}
+        for endorsement in self.endorsements:
+            for target in dict.fromkeys(endorsement.targets):
+                grouped.setdefault(target, []).append(endorsement)
+        return {target: tuple(found) for target, found in grouped.items()}
 
     def issuer(self, slug: str) -> Issuer:
         return next(i for i in self.issuers if i.slug == slug)

@@ -21,8 +21,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..artifacts import SHARED, Artifact, Kept, Reused
 from ..atomic_write import write_file_atomic
@@ -89,10 +89,12 @@ class _Measure:
         if self.host is not None and (breaches := self.size.breaches(self.host)):
             raise HostLimitError(self.host, breaches)
 
-    def add_kept(self, state: SiteState) -> None:
-        """The files an update leaves in place (its kept owners'), as the last build recorded them."""
-        if self.size is not None:
-            for path, length, owner in state.kept_files():
+    def add_kept(self, state: SiteState, seen: Callable[[str], object]) -> None:
+        """The files an update leaves in place (its kept owners'), as the last build recorded them;
+        each is also told to `seen`."""
+        for path, length, owner in state.kept_files():
+            seen(path)
+            if self.size is not None:
                 self.add(path, length, owner)
 
 
@@ -201,13 +203,15 @@ def journal_path(state: SiteState) -> Path:
 
 
 def update_site(out: Path, files: Iterable[Artifact], project: Path, state: SiteState, should_commit=lambda: True,
-                size: SiteSize | None = None, host: HostProfile | None = None, stamp: str | None = None) -> int:
+                size: SiteSize | None = None, host: HostProfile | None = None, stamp: str | None = None,
+                kept: Callable[[str], object] = lambda path: None) -> int:
     """Make `out` hold exactly `files`, writing only what differs from what `state` records.
 
     Unchanged awards (`Kept`: all their files), kept shared files (`Reused`: each one of all the
     files its owner has in `state`) and shared files whose bytes are the same are left alone;
     files no longer produced, and strays added by hand, are deleted. A kept owner is noted once,
-    not once per file, and its files are measured from `state` once the stream has ended.
+    not once per file, and its files are measured from `state` (and each told to `kept`) once
+    the stream has ended, before `should_commit` is asked.
     """
     check_output_dir(out, project)
     finish_interrupted(state)
@@ -235,7 +239,7 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
                 fh.write(data)
             changes.append((relpath, owner, None if owner else sha256(data)))
         produced.done()
-        measure.add_kept(state)
+        measure.add_kept(state, kept)
         if not should_commit():
             shutil.rmtree(staging, ignore_errors=True)
             return 0
