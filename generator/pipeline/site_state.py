@@ -146,8 +146,12 @@ class SiteState:
             os.path.isfile(os.path.join(self.root, ".badgekiln-site"))
 
     def reusable(self, owner: str) -> bool:
-        """All of an award's (or a shared owner's) files are there as the last build wrote them."""
-        return self.kept_counts([owner])[0] > 0
+        """All of a shared owner's files are there as the last build wrote them (`kept_counts` for one)."""
+        rows = self.db.execute("SELECT path, size, mtime_ns FROM files WHERE owner=?", (owner,)).fetchall()
+        return self.awards_valid and bool(rows) and all(self._intact(*row) for row in rows)
+
+    def _intact(self, path: str, size: int, mtime_ns: int) -> bool:
+        return inside_site(path) and _same_file(os.path.join(self.root, path), size, mtime_ns)
 
     def kept_counts(self, owners: list[str]) -> array:
         """For each owner in turn: how many files it has in the site, every one as the last build
@@ -159,12 +163,10 @@ class SiteState:
         if not self.awards_valid or not owners:
             return counts
         position = {owner: index for index, owner in enumerate(owners)}
-        root = self.root
         for owner, path, size, mtime_ns in self.db.execute("SELECT owner, path, size, mtime_ns FROM files"):
             index = position.get(owner)
             if index is not None and counts[index] >= 0:
-                intact = inside_site(path) and _same_file(os.path.join(root, path), size, mtime_ns)
-                counts[index] = counts[index] + 1 if intact else -1
+                counts[index] = counts[index] + 1 if self._intact(path, size, mtime_ns) else -1
         for index, count in enumerate(counts):
             if count < 0:
                 counts[index] = 0
