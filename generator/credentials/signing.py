@@ -494,11 +494,13 @@ class CredentialMemo(Protocol):
 
     Checking a frozen credential means building it again (about 0.2 ms); a memo keyed by a
     digest of everything the credential is built from (and of Badgekiln's code) answers in a
-    lookup. It only saves time: a miss is a full check.
+    lookup. Computing that digest walks the award again (a few µs, 10^5 times): while the award's
+    awards file, its ledger file and the plan's context are unchanged (its `origin`), the digest
+    noted with them is taken instead. It only saves time: a miss is a full check.
     """
 
     def expect(self, keys: list[str]) -> None: ...  # the keys asked about next (a batch of a few hundred)
-    # `origin`: where the inputs come from when that is known without computing them (`origin`)
+    # `origin` (see below) is noted with the inputs, so that a later build can take them by it
     def verified(self, key: str, inputs: str, record_digest: str, origin: str | None = None) -> bool: ...
     def note(self, key: str, inputs: str, record_digest: str, origin: str | None = None) -> None: ...
     def set_context(self, context: str) -> None: ...  # what the plan gives every credential (for `origin`)
