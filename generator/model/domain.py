@@ -297,10 +297,15 @@ class SiteModel:
         return {target: tuple(found) for target, found in grouped.items()}
 
     def issuer(self, slug: str) -> Issuer:
-        return next(i for i in self.issuers if i.slug == slug)
+        return self._by_slug[("issuer", slug)]
 
     def badge(self, slug: str) -> Badge:
-        return next(b for b in self.badges if b.slug == slug)
+        return self._by_slug[("badge", slug)]
+
+    @functools.cached_property
+    def _by_slug(self) -> dict[tuple[str, str], Issuer | Badge]:
+        """Issuers and badges by slug: looked up once per award, 10^5 times."""
+        return {**{("issuer", i.slug): i for i in self.issuers}, **{("badge", b.slug): b for b in self.badges}}
 
     def awards_of(self, badge_slug: str) -> tuple[Award, ...]:
         return self._awards_by_badge.get(badge_slug, ())

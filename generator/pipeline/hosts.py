@@ -7,7 +7,6 @@ are the hosts' published ones (shared/spec/HOSTS.md, checked 2026-12-01).
 """
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -92,11 +91,11 @@ class SiteSize:
             self.award_bytes += size
         if size > self.largest[0]:
             self.largest = (size, path)
-        folder = os.path.dirname(path)
+        folder = path.rpartition("/")[0]  # os.path.dirname of a site path, without its generality
         self._count(folder)
         while folder and folder not in self.folders:  # count each new folder once, in its parent
             self.folders.add(folder)
-            folder = os.path.dirname(folder)
+            folder = folder.rpartition("/")[0]
             self._count(folder)
 
     def _count(self, folder: str) -> None:
