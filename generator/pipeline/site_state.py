@@ -104,7 +104,6 @@ class SiteState:
             try:
                 db = sqlite3.connect(self.path, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA temp_store=MEMORY")  # the build's own tables (produced, kept): never on disk
                 db.executescript("""
                     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                     CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, owner TEXT NOT NULL, size INTEGER,
@@ -159,7 +158,7 @@ class SiteState:
 
         One pass over the recorded files, in the table's order: a lookup per owner would cost more
         than the stats themselves at 10^5 awards."""
-        counts = array("l", bytes(array("l").itemsize * len(owners)))
+        counts = array("l", [0]) * len(owners)
         if not self.awards_valid or not owners:
             return counts
         position = {owner: index for index, owner in enumerate(owners)}
