@@ -67,18 +67,15 @@ def awards_in_good_standing(awards: tuple[Award, ...]) -> list[Award]:
     return [a for a in awards if not award_state.award_state(a).withdrawn]
 
 
-def holders(awards: tuple[Award, ...]) -> int:
-    """How many have earned it: a CPD chain, or one person's automatic pathway awards, count once."""
-    return _holders_in(awards_in_good_standing(awards))
+def holders(standing: list[Award]) -> int:
+    """How many have earned it (of its `awards_in_good_standing`): a CPD chain, or one person's
+    automatic pathway awards, count once."""
+    return len({a.cpd.root_key if getattr(a, "cpd", None) else holder_key(a.key) for a in standing})
 
 
 def holder_counts(model: SiteModel) -> dict[str, int]:
-    """`holders` of each badge, counted once for the index, the issuer pages and the badge pages."""
-    return {b.slug: holders(model.awards_of(b.slug)) for b in model.badges}
-
-
-def _holders_in(standing: list[Award]) -> int:
-    return len({a.cpd.root_key if getattr(a, "cpd", None) else holder_key(a.key) for a in standing})
+    """`holders` of each badge, counted once for the index and the issuer pages."""
+    return {b.slug: holders(awards_in_good_standing(model.awards_of(b.slug))) for b in model.badges}
 
 
 # ---------------------------------------------------------------- endorsements
@@ -327,7 +324,7 @@ def badge_context(badge: Badge, issuer: Issuer, awards: tuple[Award, ...], site:
                      key=lambda e: (e["name"].casefold(), e["url"]))
     url = routes.url(routes.badge_page(badge))
     return {
-        "badge": badge, "issuer": issuer, "awards": awards, "earned_count": _holders_in(standing), "earners": earners,
+        "badge": badge, "issuer": issuer, "awards": awards, "earned_count": holders(standing), "earners": earners,
         "validity": period(badge.valid_for, strings),
         "issuer_logo": issuer_logo(issuer, site, routes), "credits": format_amount(badge.credits),
         "json_url": routes.url(routes.badge_json(badge)), "page_url": url,
