@@ -24,6 +24,7 @@ from .pipeline.assemble import all_artifacts
 from .pipeline.check import BuildOptions, CheckResult, check_project
 from .pipeline.hosts import PROFILES, HostLimitError, HostProfile, SiteSize
 from .pipeline.merge import MergeError, ShardRecorder, Shards
+from .pipeline.parallel import jobs_from_env
 from .pipeline.site_state import CACHE_DIR, SiteState, input_stamp, shown_path, stamp_digest
 from .pipeline.writer import WriteError, finish_interrupted, update_site, write_site
 from .project_lock import project_lock
@@ -121,6 +122,8 @@ def _build(project: Path, options: BuildOptions, checked: CheckResult | None) ->
             stamp = input_stamp(project, options.stamp_settings())
             if _up_to_date(state, stamp, options.now):
                 return BuildResult.up_to_date(out, json.loads(state.meta("summary") or "{}"), state.file_count())
+        if state is not None:  # the stat of every published file, on another core while the inputs are checked
+            state.start_survey(options.jobs or jobs_from_env())
         checked = checked or check_project(project, options)
         return _publish(project, out, checked, options, state, stamp)
     finally:

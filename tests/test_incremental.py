@@ -189,7 +189,22 @@ def test_a_signed_site_reuses_its_awards_until_the_signer_changes(tmp_path: Path
     same_as_full_build(project, tmp_path, "unsigned", keyring=keys.Keyring())
 
 
-def test_files_changed_added_or_removed_by_hand_are_put_right(tmp_path: Path):
+def surveyed_in_another_process(monkeypatch) -> list:
+    """Make every build stat its published files in a forked survey (as at 10^4 awards, on 2 cores);
+    the list gets each survey's answer (None: it failed, and the build stated the files itself)."""
+    from badgekiln.pipeline import site_state
+
+    answers = []
+    result = site_state._Survey.result
+    monkeypatch.setattr(site_state, "SURVEY_FROM", 0)
+    monkeypatch.setenv("BADGEKILN_JOBS", "2")
+    monkeypatch.setattr(site_state._Survey, "result", lambda self: answers.append(result(self)) or answers[-1])
+    return answers
+
+
+@pytest.mark.parametrize("survey", [False, True], ids=["stated in the build", "stated by a survey"])
+def test_files_changed_added_or_removed_by_hand_are_put_right(tmp_path: Path, monkeypatch, survey):
+    answers = surveyed_in_another_process(monkeypatch) if survey else None
     project = copy_project("example", tmp_path)
     first = incremental(project)
     award = first.checked.model.awards[0]
@@ -204,6 +219,22 @@ def test_files_changed_added_or_removed_by_hand_are_put_right(tmp_path: Path):
     assert not result.unchanged and result.reused == len(first.checked.model.awards) - 2
     assert b"edited" not in page.read_bytes() and b"defaced" not in (site / "index.html").read_bytes()
     same_as_full_build(project, tmp_path, "by-hand")
+    if survey:  # the answer came from the other process: the two damaged awards, and the defaced shared page
+        assert len(answers) == 1 and len(answers[0] - {""}) == 2 and "" in answers[0]
+
+
+def test_a_survey_that_dies_leaves_the_build_to_stat_the_files_itself(tmp_path: Path, monkeypatch):
+    from badgekiln.pipeline import site_state
+
+    answers = surveyed_in_another_process(monkeypatch)
+    project = copy_project("example", tmp_path)
+    first = incremental(project)
+    award = first.checked.model.awards[0]
+    (project / "_site" / award_dir(award.slug) / "assertion.json").write_text("{}")
+    monkeypatch.setattr(site_state, "_send_damaged_owners", lambda *args: os._exit(3))  # killed before it answers
+    result = incremental(project)
+    assert answers == [None] and result.reused == len(first.checked.model.awards) - 1
+    same_as_full_build(project, tmp_path, "survey-died")
 
 
 def test_a_damaged_or_foreign_state_means_a_full_build(tmp_path: Path):
@@ -217,8 +248,10 @@ def test_a_damaged_or_foreign_state_means_a_full_build(tmp_path: Path):
     same_as_full_build(project, tmp_path, "damaged")
 
 
-def test_a_hostile_state_cannot_reach_outside_the_site(tmp_path: Path):
+@pytest.mark.parametrize("survey", [False, True], ids=["stated in the build", "stated by a survey"])
+def test_a_hostile_state_cannot_reach_outside_the_site(tmp_path: Path, monkeypatch, survey):
     """Rows naming files outside the site are never read, linked or deleted."""
+    answers = surveyed_in_another_process(monkeypatch) if survey else []
     project = copy_project("minimal", tmp_path)
     incremental(project)
     outside = tmp_path / "secret.txt"
@@ -234,6 +267,7 @@ def test_a_hostile_state_cannot_reach_outside_the_site(tmp_path: Path):
     assert outside.read_text() == "not for publishing"
     assert b"not for publishing" not in b"".join(tree(project / "_site").values())
     same_as_full_build(project, tmp_path, "hostile")
+    assert all(answer is not None for answer in answers)
 
 
 KILL_POINTS = 6

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import sqlite3
 import sys
@@ -30,6 +31,7 @@ from ..model.routes import safe_output_path
 CACHE_DIR = ".badgekiln-cache"
 FORMAT = 2
 _LOOKUP_BATCH = 500  # owners per query (well under SQLite's limit of bound parameters)
+SURVEY_FROM = 2000  # recorded files; below this, stat them in the build's own process (a fork costs more)
 _LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pillow", "cryptography", "pyld", "segno", "resvg-py")
 
 
@@ -76,6 +78,59 @@ def _same_file(path: str, size: int, mtime_ns: int) -> bool:
     return (stat.st_size, stat.st_mtime_ns) == (size, mtime_ns)
 
 
+def _damaged_owners(db: sqlite3.Connection, root: str) -> set[str]:
+    """The owners with a recorded file that is missing, changed or outside the site (a stat each)."""
+    damaged: set[str] = set()
+    for owner, path, size, mtime_ns in db.execute("SELECT owner, path, size, mtime_ns FROM files"):
+        if owner not in damaged and not (inside_site(path) and _same_file(os.path.join(root, path), size, mtime_ns)):
+            damaged.add(owner)
+    return damaged
+
+
+def _send_damaged_owners(send, db_path: str, root: str) -> None:
+    """`_damaged_owners` in a forked process, sent back whole (None if it failed: the build then stats inline)."""
+    try:
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            damaged = _damaged_owners(db, root)
+        finally:
+            db.close()
+    except Exception:  # noqa: BLE001 - whatever it was, the build stats the files itself
+        damaged = None
+    try:
+        send.send(damaged)
+    except OSError:  # the build stopped (killed, or it failed before it needed the answer)
+        pass
+
+
+class _Survey:
+    """The stat of every recorded file, on another core while the build reads and checks its inputs:
+    at 10^4 awards that is 3 x 10^4 stats (about 0.2 s) taken off the time to publish one award.
+
+    Only stats: its answer can make the build render an award again, never publish anything."""
+
+    def __init__(self, db_path: Path, root: str):
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_send_damaged_owners, args=(send, str(db_path), root), daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self) -> set[str] | None:
+        try:
+            damaged = self._receive.recv()
+        except (EOFError, OSError):  # the process died (killed, out of memory)
+            damaged = None
+        self.cancel()
+        return damaged
+
+    def cancel(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._receive.close()
+
+
 def inside_site(path: str) -> bool:
     """A recorded path that stays inside the output folder (a damaged or hostile row does not)."""
     try:
@@ -98,6 +153,8 @@ class SiteState:
         # award files are reused only when the code that made them is the same
         self.awards_valid = self.meta("fingerprint") == self.fingerprint
         self.hits = 0
+        self._survey: _Survey | None = None
+        self._damaged: set[str] | None = None
 
     def _open(self) -> sqlite3.Connection:
         for attempt in (1, 2):
@@ -125,6 +182,9 @@ class SiteState:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
+        if self._survey is not None:
+            self._survey.cancel()
+            self._survey = None
         self.db.close()
 
     # --- meta -------------------------------------------------------------------------------------
@@ -152,25 +212,37 @@ class SiteState:
     def _intact(self, path: str, size: int, mtime_ns: int) -> bool:
         return inside_site(path) and _same_file(os.path.join(self.root, path), size, mtime_ns)
 
+    def start_survey(self, jobs: int) -> None:
+        """Start stating the recorded files in another process, for `kept_counts` later (when this
+        is a site of many files that the next build may keep, and there is a core to spare)."""
+        if (self._survey is None and self._damaged is None and jobs > 1 and self.awards_valid and self.has_site
+                and "fork" in multiprocessing.get_all_start_methods() and self.file_count() >= SURVEY_FROM):
+            self._survey = _Survey(self.path, self.root)
+
+    def _damaged_owners(self) -> set[str]:
+        if self._damaged is None:
+            survey, self._survey = self._survey, None
+            found = survey.result() if survey is not None else None
+            self._damaged = found if found is not None else _damaged_owners(self.db, self.root)
+        return self._damaged
+
     def kept_counts(self, owners: list[str]) -> array:
         """For each owner in turn: how many files it has in the site, every one as the last build
-        left it (a stat each); 0 when it has none, or one is missing, changed or outside the site.
+        left it (a stat each, maybe already made by `start_survey`); 0 when it has none, or one is
+        missing, changed or outside the site.
 
-        One pass over the recorded files, in the table's order: a lookup per owner would cost more
-        than the stats themselves at 10^5 awards."""
+        One pass over the owners' file counts: a lookup per owner would cost more at 10^5 awards."""
         counts = array("l", [0]) * len(owners)
         if not self.awards_valid or not owners:
             return counts
+        damaged = self._damaged_owners()
         position = {owner: index for index, owner in enumerate(owners)}
-        for owner, path, size, mtime_ns in self.db.execute("SELECT owner, path, size, mtime_ns FROM files"):
+        for owner, count in self.db.execute("SELECT owner, COUNT(*) FROM files GROUP BY owner"):
             index = position.get(owner)
-            if index is not None and counts[index] >= 0:
-                counts[index] = counts[index] + 1 if self._intact(path, size, mtime_ns) else -1
-        for index, count in enumerate(counts):
-            if count < 0:
-                counts[index] = 0
-            elif count and not owners[index].startswith(SHARED):
-                self.hits += 1  # awards reused (the report's count)
+            if index is not None and owner not in damaged:
+                counts[index] = count
+                if not owner.startswith(SHARED):
+                    self.hits += 1  # awards reused (the report's count)
         return counts
 
     def files_each(self, owners: list[str]) -> Iterator[list[tuple[str, int]]]:
