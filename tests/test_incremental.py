@@ -219,8 +219,10 @@ def test_files_changed_added_or_removed_by_hand_are_put_right(tmp_path: Path, mo
     assert not result.unchanged and result.reused == len(first.checked.model.awards) - 2
     assert b"edited" not in page.read_bytes() and b"defaced" not in (site / "index.html").read_bytes()
     same_as_full_build(project, tmp_path, "by-hand")
-    if survey:  # the answer came from the other process: the two damaged awards, and the defaced shared page
-        assert len(answers) == 1 and len(answers[0] - {""}) == 2 and "" in answers[0]
+    if survey:  # the answers came from the other process: the two damaged awards, the defaced shared page,
+        [(damaged, moved)] = answers  # and the three folders given or robbed of a file by hand
+        assert len(damaged - {""}) == 2 and "" in damaged
+        assert sorted(moved) == sorted(["badges", award_dir(award.slug), award_dir(first.checked.model.awards[1].slug)])
 
 
 def test_a_survey_that_dies_leaves_the_build_to_stat_the_files_itself(tmp_path: Path, monkeypatch):
@@ -231,7 +233,7 @@ def test_a_survey_that_dies_leaves_the_build_to_stat_the_files_itself(tmp_path: 
     first = incremental(project)
     award = first.checked.model.awards[0]
     (project / "_site" / award_dir(award.slug) / "assertion.json").write_text("{}")
-    monkeypatch.setattr(site_state, "_send_damaged_owners", lambda *args: os._exit(3))  # killed before it answers
+    monkeypatch.setattr(site_state, "_send_survey", lambda *args: os._exit(3))  # killed before it answers
     result = incremental(project)
     assert answers == [None] and result.reused == len(first.checked.model.awards) - 1
     same_as_full_build(project, tmp_path, "survey-died")
