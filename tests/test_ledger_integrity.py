@@ -42,6 +42,19 @@ def _only_award(project: Path) -> tuple[str, dict, Path]:
     return key, record, project / ledger.record_path(key)
 
 
+def test_a_checked_award_file_copied_under_another_name_is_refused_by_the_next_build(project: Path):
+    """A build remembers the award files that passed their checks (by name and bytes), and skips
+    them next time; the same bytes under another file's name are checked again, and refused."""
+    key, _, path = _only_award(project)
+    assert _run(project, "build").returncode == 0  # remembered: this file, these bytes, passed
+    elsewhere = project / ledger.bucket_path("00" if ledger.bucket_of(key) != "00" else "01")
+    elsewhere.write_bytes(path.read_bytes())
+    site = tree(project / "_site")
+    result = _run(project, "build")
+    assert result.returncode == 1 and f"award record '{key}' belongs in {ledger.record_path(key)}" in result.stderr
+    assert tree(project / "_site") == site
+
+
 def test_one_changed_salt_is_an_error_at_its_line_naming_the_field(project: Path):
     key, record, path = _only_award(project)
     text = path.read_text()

@@ -125,7 +125,7 @@ class Ledger:
     sections: dict = field(default_factory=dict)  # the head's sections: keys, issuers, endorsements
     digests: dict[str, str] = field(default_factory=dict)  # path -> SHA-256 of each file as read
     outdated: bool = False  # format 1, or records without integrity checks: the next build rewrites every file
-    checked: frozenset[str] = frozenset()  # SHA-256 of each award file whose records all passed their checks
+    checked: frozenset[str] = frozenset()  # "bucket:SHA-256" of each award file whose records all passed their checks
 
 
 def parse(files: Mapping[str, bytes], report: Report) -> dict[str, Entry]:
@@ -138,7 +138,8 @@ def read(files: Mapping[str, bytes], report: Report, checked: Collection[str] = 
 
     The head's sections (`keys`, `issuers`, `endorsements`) are small: `parse_keys`,
     `parse_issuers` and `parse_endorsements` take them in place of bytes. Award files whose
-    SHA-256 is in `checked` passed their integrity checks before (the same bytes pass again).
+    "bucket:SHA-256" is in `checked` passed their checks before (the same bytes under the same
+    name pass again: a record's check, and that its key belongs in that file).
     """
     head = files.get(LEDGER_PATH)
     if head is None:
@@ -195,19 +196,20 @@ def _read_buckets(ledger: Ledger, files: Mapping[str, bytes], listed: list[str],
         path = bucket_path(bucket)
         data = files[path]
         digest = ledger.digests[path] = _sha256(data)
+        seal = f"{bucket}:{digest}"  # the same bytes under the same name pass both checks again
         errors = report.error_count()
         try:
             doc, text = _document_of(data, (FORMAT,))
-            if digest not in checked:
+            if seal not in checked:
                 ledger_integrity.verify(doc, text, path, report, required=True)
-            stray = next((k for k in doc["awards"] if bucket_of(k) != bucket), None)
-            if stray is not None:
-                raise ValueError(f"award record '{stray}' belongs in {record_path(stray)}")
+                stray = next((k for k in doc["awards"] if bucket_of(k) != bucket), None)
+                if stray is not None:
+                    raise ValueError(f"award record '{stray}' belongs in {record_path(stray)}")
             _add_awards(ledger.entries, doc["awards"], shared)
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
             report.error("E305", f"{path} cannot be read ({exc})", Location(path, 1), RESTORE)
         if report.error_count() == errors:
-            clean.add(digest)
+            clean.add(seal)
     ledger.checked = frozenset(clean)
 
 

@@ -126,8 +126,8 @@ class BuildMemo:
         return row[0] if row is not None and row[2] == origin else None
 
     def checked_files(self) -> frozenset[str]:
-        """SHA-256 of each ledger award file whose every record passed its integrity check here (a
-        few hundred rows): the same bytes pass again, so ledger.read need not check them again."""
+        """"bucket:SHA-256" of each ledger award file whose every record passed its checks here (a few
+        hundred rows): the same bytes under the same name pass again, so ledger.read skips them."""
         self.files_checked = frozenset(row[0] for row in self.db.execute("SELECT digest FROM ledger_files"))
         return self.files_checked
 
