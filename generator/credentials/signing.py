@@ -536,22 +536,27 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             report.error("E305", f"the issuance ledger's credential record of award '{award.key}' cannot be read",
                          Location(ledger.record_path(award.key), 1), ledger.RESTORE)
             continue
-        # a frozen credential is rebuilt in the status form it was signed with and with the endorsements
-        # it embedded; new ones take the site's setting and the endorsements current now
-        current_digests = endorsement.current(award, badge, issuer, model)
         if record is None and not can_sign:  # nothing to check or sign: it stays unsigned
             plan.unsigned.append(award)
             continue
+        # a frozen credential is rebuilt in the status form it was signed with and with the endorsements
+        # it embedded; new ones take the site's setting and the endorsements current now (which the
+        # memo's origin covers: its context holds every endorsement)
+        current_digests = None
         if record is not None and memo is not None:
             # a CPD chain's award is not its file's alone: it is made with the chain's renewals
             origin = memo.origin(award.key) if award.cpd is None else None
-            inputs = (memo.inputs_from(award.key, origin)
-                      or _memo_inputs(contexts, model.site, issuer, badge, state.did, award, current_digests, record))
+            inputs = memo.inputs_from(award.key, origin)
+            if inputs is None:
+                current_digests = endorsement.current(award, badge, issuer, model)
+                inputs = _memo_inputs(contexts, model.site, issuer, badge, state.did, award, current_digests, record)
             if memo.verified(award.key, inputs, record["digest"], origin) and not _revoked_signer(record, revoked):
                 state.records[award.key] = record
                 state.embedded[award.key] = endorsement.documents(endorsement.record_digests(record), archive)
                 state.inputs[award.key] = inputs
                 continue
+        if current_digests is None:
+            current_digests = endorsement.current(award, badge, issuer, model)
         current = endorsement.documents(current_digests, archive)
         try:
             embedded = endorsement.documents(endorsement.record_digests(record), archive) if record else current
