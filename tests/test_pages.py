@@ -19,6 +19,9 @@ import pytest
 from badgekiln.model.domain import Theme
 from badgekiln.render import award_state, i18n, pages, social, theme
 from conftest import FIXED_NOW, award_dir, build, copy_project, tree
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup, escape
 from PIL import Image
 from testkeys import env_value
 
@@ -421,6 +424,37 @@ def test_catalogues_have_the_same_keys_and_no_empty_strings():
             placeholders = set(re.findall(r"\{(\w+)\}", str(en.strings.get(key, ""))))
             assert placeholders == set(re.findall(r"\{(\w+)\}", str(value))), (catalogue.language, key)
     assert i18n.languages() == ("en", "fr")
+
+
+_ARGUMENT = st.one_of(st.text(alphabet='<>&"\'{}ab é', max_size=8), st.integers(-3, 3),
+                      st.text(alphabet='<>&"ab', max_size=6).map(Markup), st.none())
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet='{}<>&"ab_ {{}}', max_size=14) | st.sampled_from(
+    ["{name}", "{name} and {link}", "{{name}}", "{name!r}", "{name:>5}", "{0}", "{a.b}", "<b>{name}</b> {{x}}"]),
+    arguments=st.dictionaries(st.sampled_from(["name", "link", "count", "a", "x"]), _ARGUMENT, max_size=4))
+def test_a_string_with_arguments_is_the_markup_formatters(text: str, arguments: dict):
+    """t() (Catalogue.markup) gives exactly what `Markup(escape(text)).format(...)` gives, or the same error."""
+    catalogue = i18n.Catalogue("en", {"key": text})
+    try:
+        expected = Markup(escape(text)).format(**arguments)
+    except Exception as exc:  # noqa: BLE001 - the same kind of error, whatever it is
+        with pytest.raises(type(exc)):
+            catalogue.markup("key", **arguments)
+        return
+    for _ in range(2):  # the second call takes the string escaped the first time
+        found = catalogue.markup("key", **arguments)
+        assert type(found) is Markup and found == expected
+
+
+def test_every_shipped_string_is_the_markup_formatters():
+    for language in i18n.languages():
+        catalogue = i18n.load(None, language)
+        for key, value in catalogue.strings.items():
+            if isinstance(value, str):
+                arguments = {name: f"<i>{name}</i>" for name in re.findall(r"\{(\w+)\}", value)}
+                assert catalogue.markup(key, **arguments) == Markup(escape(value)).format(**arguments), key
 
 
 def test_a_french_site_is_french_everywhere(tmp_path: Path):

@@ -11,7 +11,8 @@ A missing key is an error, like a missing template variable: a page that silentl
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import string
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
@@ -66,10 +67,22 @@ def languages() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in BUILTIN.glob("*.yaml")))
 
 
+def _plain_fields(text: str) -> bool:
+    """Every placeholder of `text` is a bare `{name}` (no index, attribute, conversion or format)."""
+    try:
+        return all(name is None or (name.isidentifier() and not spec and conversion is None)
+                   for _, name, spec, conversion in string.Formatter().parse(text))
+    except ValueError:  # unbalanced braces: Markup.format gives the error
+        return False
+
+
 @dataclass(frozen=True)
 class Catalogue:
     language: str
     strings: Mapping[str, Any]
+    # each string picked, escaped once (and whether its placeholders are all bare names): a page
+    # asks for some fifty strings, and a site of 10^5 awards for millions
+    _escaped: dict[str, tuple[Markup, bool]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def raw(self, key: str) -> Any:
         try:
@@ -93,13 +106,26 @@ class Catalogue:
             raise CatalogueError(f"'{key}' in the '{self.language}' catalogue is a list, not a string")
         return value
 
-    def text(self, key: str, **params: Any) -> str:
+    def text(self, key: str, /, **params: Any) -> str:
         """Plain text (for image captions, URLs, meta tags escaped later)."""
         return self._pick(key, params).format_map({k: str(v) for k, v in params.items()})
 
-    def markup(self, key: str, **params: Any) -> Markup:
-        """HTML-safe text: the string and every non-Markup argument are escaped."""
-        return Markup(escape(self._pick(key, params))).format(**params)
+    def markup(self, key: str, /, **params: Any) -> Markup:
+        """HTML-safe text: the string and every non-Markup argument are escaped.
+
+        `Markup(escape(text)).format(**params)`, the same string for the same arguments, without
+        a formatter made per call: a string without braces is itself, and bare `{name}`
+        placeholders take each argument escaped (what Markup's formatter does with them)."""
+        text = self._pick(key, params)
+        found = self._escaped.get(text)
+        if found is None:
+            found = self._escaped[text] = (Markup(escape(text)), _plain_fields(text))
+        template, plain = found
+        if "{" not in text and "}" not in text:
+            return template
+        if plain:
+            return Markup(str.format_map(template, {name: escape(value) for name, value in params.items()}))
+        return template.format(**params)
 
     def date(self, value: datetime | None) -> str:
         """'13 March 2026' / '13 mars 2026' (UTC calendar date, as the credential states it)."""
@@ -145,13 +171,13 @@ def for_site(project: Path | None, language: str, report: Report) -> Catalogue:
 def install(env: jinja2.Environment, strings: Catalogue) -> None:
     """Template helpers in the site's language: `t()` (HTML-safe), `tt()` (plain), `date`."""
 
-    def t(key: str, **params: Any) -> Markup:
+    def t(key: str, /, **params: Any) -> Markup:
         try:
             return strings.markup(key, **params)
         except CatalogueError as exc:
             raise jinja2.UndefinedError(str(exc)) from None
 
-    def tt(key: str, **params: Any) -> str:
+    def tt(key: str, /, **params: Any) -> str:
         try:
             return strings.text(key, **params)
         except CatalogueError as exc:

@@ -35,7 +35,7 @@ def environment(project: Path, strings: i18n.Catalogue | None = None,
         cache = jinja2.FileSystemBytecodeCache(str(compiled))
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             bytecode_cache=cache)
+                             bytecode_cache=cache, auto_reload=False)  # one build: no stat per page rendered
     env.filters["markdown"] = markdown.to_html
     env.filters["isodate"] = lambda d: format_datetime(d) if d else ""
     env.filters["quote"] = lambda v: quote(str(v), safe="")
