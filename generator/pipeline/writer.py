@@ -98,6 +98,16 @@ class _Measure:
                 self.add(path, length, owner)
 
 
+def _make_folder(folder: str) -> None:
+    """os.makedirs, without its stat of the parent first: the parent is almost always there."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+
+
 def write_site(out: Path, files: Iterable[Artifact], project: Path, should_commit=lambda: True,
                size: SiteSize | None = None, host: HostProfile | None = None, state: SiteState | None = None,
                stamp: str | None = None) -> int:
@@ -127,7 +137,7 @@ def write_site(out: Path, files: Iterable[Artifact], project: Path, should_commi
             target = os.path.join(root, relpath)
             folder = os.path.dirname(target)
             if folder != folder_made:  # an award's files come together: their folder is made once
-                os.makedirs(folder, exist_ok=True)
+                _make_folder(folder)
                 folder_made = folder
             if isinstance(data, Reused):
                 _reuse(data.source, target)

@@ -6,6 +6,7 @@ reads a clock: expiry is decided in the browser (award_state.py says why).
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -28,6 +29,7 @@ from .markdown import to_html
 DESCRIPTION_LIMIT = 200
 
 
+@functools.lru_cache(maxsize=1024)  # a badge's description, on each of its awards' pages
 def plain(markdown_text: str | None, limit: int = DESCRIPTION_LIMIT) -> str:
     """Markdown as one line of plain text, cut at a word boundary (for meta tags and images)."""
     text = html.unescape(nh3.clean(str(to_html(markdown_text)), tags=set()))

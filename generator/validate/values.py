@@ -117,6 +117,7 @@ def _date_hint(text: str) -> str:
     return f"'{text}' is not a date; write YYYY-MM-DD, e.g. 2026-03-14"
 
 
+@functools.lru_cache(maxsize=4096)  # some twenty a page, and awards share their few dates
 def format_datetime(moment: datetime) -> str:
     """RFC 3339 in UTC with a `Z`, the form every Open Badges validator accepts."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
