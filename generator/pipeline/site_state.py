@@ -20,7 +20,7 @@ import os
 import sqlite3
 import sys
 from array import array
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -78,11 +78,13 @@ def _same_file(path: str, size: int, mtime_ns: int) -> bool:
     return (stat.st_size, stat.st_mtime_ns) == (size, mtime_ns)
 
 
-def _damaged_owners(db: sqlite3.Connection, root: str) -> set[str]:
-    """The owners with a recorded file that is missing, changed or outside the site (a stat each)."""
+def _damaged_owners(db: sqlite3.Connection, root: str, among: Container[str] | None = None) -> set[str]:
+    """The owners (of those `among`, if given) with a recorded file that is missing, changed or
+    outside the site (a stat each)."""
     damaged: set[str] = set()
     for owner, path, size, mtime_ns in db.execute("SELECT owner, path, size, mtime_ns FROM files"):
-        if owner not in damaged and not (inside_site(path) and _same_file(os.path.join(root, path), size, mtime_ns)):
+        if (owner not in damaged and (among is None or owner in among)
+                and not (inside_site(path) and _same_file(os.path.join(root, path), size, mtime_ns))):
             damaged.add(owner)
     return damaged
 
@@ -254,9 +256,9 @@ class SiteState:
         counts = array("l", [0]) * len(owners)
         if not self.awards_valid or not owners:
             return counts
-        answer = self._survey_answer()
-        damaged = answer[0] if answer is not None else _damaged_owners(self.db, self.root)
         position = {owner: index for index, owner in enumerate(owners)}
+        answer = self._survey_answer()
+        damaged = answer[0] if answer is not None else _damaged_owners(self.db, self.root, among=position)
         for owner, count in self.db.execute("SELECT owner, COUNT(*) FROM files GROUP BY owner"):
             index = position.get(owner)
             if index is not None and owner not in damaged:
