@@ -189,6 +189,38 @@ def test_a_signed_site_reuses_its_awards_until_the_signer_changes(tmp_path: Path
     same_as_full_build(project, tmp_path, "unsigned", keyring=keys.Keyring())
 
 
+PREVIEW = {"base_url": "http://127.0.0.1:8123/", "record_ledger": False}  # what `serve` builds
+
+
+def test_a_preview_signs_and_renders_only_what_changed_and_equals_a_full_preview(tmp_path: Path):
+    """`serve` builds a preview: its own base URL, every credential signed under its own DID, the
+    ledger left alone. From save to save it keeps every unchanged award (credential and files), and
+    it is byte for byte a full preview build."""
+    project = copy_project("example", tmp_path)
+    keyring = testkeys.keyring()
+    incremental(project, keyring=keyring)  # the published site: the ledger holds every credential
+    out, full = tmp_path / "preview", tmp_path / "full-preview"
+    first = incremental(project, out=out, keyring=keyring, **PREVIEW)
+    total = len(first.checked.model.awards)
+    assert any(n.startswith(f"signed {total} credential(s)") for n in first.checked.notices)
+    assert not any("re-issued" in n for n in first.checked.notices)  # a preview re-issues nothing
+    append_award(project, "Preview Learner")
+    again = incremental(project, out=out, keyring=keyring, **PREVIEW)
+    assert again.reused == total and "signed 1 credential(s)" in again.checked.notices
+    build_result(project, full, keyring=keyring, **PREVIEW)
+    assert tree(out) == tree(full)
+    # what a preview remembered is only a cache: forgotten, everything is signed again, the same
+    db = sqlite3.connect(project / ".badgekiln-cache/memo.sqlite")
+    with db:
+        db.execute("UPDATE previews SET preview_key = 'forgotten'")
+    db.close()
+    append_award(project, "Second Previewer")
+    forgot = incremental(project, out=out, keyring=keyring, **PREVIEW)
+    assert any(n.startswith(f"signed {total + 2} credential(s)") for n in forgot.checked.notices)
+    build_result(project, full, keyring=keyring, **PREVIEW)
+    assert tree(out) == tree(full)
+
+
 def surveyed_in_another_process(monkeypatch) -> list:
     """Make every build stat its published files in a forked survey (as at 10^4 awards, on 2 cores);
     the list gets each survey's answer (None: it failed, and the build stated the files itself)."""

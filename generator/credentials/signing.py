@@ -337,6 +337,7 @@ class SigningPlan:
     # each with what its unsigned credential is made from (`NewCredential`), not the credential:
     # it is made where it is signed, so a first build never holds 10^5 of them at once
     to_sign: list[tuple[Award, tuple[int, list]]] = field(default_factory=list)
+    preview_keys: dict[str, str] = field(default_factory=dict)  # award key -> `_preview_key` (a preview's to_sign)
     changed: dict[tuple[Location, str], list[str]] = field(default_factory=dict)  # E502: cause -> issue dates
     resigned: dict[str, int] = field(default_factory=dict)  # revoked key id -> credentials re-signed
     stranded: dict[tuple[str, str], int] = field(default_factory=dict)  # (issuer, revoked key) -> no key to re-sign
@@ -377,7 +378,7 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     plan = _plan(model, entries, state, registry, options.reissue, report, archive, memo)
     if preview and published_site is not None:
         _check_frozen(replace(model, site=published_site), entries, state, registry, options.reissue, report,
-                      archive)
+                      archive, memo)
     _report_changed(plan.changed, report)
     for award in plan.corrected if options.sign else ():
         report.error("E507", "this award's email was corrected (previous_email): its credential must be signed again "
@@ -391,7 +392,7 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     records = {} if report.has_errors() else _sign_all(plan.to_sign, state, format_datetime(options.now), model,
                                                        report, options.report_progress)
     state.records.update(records)
-    if memo is not None and not preview:
+    if memo is not None:
         _note_signed(memo, plan, records, model, state)
     given, unsigned_given = _sign_given(model, endorsements.given, state, registry, options, report)
     _signing_notices(state, plan, entries, records)
@@ -456,12 +457,15 @@ def _sign_given(model: SiteModel, old: dict[str, ledger.Given], state: SigningSt
 
 
 def _check_frozen(model: SiteModel, entries: dict[str, ledger.Entry], preview: SigningState,
-                  registry: tuple[PublicKey, ...], reissue: bool, report: Report, archive: dict) -> None:
-    """A preview signs under its own DID, yet must refuse what `build` would: E502, E305, E506."""
+                  registry: tuple[PublicKey, ...], reissue: bool, report: Report, archive: dict,
+                  memo: CredentialMemo | None = None) -> None:
+    """A preview signs under its own DID, yet must refuse what `build` would: E502, E305, E506 (with
+    the memo of the builds of the published site: what they found unchanged is not built again)."""
     did = didweb.did_from_base_url(model.site.base_url)
-    state = replace(preview, did=did, preview=False, records={}, notices=[],
+    # its own records, endorsements and inputs: the preview's are what the preview publishes
+    state = replace(preview, did=did, preview=False, records={}, notices=[], embedded={}, inputs={},
                     signers={slug: Signer(s.key, did) for slug, s in preview.signers.items()})
-    plan = _plan(model, entries, state, registry, reissue, report, archive)
+    plan = _plan(model, entries, state, registry, reissue, report, archive, memo)
     _report_changed(plan.changed, report)
     _report_stranded(plan.stranded, registry, report)
 
@@ -507,6 +511,11 @@ class CredentialMemo(Protocol):
     # a digest of the award's remembered awards file, its ledger file and the context; None if not all remembered
     def origin(self, key: str) -> str | None: ...
     def inputs_from(self, key: str, origin: str | None) -> str | None: ...  # as noted from the same origin
+    # a preview's own credentials (serve): signed under the preview's DID, so never frozen, yet the same
+    # from save to save while `preview_key` (everything one is made from, and the signing key) is the same
+    def expect_previews(self, keys: list[str]) -> None: ...
+    def preview(self, key: str, preview_key: str) -> tuple[str, dict] | None: ...  # (inputs, record)
+    def note_preview(self, key: str, preview_key: str, inputs: str, record: dict) -> None: ...
 
 
 _MEMO_BATCH = 500  # awards whose memo rows are read in one query
@@ -526,7 +535,8 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
                                                                    for e in model.endorsements]]))
     for index, award in enumerate(model.awards):
         if memo is not None and index % _MEMO_BATCH == 0:
-            memo.expect([a.key for a in model.awards[index:index + _MEMO_BATCH]])
+            batch = [a.key for a in model.awards[index:index + _MEMO_BATCH]]
+            (memo.expect_previews if state.preview else memo.expect)(batch)
         badge = model.badge(award.badge)
         issuer = model.issuer(badge.issuer)
         can_sign = issuer.slug in state.signers
@@ -558,6 +568,15 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
         if current_digests is None:
             current_digests = endorsement.current(award, badge, issuer, model)
         current = endorsement.documents(current_digests, archive)
+        if state.preview and memo is not None and can_sign:
+            preview_key = _preview_key(contexts, model.site, issuer, badge, state.did, award, current_digests,
+                                       state.signers[issuer.slug])
+            found = memo.preview(award.key, preview_key)
+            if found is not None:  # signed by an earlier preview from all the same: the same credential
+                state.inputs[award.key], state.records[award.key] = found
+                state.embedded[award.key] = current
+                continue
+            plan.preview_keys[award.key] = preview_key
         try:
             embedded = endorsement.documents(endorsement.record_digests(record), archive) if record else current
         except KeyError as exc:
@@ -611,10 +630,19 @@ def _memo_inputs(contexts: dict, site: Site, issuer: Issuer, badge: Badge, did: 
                              record.get("endorsements")])
 
 
+def _preview_key(contexts: dict, site: Site, issuer: Issuer, badge: Badge, did: str, award: Award,
+                 current_digests, signer: Signer) -> str:
+    """A digest of everything a preview's credential of `award` is made from (a new one: no record
+    yet, so the site's status form and the endorsements current now) and of the key that signs it."""
+    inputs = _memo_inputs(contexts, site, issuer, badge, did, award, current_digests, {})
+    return hashlib.sha256(f"{inputs}:{signer.key_id}".encode()).hexdigest()
+
+
 def _note_signed(memo: CredentialMemo, plan: SigningPlan, records: Mapping[str, dict], model: SiteModel,
                  state: SigningState) -> None:
     """Remember what was just signed, so the next build need not rebuild it to check it (and give its
-    award the inputs a later build finds it by: its files' cache digest is the same then)."""
+    award the inputs a later build finds it by: its files' cache digest is the same then). A
+    preview's credentials are remembered by their `_preview_key`, to be published again as they are."""
     contexts: dict = {}
     for award, _ in plan.to_sign:
         record = records.get(award.key)
@@ -623,7 +651,10 @@ def _note_signed(memo: CredentialMemo, plan: SigningPlan, records: Mapping[str, 
             issuer = model.issuer(badge.issuer)
             current = endorsement.current(award, badge, issuer, model)
             inputs = _memo_inputs(contexts, model.site, issuer, badge, state.did, award, current, record)
-            memo.note(award.key, inputs, record["digest"])
+            if not state.preview:
+                memo.note(award.key, inputs, record["digest"])
+            elif award.key in plan.preview_keys:
+                memo.note_preview(award.key, plan.preview_keys[award.key], inputs, record)
             state.inputs[award.key] = inputs
 
 
@@ -660,7 +691,7 @@ def _signing_notices(state: SigningState, plan: SigningPlan, entries: dict[str, 
     """What this build re-issued or re-signed, for the console (never the output)."""
     reissued = sum(1 for award, _ in plan.to_sign if entries.get(award.key) is not None
                    and entries[award.key].credential is not None) - sum(plan.resigned.values())
-    if reissued:
+    if reissued and not state.preview:  # a preview signs its own credentials: it re-issues nothing
         state.notices.append(f"re-issued {reissued} changed credential(s) with a new signature; "
                              "the versions recipients already hold stay valid")
     if records:

@@ -14,6 +14,7 @@ the project's own, written by this code, and a row that does not load is a miss.
 from __future__ import annotations
 
 import hashlib
+import json
 import pickle
 import sqlite3
 from collections.abc import Collection
@@ -26,7 +27,8 @@ from .site_state import CACHE_DIR
 _BATCH = 5000
 _FOUND = {"credentials": "key TEXT PRIMARY KEY, inputs TEXT, digest TEXT, origin TEXT",
           "ledger_files": "digest TEXT PRIMARY KEY",
-          "rosters": "path TEXT PRIMARY KEY, inputs TEXT, now TEXT, awards BLOB"}  # what earlier builds found
+          "rosters": "path TEXT PRIMARY KEY, inputs TEXT, now TEXT, awards BLOB",
+          "previews": "key TEXT PRIMARY KEY, preview_key TEXT, inputs TEXT, record TEXT"}  # what earlier builds found
 
 
 class BuildMemo:
@@ -38,6 +40,7 @@ class BuildMemo:
         self.code = code_fingerprint
         self.notes: list[tuple[str, str, str, str | None]] = []
         self.expected: dict[str, tuple[str, str, str | None] | None] = {}
+        self.expected_previews: dict[str, tuple[str, str, str]] = {}
         self.files_checked: frozenset[str] = frozenset()
         self.rosters_read: set[str] = set()
         self.ledger_files: dict[str, str] = {}  # path -> SHA-256 of each ledger file as read
@@ -100,7 +103,28 @@ class BuildMemo:
             self.read_from[key] = inputs
 
     def set_context(self, context: str) -> None:
-        self.context = context
+        if context != self.context:  # (a preview plans twice: for itself, then as the published site)
+            self.context, self.origins = context, {}
+
+    def expect_previews(self, keys: list[str]) -> None:
+        query = f"SELECT key, preview_key, inputs, record FROM previews WHERE key IN ({','.join('?' * len(keys))})"
+        self.expected_previews = {key: row for key, *row in self.db.execute(query, keys)}
+
+    def preview(self, key: str, preview_key: str) -> tuple[str, dict] | None:
+        """The inputs and record a preview signed for `key` from the same `preview_key`, if any."""
+        row = self.expected_previews.get(key)
+        if row is None or row[0] != preview_key:
+            return None
+        try:
+            record = json.loads(row[2])
+        except ValueError:  # damaged: sign it again
+            return None
+        return (row[1], record) if isinstance(record, dict) else None
+
+    def note_preview(self, key: str, preview_key: str, inputs: str, record: dict) -> None:
+        self._begin()
+        self.db.execute("INSERT OR REPLACE INTO previews VALUES (?, ?, ?, ?)",
+                        (key, preview_key, inputs, json.dumps(record, sort_keys=True)))
 
     def origin(self, key: str) -> str | None:
         """Where everything the credential of award `key` is rebuilt from comes from, when it is all

@@ -124,7 +124,7 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
         model = replace(model, site=replace(model.site, base_url=options.base_url))
     options.report_progress(CHECKING, 1, 1)
     signed = signing.prepare(project, model, entries, before.sections, options, report, preview=preview,
-                             endorsements=endorsements, published_site=published, memo=None if preview else memo)
+                             endorsements=endorsements, published_site=published, memo=memo)
     if memo is not None:
         memo.save()
     after = ledger.update(before, signed.entries, signed.registry, signed.endorsements, signed.issuers)
