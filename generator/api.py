@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -251,10 +252,25 @@ def site_record(project: Path, out: Path | None = None) -> dict | None:
     return record if isinstance(record, dict) and record.get("format") == published.FORMAT else None
 
 
+def preview_minter(project: Path) -> ledger.PreviewMinter:
+    """How a preview (`serve`) mints the awards the ledger lacks: the same at every save, from a
+    secret made once and kept in .badgekiln-cache/ (git-ignored, like everything there)."""
+    path = Path(project) / CACHE_DIR / "preview-secret"
+    try:
+        secret = path.read_bytes()
+    except OSError:
+        secret = b""
+    if len(secret) != 32:
+        secret = secrets.token_bytes(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_file_atomic(path, secret)
+    return ledger.PreviewMinter(secret)
+
+
 def live_record_path(project: Path) -> Path:
     """Where check-live records the build it found live (read by notify); never in the output."""
     return Path(project) / CACHE_DIR / "live.json"
 
 
 __all__ = ["PROFILES", "BuildOptions", "BuildResult", "CheckResult", "MergeError", "WriteError", "build", "check",
-           "live_record_path", "merge", "site_record"]
+           "live_record_path", "merge", "preview_minter", "site_record"]

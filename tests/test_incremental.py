@@ -22,7 +22,7 @@ import pytest
 import testkeys
 from badgekiln.crypto import keys
 from badgekiln.pipeline.site_state import state_path
-from conftest import FIXED_NOW, REPO, award_dir, build_result, copy_project, tree
+from conftest import FIXED_NOW, REPO, award_dir, build_result, copy_project, ledger_files, tree
 
 
 def incremental(project: Path, **options) -> badgekiln.BuildResult:
@@ -219,6 +219,37 @@ def test_a_preview_signs_and_renders_only_what_changed_and_equals_a_full_preview
     assert any(n.startswith(f"signed {total + 2} credential(s)") for n in forgot.checked.notices)
     build_result(project, full, keyring=keyring, **PREVIEW)
     assert tree(out) == tree(full)
+
+
+def test_a_preview_mints_a_new_award_once_and_keeps_it_from_save_to_save(tmp_path: Path):
+    """`serve` never records new awards; it mints them from a secret in the project's cache, so a
+    new award's preview page keeps its address and its credential is signed once."""
+    project = copy_project("example", tmp_path)
+    keyring = testkeys.keyring()
+    incremental(project, keyring=keyring)
+    recorded = ledger_files(project)
+    out = tmp_path / "preview"
+
+    def preview() -> badgekiln.BuildResult:
+        return incremental(project, out=out, keyring=keyring, minter=badgekiln.api.preview_minter(project), **PREVIEW)
+
+    def slug_of(result: badgekiln.BuildResult, name: str) -> str:
+        return next(a.slug for a in result.checked.model.awards if a.recipient_name == name)
+
+    total = len(preview().checked.model.awards)
+    append_award(project, "First Newcomer")
+    first = preview()
+    append_award(project, "Second Newcomer")
+    second = preview()
+    assert slug_of(second, "First Newcomer") == slug_of(first, "First Newcomer")
+    assert second.reused == total + 1 and "signed 1 credential(s)" in second.checked.notices
+    assert (out / award_dir(slug_of(second, "First Newcomer")) / "index.html").is_file()
+    assert ledger_files(project) == recorded  # a preview records nothing
+    # another project (another secret) mints other addresses: they are not guessable from the key
+    other = copy_project("example", tmp_path / "other")
+    append_award(other, "First Newcomer")
+    elsewhere = build_result(other, keyring=keyring, minter=badgekiln.api.preview_minter(other), **PREVIEW)
+    assert slug_of(elsewhere, "First Newcomer") != slug_of(first, "First Newcomer")
 
 
 def surveyed_in_another_process(monkeypatch) -> list:

@@ -7,6 +7,7 @@ added, credentials signed, expiry corrected, emails corrected (a record moving t
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -87,3 +88,17 @@ def test_a_one_file_ledger_reads_as_the_same_records_and_is_rewritten_in_files()
     update = ledger.update(before, before.entries, ledger.parse_keys(before.sections))
     assert update.changed and not update.minted  # rewritten, nothing new: --frozen accepts it
     assert _apply({ledger.LEDGER_PATH: one_file}, update) == _apply({}, ledger.update(ledger.Ledger(), entries, KEYS))
+
+
+def test_a_preview_minter_draws_the_same_for_one_award_and_draws_again_on_a_clash():
+    secret = bytes(range(32))
+    one, again = ledger.PreviewMinter(secret).for_award("b/k"), ledger.PreviewMinter(secret).for_award("b/k")
+    drawn = [one.slug(), one.salt(), one.index(ledger.STATUS_LIST_SIZE)]
+    assert drawn == [again.slug(), again.salt(), again.index(ledger.STATUS_LIST_SIZE)]
+    slug, salt, index = drawn
+    assert re.fullmatch(r"[a-z0-9]{24}", slug) and re.fullmatch(r"[0-9a-f]{32}", salt)
+    assert 0 <= index < ledger.STATUS_LIST_SIZE
+    taken = {slug}
+    assert ledger._unique(ledger.PreviewMinter(secret).for_award("b/k").slug, taken) not in (slug, None)
+    assert ledger.PreviewMinter(secret).for_award("b/other").slug() != slug
+    assert ledger.PreviewMinter(bytes(32)).for_award("b/k").slug() != slug

@@ -1,10 +1,12 @@
 """`serve`: build into a temporary folder with a loopback base URL, serve it, rebuild on change.
 
 The preview never writes the ledger: awards seen only in a preview are not published, so
-their temporary links must not be frozen. It reports exactly what `build` would: while the
-content has errors, every page of the preview is an error page listing them (never a stale
-preview that build would refuse), until a saved fix rebuilds it. A missing page gets the
-site's own 404.html, as on a static host.
+their temporary links must not be frozen; they are minted from a secret kept in the project's
+cache instead (ledger.PreviewMinter), so a new award keeps its preview address from save to
+save and its preview credential is signed once (the build memo remembers it). It reports
+exactly what `build` would: while the content has errors, every page of the preview is an
+error page listing them (never a stale preview that build would refuse), until a saved fix
+rebuilds it. A missing page gets the site's own 404.html, as on a static host.
 """
 from __future__ import annotations
 
@@ -59,7 +61,8 @@ Fix them and save: this page reloads by itself.</p>
 
 
 def _rebuild(project: Path, preview: _Preview, base_url: str, echo: Echo) -> None:
-    result = api.build(project, api.BuildOptions(base_url=base_url, out=preview.out, record_ledger=False))
+    result = api.build(project, api.BuildOptions(base_url=base_url, out=preview.out, record_ledger=False,
+                                                 minter=api.preview_minter(project)))
     diagnostics = result.checked.diagnostics
     text = format_text(diagnostics) if diagnostics else ""
     if text:

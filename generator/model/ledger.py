@@ -17,6 +17,7 @@ written as format 2 by the next build.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -42,6 +43,7 @@ _SLUG_ALPHABET = string.ascii_lowercase + string.digits
 
 
 class Minter(Protocol):
+    def for_award(self, key: str) -> "Minter": ...  # what mints the award `key` (its slug, salt and index)
     def slug(self) -> str: ...
     def salt(self) -> str: ...
     def index(self, size: int) -> int: ...
@@ -49,6 +51,9 @@ class Minter(Protocol):
 
 class SecretsMinter:
     """Production minting: unguessable slugs (about 124 bits) and salts from the OS CSPRNG."""
+
+    def for_award(self, key: str) -> Minter:
+        return self
 
     def slug(self) -> str:
         return "".join(secrets.choice(_SLUG_ALPHABET) for _ in range(24))
@@ -58,6 +63,36 @@ class SecretsMinter:
 
     def index(self, size: int) -> int:
         return secrets.randbelow(size)
+
+
+class PreviewMinter(SecretsMinter):
+    """A preview's minting (`serve`, which never writes the ledger): an award the ledger lacks gets
+    the same slug, salt and status index at every save, drawn from a secret and its key, so its
+    preview page keeps its address and its credential is signed once. As unguessable as the
+    secret (kept in .badgekiln-cache/); what a build records is minted by `SecretsMinter`."""
+
+    def __init__(self, secret: bytes, key: str = ""):
+        self.secret, self.key, self.drawn = secret, key, 0
+
+    def for_award(self, key: str) -> Minter:
+        return PreviewMinter(self.secret, key)
+
+    def _draw(self, what: str) -> int:
+        self.drawn += 1  # a slug or index already taken is drawn again: the next draw differs
+        return int.from_bytes(hmac.digest(self.secret, f"{what}:{self.drawn}:{self.key}".encode(), "sha256"), "big")
+
+    def slug(self) -> str:
+        value, letters = self._draw("slug"), []
+        for _ in range(24):  # 36^24 < 2^256: every letter from the one draw
+            value, letter = divmod(value, len(_SLUG_ALPHABET))
+            letters.append(_SLUG_ALPHABET[letter])
+        return "".join(letters)
+
+    def salt(self) -> str:
+        return f"{self._draw('salt') >> 128:032x}"
+
+    def index(self, size: int) -> int:
+        return self._draw("index") % size
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,8 +497,9 @@ def reconcile(old: dict[str, Entry], wanted: list[Wanted], minter: Minter, repor
     for want in sorted(wanted, key=lambda w: w.key):
         entry = old.get(want.key)
         if entry is None:
-            entry = Entry(want.badge, _unique(minter.slug, used_slugs), minter.salt(), want.issued_on,
-                          want.expires, _unique(lambda: minter.index(STATUS_LIST_SIZE), used_indexes),
+            mint = minter.for_award(want.key)
+            entry = Entry(want.badge, _unique(mint.slug, used_slugs), mint.salt(), want.issued_on,
+                          want.expires, _unique(lambda: mint.index(STATUS_LIST_SIZE), used_indexes),
                           earned_by=want.earned_by)
         else:
             if want.expires_explicit and want.expires != entry.expires:
