@@ -13,7 +13,10 @@ incremental, into one output folder):
   first     a full build that mints every award into the ledger (and signs, with a key),
   rebuild   the same content again: nothing changed,
   add-one   one more award appended to the roster,
-  revoke    one award revoked.
+  revoke    one award revoked,
+and, when asked for (--phases ...,preview,preview-save), what `serve` does:
+  preview       a preview build (its own base URL and DID, the ledger untouched) into another folder,
+  preview-save  one more award appended, and the preview built again (as a save in `serve`).
 It prints wall time, awards per second, CPU time (the build process and its workers: on a
 machine shared with other work, wall time says more about the neighbours than the build),
 peak RSS, how many files were written, and the site's weight: files and bytes per award and
@@ -49,8 +52,12 @@ loader._load_badgekiln()  # this clone's generator/ as `badgekiln`
 import badgekiln
 from pathlib import Path
 out = Path({out!r})
+preview = {preview!r}  # a preview build, as `serve` makes it
+options = (badgekiln.BuildOptions(out=out, base_url="http://127.0.0.1:8000/", record_ledger=False,
+                                  minter=badgekiln.api.preview_minter(Path({project!r})))
+           if preview else badgekiln.BuildOptions(out=out))
 start = time.perf_counter()
-result = badgekiln.build({project!r}, badgekiln.BuildOptions(out=out))
+result = badgekiln.build({project!r}, options)
 elapsed = time.perf_counter() - start
 for note in (result.checked.notices if result.checked else []):
     print("note:", note, file=sys.stderr)
@@ -135,10 +142,10 @@ def _written_since(out: Path, start_ns: int) -> int:
                for root, _, files in os.walk(out) for name in files)
 
 
-def run_build(project: Path, out: Path) -> dict:
+def run_build(project: Path, out: Path, preview: bool = False) -> dict:
     """One build in a fresh process. The files it wrote are counted here afterwards, by mtime,
     and not by a list held before it: a child's peak memory on Linux starts at its parent's."""
-    code = _RUN.format(build_py=str(REPO / "build.py"), project=str(project), out=str(out))
+    code = _RUN.format(build_py=str(REPO / "build.py"), project=str(project), out=str(out), preview=preview)
     # modules byte-compiled, as a wheel's are once pip installs it (this machine sets PYTHONDONTWRITEBYTECODE,
     # which would add compiling them again to every build: about 0.1 s)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -188,12 +195,14 @@ def main(argv: list[str]) -> None:
             project = make_project(Path(tmp) / "project", size, art=art, outputs=args.outputs, host=args.host)
             out = Path(tmp) / "site"
             for phase in args.phases.split(","):
-                if phase == "add-one":
+                if phase in ("add-one", "preview-save"):
                     with open(project / "content/awards/badge-0.yaml", "a") as fh:
-                        fh.write("  - name: Late Learner\n    email: late@example.com\n    issued_on: 2026-05-05\n")
+                        fh.write(f"  - name: Late Learner\n    email: late-{phase}@example.com\n"
+                                 "    issued_on: 2026-05-05\n")
                 elif phase == "revoke":
                     revoke_one(project)
-                result = run_build(project, out)
+                preview = phase.startswith("preview")
+                result = run_build(project, Path(tmp) / "preview" if preview else out, preview)
                 rows.append({"awards": size, "phase": phase, **result})
                 _print_row(size, phase, result)
             shutil.rmtree(out, ignore_errors=True)
