@@ -220,7 +220,7 @@ def _print_row(size: int, phase: str, r: dict) -> None:
                   f"site {r['files']} files, {r['bytes'] / 1e6:.1f} MB; fullest {r['fullest'][0]}/ "
                   f"({r['fullest'][1]})")
     state = "  (nothing changed)" if r["unchanged"] else f"  wrote {r['written']} files"
-    print(f"{size:>7} awards  {phase:<8} {r['seconds']:8.2f} s  {size / r['seconds']:9.0f} awards/s  "
+    print(f"{size:>7} awards  {phase:<12} {r['seconds']:8.2f} s  {size / r['seconds']:9.0f} awards/s  "
           f"cpu {r['cpu_s']:7.2f} s  peak {r['peak_mb']:7.1f} MB{state}{weight}{signing}", flush=True)
 
 
