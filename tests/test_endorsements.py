@@ -250,6 +250,10 @@ def test_frozen_credentials_embed_what_they_embedded_even_after_the_endorsement_
         awards.write_text(original_awards + "  - name: Zoe New\n    email: zoe.new@example.org\n")
         second = build(project, tmp_path / "two")
         assert second.ok, format_text(second.diagnostics)
+        # a preview signs every credential itself, each with the endorsements current now (its check
+        # of the frozen ones, which embed none, must not hand those to the preview's pages)
+        preview = build(project, tmp_path / "preview", base_url="http://127.0.0.1:8123/")
+        assert preview.ok, format_text(preview.diagnostics)
         (project / "content/endorsements/sde.json").unlink()
         third = build(project, tmp_path / "three")
         assert third.ok, format_text(third.diagnostics)
@@ -259,6 +263,8 @@ def test_frozen_credentials_embed_what_they_embedded_even_after_the_endorsement_
     assert old and len(new) == 1
     assert all(two[k] == one[k] == three[k] for k in old)
     assert "endorsement" in json.loads(two[new[0]])["issuer"] and three[new[0]] == two[new[0]]
+    previewed = [v for k, v in tree(tmp_path / "preview").items() if k.endswith("/credential.json")]
+    assert len(previewed) == len(old) + 1 and all("endorsement" in json.loads(v)["issuer"] for v in previewed)
     issuer_page = "issuers/acme/index.html"
     assert b"State Department of Education" in two[issuer_page] and b"State Department" not in three[issuer_page]
     assert first.ok
