@@ -221,6 +221,36 @@ def test_a_preview_signs_and_renders_only_what_changed_and_equals_a_full_preview
     assert tree(out) == tree(full)
 
 
+def test_a_preview_after_each_kind_of_change_equals_a_full_preview(tmp_path: Path):
+    """Revoking, suspending and rewording, saved while `serve` runs on a signed site: each preview
+    is byte for byte a full preview build (and signs again only the award revoked or suspended)."""
+    from badgekiln.commands.editing import Change, apply
+    from badgekiln.diagnostics import Report
+    from badgekiln.validate.values import parse_datetime
+
+    project = copy_project("example", tmp_path)
+    keyring = testkeys.keyring()
+    first = incremental(project, keyring=keyring)
+    out, full = tmp_path / "preview", tmp_path / "full-preview"
+    incremental(project, out=out, keyring=keyring, **PREVIEW)
+    plain = [a for a in first.checked.model.awards
+             if a.revocation is None and a.suspension is None and a.cpd is None and not a.earned_by]
+    for step, action in enumerate(["revoke", "suspend", "reword"]):
+        if action == "reword":
+            catalogue = project / "templates/i18n/en.yaml"
+            catalogue.parent.mkdir(parents=True)
+            catalogue.write_text("nav:\n  badges: All badges\n")
+        else:
+            report, _ = apply(project, Change(action, plain[step].slug, "Under review.",
+                                              parse_datetime("2026-11-01")), Report())
+            assert not report.has_errors(), report.sorted()
+        result = incremental(project, out=out, keyring=keyring, **PREVIEW)
+        if action != "reword":  # (templates are part of the code the memo is kept for: a new one starts afresh)
+            assert [n for n in result.checked.notices if n.startswith("signed")] == ["signed 1 credential(s)"]
+        build_result(project, full, keyring=keyring, **PREVIEW)
+        assert tree(out) == tree(full), action
+
+
 def test_a_preview_mints_a_new_award_once_and_keeps_it_from_save_to_save(tmp_path: Path):
     """`serve` never records new awards; it mints them from a secret in the project's cache, so a
     new award's preview page keeps its address and its credential is signed once."""
