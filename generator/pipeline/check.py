@@ -109,7 +109,7 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     sources = read_sources(project, on_disk=ledger.AWARDS_DIR)  # read one at a time by ledger.read
     if options.staged:
         sources = Sources({**sources.files, **options.staged}, sources.on_disk)
-    memo = BuildMemo(project, fingerprint(project)) if options.incremental else None
+    memo = BuildMemo(project, fingerprint(project, templates=False)) if options.incremental else None
     before = ledger.read(ChainMap(sources.files, sources.on_disk), report, memo.checked_files() if memo else ())
     if memo is not None:
         memo.note_checked_files(before.checked)

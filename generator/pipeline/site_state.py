@@ -42,12 +42,18 @@ def _library_version(name: str) -> str:
         return "-"
 
 
-def fingerprint(project: Path) -> str:
-    """Everything every award's bytes depend on besides content: code, data, templates, libraries."""
+def fingerprint(project: Path, templates: bool = True) -> str:
+    """Everything every award's bytes depend on besides content: code, data, templates, libraries.
+
+    Without `templates`: what the build memo's findings depend on (credentials, parsed awards
+    files and ledger checks are made without a template), so a provider restyling the pages, or
+    rewording them in serve, does not make every credential be checked or signed again."""
     h = hashlib.sha256(f"{FORMAT} {sys.version}".encode())
     for name in _LIBRARIES:
         h.update(f"{name}={_library_version(name)};".encode())
-    folders = {resources.PACKAGE, resources.TEMPLATES, (project / "templates").resolve()}
+    folders = {resources.PACKAGE}
+    if templates:
+        folders |= {resources.TEMPLATES, (project / "templates").resolve()}
     for folder in sorted(folders):
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             h.update(f"\0{path.relative_to(folder).as_posix()}\0".encode())
