@@ -21,7 +21,6 @@ from .atomic_write import write_file_atomic
 from .diagnostics import Location
 from .model import ledger, published
 from .model.routes import shard_of_path
-from .pipeline.assemble import all_artifacts
 from .pipeline.check import BuildOptions, CheckResult, check_project
 from .pipeline.hosts import PROFILES, HostLimitError, HostProfile, SiteSize
 from .pipeline.merge import MergeError, ShardRecorder, Shards
@@ -73,6 +72,8 @@ def check(project: Path, options: BuildOptions | None = None, *, render: bool = 
     with _few_collections():
         checked = check_project(Path(project), options or BuildOptions())
         if render and checked.model is not None:
+            from .pipeline.assemble import all_artifacts  # (see _publish)
+
             for _ in all_artifacts(checked, jobs=checked.options.jobs):
                 pass
             if checked.report.has_errors(checked.options.strict):
@@ -141,6 +142,9 @@ def _up_to_date(state: SiteState, stamp: dict, now) -> bool:
 
 def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptions, state: SiteState | None,
              stamp: dict | None) -> BuildResult:
+    # rendering and signing (Jinja, PyLD): imported here, so a build that finds nothing to do never loads them
+    from .pipeline.assemble import all_artifacts
+
     result = BuildResult(checked, out)
     if checked.model is None:
         if state is not None:

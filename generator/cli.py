@@ -29,7 +29,6 @@ from .diagnostics import Report, Severity, format_json, format_text
 from .model import ledger
 from .project_lock import project_lock
 from .validate.values import parse_base_url
-from .verify import checker
 from .verify.report import UNVERIFIED
 from .verify.report import format_json as verification_json
 from .verify.report import format_text as verification_text
@@ -302,6 +301,8 @@ def _check_live(project: Path, args) -> int:
 def _verify(args) -> int:
     """Exit 0 for a valid badge, 1 for an invalid one, 2 when the input cannot be read, 3 when unverified."""
     email = args.email.strip() if args.email is not None else None
+    from .verify import checker  # (PyLD: imported by `verify`, not by every command)
+
     result = checker.verify(args.thing, site=args.site, email=email, now=now_from_env())
     print(verification_json(result) if args.json else verification_text(result, email))
     if result.valid:

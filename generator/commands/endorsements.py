@@ -29,7 +29,6 @@ from ..load.positioned_yaml import load_yaml
 from ..model import endorsements, given_endorsements
 from ..model.routes import Routes
 from ..validate.values import format_datetime, parse_duration, parse_url, slugify
-from ..verify import status
 from ..verify.fetch import Fetcher, FetchError
 from ..verify.issuer_keys import resolve_ed25519, resolve_rsa
 from ..verify.report import Finding
@@ -123,6 +122,8 @@ def check_one(path: str, data: bytes, fetcher: Fetcher, now: datetime, report: R
     if record["keys"] is None:
         return None
     if credential.get("credentialStatus"):
+        from ..verify import status  # (PyLD: imported when an endorsement is fetched, not with the CLI)
+
         finding = Finding("endorsement")
         status.check_ob3(credential, fetcher, finding)
         check = next((c for c in finding.checks if c.name == "status"), None)

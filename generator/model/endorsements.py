@@ -30,7 +30,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from .. import canonical
-from ..crypto import dataintegrity, didweb, jws, keys, multikey
+from ..crypto import didweb, jws, keys, multikey
 from ..diagnostics import Location, Report, did_you_mean
 from ..load.files import CONTENT, Sources
 from ..load.json_lines import line_of
@@ -355,6 +355,8 @@ def _proof_ok(source: _Source, issuer_id: str, report: Report) -> bool:
         except _KeyMissing:
             missing.append(method)
             raise
+
+    from ..crypto import dataintegrity  # (PyLD: imported when there is an endorsement to verify)
 
     if not dataintegrity.proofs_of(source.credential):
         report.error("E702", "the endorsement has no proof (it is not signed)", source.at())

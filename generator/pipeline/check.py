@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..clock import now_from_env
-from ..credentials import signing
 from ..crypto import keys
 from ..diagnostics import Diagnostic, Location, Report
 from ..load.files import Sources, read_sources
@@ -21,6 +21,9 @@ from ..model import ledger, resolve
 from ..model.domain import SiteModel
 from .build_memo import BuildMemo
 from .site_state import fingerprint
+
+if TYPE_CHECKING:
+    from ..credentials import signing
 
 
 @dataclass
@@ -123,6 +126,8 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     if model is not None and options.base_url:
         model = replace(model, site=replace(model.site, base_url=options.base_url))
     options.report_progress(CHECKING, 1, 1)
+    from ..credentials import signing  # (PyLD: imported once there is a model to sign)
+
     signed = signing.prepare(project, model, entries, before.sections, options, report, preview=preview,
                              endorsements=endorsements, published_site=published, memo=memo)
     if memo is not None:

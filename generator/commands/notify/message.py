@@ -7,12 +7,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime as email_date
 from email.utils import formataddr, getaddresses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
 from ... import bake, canonical
 from ...credentials import ob2
-from ...credentials.signing import SigningState
 from ...load import images
 from ...model import cpd
 from ...model.domain import Award, SiteModel
@@ -20,6 +20,9 @@ from ...model.routes import Routes
 from ...render import pages, social, templates
 from ...validate.values import format_amount
 from .events import Event
+
+if TYPE_CHECKING:  # (signing's PyLD is imported by a build, not by the CLI's startup)
+    from ...credentials.signing import SigningState
 
 SUBJECTS = {
     "issued": "Your {badge} badge from {issuer}",
