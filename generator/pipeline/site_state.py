@@ -76,9 +76,12 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _same_file(path: str, size: int, mtime_ns: int) -> bool:
+def _intact(root: str, path: str, size: int, mtime_ns: int) -> bool:
+    """The recorded file `path` is inside the site and as the last build left it (a stat)."""
+    if not inside_site(path):
+        return False
     try:
-        stat = os.stat(path)
+        stat = os.stat(os.path.join(root, path))
     except OSError:
         return False
     return (stat.st_size, stat.st_mtime_ns) == (size, mtime_ns)
@@ -90,7 +93,7 @@ def _damaged_owners(db: sqlite3.Connection, root: str, among: Container[str] | N
     damaged: set[str] = set()
     for owner, path, size, mtime_ns in db.execute("SELECT owner, path, size, mtime_ns FROM files"):
         if (owner not in damaged and (among is None or owner in among)
-                and not (inside_site(path) and _same_file(os.path.join(root, path), size, mtime_ns))):
+                and not _intact(root, path, size, mtime_ns)):
             damaged.add(owner)
     return damaged
 
@@ -235,10 +238,7 @@ class SiteState:
     def reusable(self, owner: str) -> bool:
         """All of a shared owner's files are there as the last build wrote them (`kept_counts` for one)."""
         rows = self.db.execute("SELECT path, size, mtime_ns FROM files WHERE owner=?", (owner,)).fetchall()
-        return self.awards_valid and bool(rows) and all(self._intact(*row) for row in rows)
-
-    def _intact(self, path: str, size: int, mtime_ns: int) -> bool:
-        return inside_site(path) and _same_file(os.path.join(self.root, path), size, mtime_ns)
+        return self.awards_valid and bool(rows) and all(_intact(self.root, *row) for row in rows)
 
     def start_survey(self, jobs: int) -> None:
         """Start stating the published files and folders in another process, for `kept_counts` and
