@@ -93,6 +93,9 @@ class Location:
     column: int = 0
     key: str = ""
 
+    def __reduce__(self):  # unpickled through __init__: faster than a slotted dataclass's __setstate__ (the
+        return Location, (self.path, self.line, self.column, self.key)  # build memo holds two per award)
+
     def __str__(self) -> str:
         text = self.path
         if self.line:

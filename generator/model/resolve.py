@@ -283,6 +283,10 @@ class _Stated:
     issued_on: datetime
     location: Location
 
+    def __reduce__(self):  # unpickled through __init__ (the build memo's rosters): see Location.__reduce__
+        return _Stated, (self.badge, self.recipient_name, self.email, self.show_name, self.listed, self.evidence,
+                         self.narrative, self.issued_on, self.location)
+
 
 class _WantedAwards:
     """The awards content asks for, keyed for the ledger, with their lifecycle and CPD renewals."""
