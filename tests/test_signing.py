@@ -270,6 +270,34 @@ def test_a_site_signed_by_worker_processes_equals_one_signed_serially(tmp_path: 
     assert sites["workers"] == sites["serial"]
 
 
+def test_badgekiln_jobs_caps_the_signing_processes_too(tmp_path: Path, monkeypatch):
+    """BADGEKILN_JOBS=1 (a CI runner or container with one core to give) signs in the build's own
+    process, however many cores the machine reports; BADGEKILN_JOBS=2 starts a pool of two."""
+    from concurrent import futures
+
+    pools: list[int] = []
+    real = futures.ProcessPoolExecutor
+
+    class Counted(real):
+        def __init__(self, workers, *args, **kwargs):
+            pools.append(workers)
+            super().__init__(workers, *args, **kwargs)
+    monkeypatch.setattr(futures, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(signing, "_PARALLEL_MIN", 2)
+    monkeypatch.setattr(signing.os, "cpu_count", lambda: 16)
+    sites = {}
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("BADGEKILN_JOBS", jobs)
+        project = copy_project("example", tmp_path / jobs)
+        (project / ledger.LEDGER_PATH).unlink()  # every credential is new
+        shutil.rmtree(project / ledger.AWARDS_DIR)
+        result = build(project, keyring=testkeys.keyring())
+        assert any(n.startswith("signed ") for n in result.notices)
+        sites[jobs] = (ledger_files(project), tree(project / "_site"))
+        assert pools == ([] if jobs == "1" else [2])
+    assert sites["1"] == sites["2"]
+
+
 def ob3_doc() -> dict:
     from test_independent_verifier import build_credential
 

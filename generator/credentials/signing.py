@@ -360,7 +360,8 @@ class SigningPlan:
 
 def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.Entry], ledger_sections: dict,
             options: Any, report: Report, *, preview: bool, endorsements: ledger.Endorsements | None = None,
-            published_site: Site | None = None, memo: CredentialMemo | None = None) -> SigningOutcome:
+            published_site: Site | None = None, memo: CredentialMemo | None = None,
+            jobs: int | None = None) -> SigningOutcome:
     """Freeze or sign every award's credential and every given endorsement; see the module docstring.
 
     `options` is the build's options (keyring, reissue, now); `preview` is true when the base
@@ -368,7 +369,7 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     but what a build at the `published_site`'s base URL would refuse is reported all the same.
     `ledger_sections` are the ledger's sections but its awards (ledger.read); `endorsements` is
     its endorsements section as read; `memo` remembers the frozen credentials earlier builds
-    found unchanged.
+    found unchanged; `jobs` caps the signing processes (None: one per core).
     """
     endorsements = endorsements or ledger.Endorsements({}, {})
     registry = keys.parse_registry(ledger.parse_keys(ledger_sections), report, Location(ledger.LEDGER_PATH, 1))
@@ -403,7 +404,7 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     _report_stranded(plan.stranded, registry, report)
     # a build that already failed signs nothing (slow, and its records would not be kept)
     records = {} if report.has_errors() else _sign_all(plan.to_sign, state, format_datetime(options.now), model,
-                                                       report, options.report_progress)
+                                                       report, options.report_progress, jobs)
     state.records.update(records)
     if memo is not None:
         _note_signed(memo, plan, records, model, state)
@@ -753,13 +754,14 @@ class NewCredential:
 
 
 def _sign_all(jobs: list[tuple[Award, tuple[int, list]]], state: SigningState, created: str, model: SiteModel,
-              report: Report, progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict]:
-    """Sign every job (in parallel when there are many and more than one CPU), telling `progress`."""
+              report: Report, progress: Callable[[str, int, int], None] | None = None,
+              processes: int | None = None) -> dict[str, dict]:
+    """Sign every job (in up to `processes` processes when there are many), telling `progress`."""
     started, cpu = time.perf_counter(), _cpu_seconds()
     records: dict[str, dict] = {}
     work = [(award.key, state.signers[model.badge(award.badge).issuer], job) for award, job in jobs]
     make = NewCredential(model, Routes(model.site.base_url), state.did)
-    for done, ((award, _), result) in enumerate(zip(jobs, sign_many(work, created, make)), 1):
+    for done, ((award, _), result) in enumerate(zip(jobs, sign_many(work, created, make, processes)), 1):
         if progress is not None:
             progress(SIGNING, done, len(jobs))
         if isinstance(result, tuple):  # (reason, JSON pointer) of a JSON-LD safety failure
@@ -799,19 +801,20 @@ def _as_is(job: dict) -> dict:
     return job
 
 
-def sign_many(work: list[tuple[str, Signer, Any]], created: str,
-              make: Callable[[Any], dict] = _as_is) -> Iterator[dict | tuple[str, str]]:
+def sign_many(work: list[tuple[str, Signer, Any]], created: str, make: Callable[[Any], dict] = _as_is,
+              processes: int | None = None) -> Iterator[dict | tuple[str, str]]:
     """Sign many credentials (in worker processes when there are many): records or failures, in order.
 
-    Each job is an unsigned credential, or what `make` makes one from (in the process that signs it)."""
-    if len(work) < _PARALLEL_MIN or (os.cpu_count() or 1) < 2:
+    Each job is an unsigned credential, or what `make` makes one from (in the process that signs it).
+    `processes` caps the processes (the build's jobs: $BADGEKILN_JOBS); None: one per core, up to 8."""
+    workers = min(processes or os.cpu_count() or 1, 8)
+    if len(work) < _PARALLEL_MIN or workers < 2:
         for _, signer, job in work:
             yield sign_one(signer, make(job), created)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    workers = min(os.cpu_count() or 1, 8)
     signer_list = sorted({s.key_id: s for _, s, _ in work}.items())
     index = {key_id: i for i, (key_id, _) in enumerate(signer_list)}
     seeds = [(s.did, s.key.public, multikey.private_key_seed(s.key.ed25519)) for _, s in signer_list]

@@ -20,6 +20,7 @@ from ..load.files import Sources, read_sources
 from ..model import ledger, resolve
 from ..model.domain import SiteModel
 from .build_memo import BuildMemo
+from .parallel import jobs_from_env
 from .site_state import fingerprint
 
 if TYPE_CHECKING:
@@ -129,7 +130,8 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     from ..credentials import signing  # (PyLD: imported once there is a model to sign)
 
     signed = signing.prepare(project, model, entries, before.sections, options, report, preview=preview,
-                             endorsements=endorsements, published_site=published, memo=memo)
+                             endorsements=endorsements, published_site=published, memo=memo,
+                             jobs=options.jobs or jobs_from_env())
     if memo is not None:
         memo.save()
     after = ledger.update(before, signed.entries, signed.registry, signed.endorsements, signed.issuers)
