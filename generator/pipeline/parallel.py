@@ -27,8 +27,12 @@ def _call(job: tuple[Callable, int]):
 
 
 def jobs_from_env() -> int:
+    """$BADGEKILN_JOBS, else the cores this process may run on (fewer than the machine has when
+    a container or `taskset` pins it to some)."""
     value = os.environ.get("BADGEKILN_JOBS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def map_ordered(func: Callable[[C, int], R], ctx: C, items: Iterable[int], jobs: int | None = None) -> Iterator[R]:
