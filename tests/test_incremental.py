@@ -298,6 +298,40 @@ def test_a_preview_mints_a_new_award_once_and_keeps_it_from_save_to_save(tmp_pat
     assert slug_of(elsewhere, "First Newcomer") != slug_of(first, "First Newcomer")
 
 
+def test_a_preview_forgets_the_credentials_of_awards_no_longer_in_content(tmp_path: Path):
+    """What a preview signed is remembered per award; an award taken out of content (a test entry
+    while `serve` runs) takes its remembered credential with it, and an award put back is signed again."""
+    from badgekiln.api import preview_minter
+
+    project = copy_project("example", tmp_path)
+    keyring = testkeys.keyring()
+    out = tmp_path / "preview"
+    roster = project / "content/awards/2026-food-hygiene.yaml"
+    before = roster.read_text()
+
+    def preview() -> badgekiln.BuildResult:
+        return incremental(project, out=out, keyring=keyring, minter=preview_minter(project), **PREVIEW)
+
+    def remembered() -> set[str]:
+        with sqlite3.connect(project / ".badgekiln-cache/memo.sqlite") as db:
+            return {row[0] for row in db.execute("SELECT key FROM previews")}
+
+    total = len(preview().checked.model.awards)
+    append_award(project, "Test Entry")
+    keys = {a.key for a in preview().checked.model.awards}
+    assert remembered() == keys and len(keys) == total + 1
+    roster.write_text(before)
+    shown = preview()
+    assert remembered() == {a.key for a in shown.checked.model.awards} and len(remembered()) == total
+    append_award(project, "Test Entry")
+    assert "signed 1 credential(s)" in preview().checked.notices
+    with_error = roster.read_text() + "  - name: Broken\n    email: not-an-email\n"
+    roster.write_text(with_error)  # a preview that fails forgets nothing
+    failed = build_result(project, out=out, keyring=keyring, minter=preview_minter(project), incremental=True,
+                          **PREVIEW)
+    assert not failed.ok and len(remembered()) == total + 1
+
+
 def surveyed_in_another_process(monkeypatch) -> list:
     """Make every build stat its published files in a forked survey (as at 10^4 awards, on 2 cores);
     the list gets each survey's answer (None: it failed, and the build stated the files itself)."""

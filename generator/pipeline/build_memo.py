@@ -48,6 +48,7 @@ class BuildMemo:
         self.context: str | None = None  # what the signing plan gives each credential besides its award
         self.origins: dict[tuple[str, str], str] = {}
         self.confirmed: list[str] = []  # award keys whose row holds after this build (for `settle`)
+        self.previewed = False  # whether this build is a preview that planned its awards (`expect_previews`)
         try:
             self.db = self._open(path)
         except sqlite3.DatabaseError:  # damaged: start again (it is only a memo)
@@ -107,6 +108,12 @@ class BuildMemo:
             self.context, self.origins = context, {}
 
     def expect_previews(self, keys: list[str]) -> None:
+        """The keys `preview` is asked about next; with the other batches, every award of the preview
+        (`save` forgets the previews of awards no longer in it)."""
+        if not self.previewed:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS previewed (key TEXT PRIMARY KEY)")
+            self.previewed = True
+        self.db.executemany("INSERT OR IGNORE INTO previewed VALUES (?)", ((k,) for k in keys))
         query = f"SELECT key, preview_key, inputs, record FROM previews WHERE key IN ({','.join('?' * len(keys))})"
         self.expected_previews = {key: row for key, *row in self.db.execute(query, keys)}
 
@@ -202,6 +209,9 @@ class BuildMemo:
             known = [row[0] for row in self.db.execute("SELECT path FROM rosters")]
             self._begin()
             self.db.executemany("DELETE FROM rosters WHERE path=?", ((p,) for p in known if p not in self.rosters_read))
+        if self.previewed:  # the previews of awards still in content
+            self._begin()
+            self.db.execute("DELETE FROM previews WHERE key NOT IN (SELECT key FROM previewed)")
         if self.db.in_transaction:
             self.db.execute("COMMIT")
         self.db.close()
