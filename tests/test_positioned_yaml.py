@@ -57,6 +57,8 @@ def test_libyaml_and_pyyaml_read_the_same_values_at_the_same_places(document, fl
 @pytest.mark.parametrize("text", [
     "badge: &b forklift\nawards:\n  - badge: *b\n",  # an alias
     "base: &base {a: 1}\nother:\n  <<: *base\n",  # a merge key through an alias
+    "a: *nowhere\n",  # an alias without its anchor (the fast path looks for aliases only where a "&" is)
+    "company: Smith & Sons\nb: &x 1\nc: *x\n",  # an "&" in text, and an alias
     "a: 1\nother:\n  <<: {b: 2}\n",  # a merge key (YAML resolves `<<` to one; only quoted it is text)
     "a: 1\na: 2\n",  # duplicate key
     "a: b: c\n",  # mapping values are not allowed here

@@ -168,7 +168,8 @@ def _compose(text: str) -> yaml.Node | None:
             node = yaml.compose(text, Loader=_FAST_LOADER)
         except yaml.YAMLError:
             node = False  # reported below, in the Python composer's words
-        if node is None or (node is not False and not _shares_nodes(node)):
+        # an alias needs an anchor (`&name`): a text without "&" composes no node twice
+        if node is None or (node is not False and ("&" not in text or not _shares_nodes(node))):
             return node
     loader = _NoAliasComposer(text)
     try:
