@@ -52,10 +52,10 @@ def _wait_for(url: str, accept, timeout: float = 60) -> tuple[int, str, str]:
 class Preview:
     """`build.py serve` in the background; its terminal output is kept in a file."""
 
-    def __init__(self, project: Path, tmp: Path, env: dict[str, str]):
-        self.port = _free_port()
+    def __init__(self, project: Path, tmp: Path, env: dict[str, str], port: int | None = None, name: str = "serve"):
+        self.port = port or _free_port()
         self.base = f"http://127.0.0.1:{self.port}/"
-        self.log = tmp / "serve.log"
+        self.log = tmp / f"{name}.log"
         self._log = open(self.log, "w")
         self.proc = subprocess.Popen([*BUILD, "--project", str(project), "serve", "--port", str(self.port)],
                                      stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **env})
@@ -117,3 +117,53 @@ def test_a_missing_page_gets_the_sites_404_page(tmp_path: Path):
         assert status == 404 and "Page not found" in body
     finally:
         preview.stop()
+
+
+def _award_page(site: Path) -> Path:
+    return next(site.glob("a/*/*/index.html"))
+
+
+def test_the_next_session_starts_from_the_last_preview_and_a_second_one_does_not_disturb_it(tmp_path: Path):
+    """The preview is kept in the project's cache: a session started again (same port) renders
+    only what changed since the last one, so an unchanged award's page stays the very file the
+    last session wrote, and with nothing changed it serves the kept preview as it is. A second
+    session running meanwhile builds elsewhere, and leaves no build state behind."""
+    project = copy_project("minimal", tmp_path)
+    kept = project / ".badgekiln-cache/preview"
+    first = Preview(project, tmp_path, {"CI": ""})
+    try:
+        _wait_for(first.base, lambda status, body: status == 200)
+    finally:
+        first.stop()
+    page = _award_page(kept)
+    written, pages = page.stat(), len(list(kept.glob("a/*/*/index.html")))
+    assert first.base in page.read_text()
+    states = sorted((project / ".badgekiln-cache").glob("*.sqlite"))
+    roster = project / "content/awards/2026.yaml"
+    roster.write_text(roster.read_text() + "  - name: Next Session\n    email: next.session@example.com\n")
+    again = Preview(project, tmp_path, {"CI": ""}, port=first.port, name="again")
+    other = None
+    try:
+        _wait_for(again.base, lambda status, body: status == 200)  # served once the first build is done
+        assert "rebuilt" in again.output()
+        same = page.stat()
+        assert (same.st_ino, same.st_mtime_ns) == (written.st_ino, written.st_mtime_ns)  # left in place
+        assert len(list(kept.glob("a/*/*/index.html"))) == pages + 1
+        other = Preview(project, tmp_path, {"CI": ""}, name="other")
+        _wait_for(other.base, lambda status, body: status == 200)
+        relative = page.relative_to(kept).parent.as_posix() + "/"
+        _, _, shown = _get(other.base + relative)
+        assert other.base in shown and first.base not in shown
+        _, _, still = _get(again.base + relative)
+        assert again.base in still and other.base not in still  # what the first session serves is its own
+    finally:
+        if other is not None:
+            other.stop()
+        again.stop()
+    assert sorted((project / ".badgekiln-cache").glob("*.sqlite")) == states  # the second's state went with it
+    third = Preview(project, tmp_path, {"CI": ""}, port=first.port, name="third")
+    try:
+        _wait_for(third.base, lambda status, body: status == 200)
+    finally:
+        third.stop()
+    assert "the preview is up to date" in third.output()

@@ -1,4 +1,7 @@
-"""`serve`: build into a temporary folder with a loopback base URL, serve it, rebuild on change.
+"""`serve`: build a preview with a loopback base URL, serve it, rebuild on change.
+
+The preview is built in the project's cache (api.preview_folder) and kept there, so the next
+session starts from it: only what changed since is rendered and signed again.
 
 The preview never writes the ledger: awards seen only in a preview are not published, so
 their temporary links must not be frozen; they are minted from a secret kept in the project's
@@ -13,7 +16,6 @@ from __future__ import annotations
 import functools
 import html
 import io
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -63,6 +65,10 @@ Fix them and save: this page reloads by itself.</p>
 def _rebuild(project: Path, preview: _Preview, base_url: str, echo: Echo) -> None:
     result = api.build(project, api.BuildOptions(base_url=base_url, out=preview.out, record_ledger=False,
                                                  minter=api.preview_minter(project)))
+    if result.unchanged:  # as the last session left it (the preview is kept between sessions)
+        preview.errors = None
+        echo("the preview is up to date")
+        return
     diagnostics = result.checked.diagnostics
     text = format_text(diagnostics) if diagnostics else ""
     if text:
@@ -119,8 +125,8 @@ class _Handler(SimpleHTTPRequestHandler):
 def serve(project: Path, port: int, poll_seconds: float = 1.0, echo: Echo = lambda line: None,
           as_run: Callable[[str], str] = lambda text: text) -> int:
     """Serve until Ctrl-C; `echo` gets each terminal line, `as_run` words hints on the error page as run."""
-    with tempfile.TemporaryDirectory(prefix="badgekiln-preview-") as tmp:
-        preview = _Preview(Path(tmp) / "site", as_run)
+    with api.preview_folder(project) as out:
+        preview = _Preview(out, as_run)
         server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Handler, preview=preview))
         base_url = f"http://127.0.0.1:{server.server_address[1]}/"
         seen = _fingerprint(project)  # before building, so an edit made meanwhile is not missed
