@@ -86,22 +86,16 @@ class _Measure:
         if self.size is None:
             return
         self.size.add(path, length, of_award=bool(owner) and not owner.startswith(SHARED))
-        self._check()
-
-    def _check(self) -> None:
         if self.host is not None and (breaches := self.size.breaches(self.host)):
             raise HostLimitError(self.host, breaches)
 
     def add_kept(self, state: SiteState, seen: Callable[[str], object]) -> None:
-        """The files an update leaves in place (its kept owners'), as the last build recorded them,
-        checked against the host once (none is written); each is also told to `seen`."""
-        add = self.size.add if self.size is not None else None
+        """The files an update leaves in place (its kept owners'), as the last build recorded them;
+        each is also told to `seen`."""
         for path, length, owner in state.kept_files():
             seen(path)
-            if add is not None:
-                add(path, length, of_award=bool(owner) and not owner.startswith(SHARED))
-        if add is not None:
-            self._check()
+            if self.size is not None:
+                self.add(path, length, owner)
 
 
 def _make_folder(folder: str) -> None:
