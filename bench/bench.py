@@ -14,7 +14,8 @@ incremental, into one output folder):
   rebuild   the same content again: nothing changed,
   add-one   one more award appended to the roster,
   revoke    one award revoked,
-and, when asked for (--phases ...,preview,preview-save), what `serve` does:
+A phase may be repeated (--phases first,add-one,add-one,add-one): on a busy machine one run says
+little. And, when asked for (--phases ...,preview,preview-save), what `serve` does:
   preview       a preview build (its own base URL and DID, the ledger untouched) into another folder,
   preview-save  one more award appended, and the preview built again (as a save in `serve`).
 It prints wall time, awards per second, CPU time (the build process and its workers: on a
@@ -165,13 +166,14 @@ def run_build(project: Path, out: Path, preview: bool = False) -> dict:
     return result
 
 
-def revoke_one(project: Path) -> None:
-    """The way a provider revokes: `badgekiln revoke`, which edits the content for them.
+def revoke_one(project: Path, nth: int = 0) -> None:
+    """The way a provider revokes: `badgekiln revoke`, which edits the content for them (the
+    `nth` revoke of a run takes another award of badge-1: learner 1, 6, 11, ...).
 
     In its own process: the next build's peak memory is read from its rusage, which on Linux
     keeps the high-water mark of the process it was forked from (this one) across exec."""
     proc = subprocess.run([sys.executable, str(REPO / "build.py"), "--project", str(project), "revoke",
-                           "badge-1/learner1@example.com", "--reason", "Issued in error"],
+                           f"badge-1/learner{1 + 5 * nth}@example.com", "--reason", "Issued in error"],
                           capture_output=True, text=True)
     if proc.returncode:
         raise SystemExit(f"revoke failed:\n{proc.stdout}\n{proc.stderr}")
@@ -194,13 +196,15 @@ def main(argv: list[str]) -> None:
         with tempfile.TemporaryDirectory(prefix=f"badgekiln-bench-{size}-") as tmp:
             project = make_project(Path(tmp) / "project", size, art=art, outputs=args.outputs, host=args.host)
             out = Path(tmp) / "site"
+            done: dict[str, int] = {}  # a phase may be repeated (add-one,add-one,...): each adds or revokes another
             for phase in args.phases.split(","):
+                nth = done[phase] = done.get(phase, -1) + 1
                 if phase in ("add-one", "preview-save"):
                     with open(project / "content/awards/badge-0.yaml", "a") as fh:
-                        fh.write(f"  - name: Late Learner\n    email: late-{phase}@example.com\n"
+                        fh.write(f"  - name: Late Learner\n    email: late-{phase}-{nth}@example.com\n"
                                  "    issued_on: 2026-05-05\n")
                 elif phase == "revoke":
-                    revoke_one(project)
+                    revoke_one(project, nth)
                 preview = phase.startswith("preview")
                 result = run_build(project, Path(tmp) / "preview" if preview else out, preview)
                 rows.append({"awards": size, "phase": phase, **result})
