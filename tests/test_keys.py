@@ -22,6 +22,7 @@ from badgekiln.crypto import keys, multikey
 from badgekiln.diagnostics import Report
 from badgekiln.model import ledger
 from conftest import REPO, award_dir, build, copy_project, ledger_files, tree
+from cryptography.hazmat.primitives import serialization
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -210,3 +211,44 @@ def test_committed_keys_readme_is_the_text_keys_new_writes():
     from conftest import REPO
 
     assert (REPO / "keys/README.md").read_text(encoding="utf-8") == key_commands.README
+
+
+def _with_faulty_rsa(doc: dict) -> dict:
+    """The key with an RSA part that reads as PEM and matches its public key, but whose CRT
+    coefficient is wrong: signing with it would leak the key, so it must never sign."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    numbers = serialization.load_pem_private_key(doc["rsa"]["privateKeyPem"].encode(), None).private_numbers()
+    faulty = rsa.RSAPrivateNumbers(numbers.p, numbers.q, numbers.d, numbers.dmp1, numbers.dmq1,
+                                   (numbers.iqmp + 1) % numbers.p, numbers.public_numbers)
+    pem = faulty.private_key(unsafe_skip_rsa_key_validation=True).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return {**doc, "rsa": {**doc["rsa"], "privateKeyPem": pem}}
+
+
+def test_an_rsa_key_is_validated_and_kept_only_where_a_site_signs_with_it(tmp_path: Path, monkeypatch):
+    """A build whose site publishes no RS256 form reads the RSA part without validating it (30 ms
+    a build) and drops it; one that does validates it, and refuses a faulty key before signing."""
+    faulty = _with_faulty_rsa(testkeys.key_json())
+    report = Report()
+    assert keys.load_keyring(tmp_path, {keys.ENV_VAR: json.dumps(faulty)}, report).keys == ()
+    assert [d.code for d in report.items] == ["E501"] and "rsa.privateKeyPem" in report.items[0].message
+    [unused] = keys.load_keyring(tmp_path, {keys.ENV_VAR: json.dumps(faulty)}, Report(), rsa_signing=False).keys
+    assert unused.rsa is None and unused.public == testkeys.signing_key().public
+    broken = {**faulty, "rsa": {**faulty["rsa"], "privateKeyPem": faulty["rsa"]["privateKeyPem"][:300]}}
+    report = Report()
+    keys.load_keyring(tmp_path, {keys.ENV_VAR: json.dumps(broken)}, report, rsa_signing=False)
+    assert [d.code for d in report.items] == ["E501"]  # a PEM that does not read is reported all the same
+
+    good, bad = copy_project("minimal", tmp_path / "good"), copy_project("minimal", tmp_path / "bad")
+    monkeypatch.setenv(keys.ENV_VAR, testkeys.env_value())
+    assert any(n.startswith("signed ") for n in build(good).notices)
+    monkeypatch.setenv(keys.ENV_VAR, json.dumps(faulty))
+    assert build(bad).model is not None  # Ed25519 signs the credentials: the very same site
+    assert tree(bad / "_site") == tree(good / "_site") and ledger_files(bad) == ledger_files(good)
+    site_yaml = bad / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text() + "signing:\n  vc_jwt: true\n")
+    published = tree(bad / "_site")
+    refused = build(bad)
+    assert refused.model is None and "E501" in {d.code for d in refused.diagnostics}
+    assert tree(bad / "_site") == published and not list((bad / "_site").rglob("*.jwt"))

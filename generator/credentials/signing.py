@@ -379,7 +379,8 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     if not options.sign:  # a content check (an editing command): no key is read, nothing is signed
         keyring = keys.Keyring()
     else:
-        keyring = options.keyring if options.keyring is not None else keys.load_keyring(project, os.environ, report)
+        keyring = options.keyring if options.keyring is not None else keys.load_keyring(
+            project, os.environ, report, rsa_signing=model.site.vc_jwt or model.site.ob2_signed)
         _check_supplied_keys(keyring, registry, report)
     did = didweb.did_from_base_url(model.site.base_url)
     unusable = {k.id for k in registry if k.retired or k.revoked}

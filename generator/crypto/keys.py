@@ -221,9 +221,12 @@ def key_file_json(public: PublicKey, ed: Ed25519PrivateKey | None, rsa_key: rsa.
     return doc
 
 
-def parse_key_object(raw: Any, source: str) -> SigningKey | PublicKey:
+def parse_key_object(raw: Any, source: str, *, rsa_signing: bool = True) -> SigningKey | PublicKey:
     """A SigningKey from one key-file object, or its PublicKey when it has no private part.
 
+    Without `rsa_signing` (a build whose site publishes no RS256 form), the RSA private key is
+    still read and matched with its public key, but not kept: it will not sign, so its 30 ms of
+    validation (RSA's CRT values: a faulty one leaks the key through any signature) is not spent.
     Raises KeyProblem with a message that names fields only.
     """
     if not isinstance(raw, Mapping):
@@ -264,14 +267,15 @@ def parse_key_object(raw: Any, source: str) -> SigningKey | PublicKey:
     if isinstance(rsa_part, Mapping) and rsa_part.get("privateKeyPem") is not None:
         pem = rsa_part.get("privateKeyPem")
         try:
-            loaded = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+            loaded = serialization.load_pem_private_key(pem.encode("ascii"), password=None,
+                                                        unsafe_skip_rsa_key_validation=not rsa_signing)
         except (ValueError, TypeError, AttributeError, UnicodeEncodeError):
             raise KeyProblem("'rsa.privateKeyPem' is not an unencrypted PEM private key") from None
         if not isinstance(loaded, rsa.RSAPrivateKey) or loaded.key_size < 2048:
             raise KeyProblem("'rsa.privateKeyPem' must be an RSA key of at least 2048 bits")
         if public.rsa_jwk != rsa_public_jwk(loaded.public_key()):
             raise KeyProblem("'rsa.privateKeyPem' does not belong to 'rsa.publicKeyJwk'")
-        rsa_key = loaded
+        rsa_key = loaded if rsa_signing else None  # never sign with a key that was not validated
     return SigningKey(public, ed, rsa_key, source)
 
 
@@ -315,13 +319,14 @@ class Keyring:
         return max(usable, key=lambda k: (k.public.issuer is not None, k.public.created, k.id))
 
 
-def load_keyring(project: Path, environ: Mapping[str, str], report: Report) -> Keyring:
-    """Every private key in keys/*.key.json and in $BADGEKILN_SIGNING_KEYS (edge: reads files)."""
+def load_keyring(project: Path, environ: Mapping[str, str], report: Report, *, rsa_signing: bool = True) -> Keyring:
+    """Every private key in keys/*.key.json and in $BADGEKILN_SIGNING_KEYS (edge: reads files);
+    their RSA parts only if `rsa_signing` (see parse_key_object)."""
     found: dict[str, SigningKey] = {}
 
     def add(raw: Any, source: str, where: Location) -> None:
         try:
-            key = parse_key_object(raw, source)
+            key = parse_key_object(raw, source, rsa_signing=rsa_signing)
         except KeyProblem as exc:
             report.error("E501", f"signing key cannot be used: {exc}", where,
                          "recreate it with `badgekiln keys new`, or restore it from your backup")
