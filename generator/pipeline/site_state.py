@@ -13,6 +13,7 @@ differs is scanned for files that do not belong to the site.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -48,17 +49,28 @@ def fingerprint(project: Path, templates: bool = True) -> str:
     Without `templates`: what the build memo's findings depend on (credentials, parsed awards
     files and ledger checks are made without a template), so a provider restyling the pages, or
     rewording them in serve, does not make every credential be checked or signed again."""
+    h = hashlib.sha256(_code_digest().encode())
+    if templates:
+        for folder in sorted({resources.TEMPLATES, (project / "templates").resolve()}):
+            _digest_files(h, folder)
+    return h.hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """Of the Badgekiln code and data this process runs, and the libraries it renders with: read
+    once per process (2.7 MB; a `serve` session builds many times, with the code it started with)."""
     h = hashlib.sha256(f"{FORMAT} {sys.version}".encode())
     for name in _LIBRARIES:
         h.update(f"{name}={_library_version(name)};".encode())
-    folders = {resources.PACKAGE}
-    if templates:
-        folders |= {resources.TEMPLATES, (project / "templates").resolve()}
-    for folder in sorted(folders):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            h.update(f"\0{path.relative_to(folder).as_posix()}\0".encode())
-            h.update(path.read_bytes())
+    _digest_files(h, resources.PACKAGE)
     return h.hexdigest()
+
+
+def _digest_files(h, folder: Path) -> None:
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(f"\0{path.relative_to(folder).as_posix()}\0".encode())
+        h.update(path.read_bytes())
 
 
 def state_path(project: Path, out: Path) -> Path:
