@@ -23,7 +23,6 @@ from ...project_lock import project_lock
 from ...validate.values import format_datetime
 from ..check_live import load_live
 from .events import Event, plan
-from .message import build_message, environment
 from .register import FAILED, SENDING, SENT, SKIPPED, NotifyError, load_state, save_state
 from .smtp import SmtpSettings, brief, connect, smtp_settings
 
@@ -121,6 +120,8 @@ def run(project: Path, *, dry_run: bool = False, baseline: bool = False, outbox:
 def _run(project: Path, dry_run: bool, baseline: bool, outbox: Path | None, per_minute: int | None,
          now: datetime | None, timeout: float, echo: Callable[[str], None],
          live_check: bool) -> tuple[Report, Summary | None]:
+    from .message import build_message, environment  # the page renderer and Jinja: not loaded with every command
+
     report = Report()
     checked = api.check(project, api.BuildOptions(sign=False), render=False)
     if checked.model is None:
