@@ -81,6 +81,7 @@ CODES: dict[str, str] = {
     "W501": "signed outputs missing: no usable signing key",
     "W204": "CPD activity outside every renewal period",
     "W701": "endorsement revocation status not checked",
+    "W801": "BADGEKILN_JOBS is not a number of processes",
 }
 
 

@@ -298,6 +298,19 @@ def test_badgekiln_jobs_caps_the_signing_processes_too(tmp_path: Path, monkeypat
     assert sites["1"] == sites["2"]
 
 
+@pytest.mark.parametrize("value, warned", [("two", True), ("0", True), ("-1", True), (" 2 ", False), ("", False)])
+def test_a_badgekiln_jobs_that_is_no_number_is_said_where_it_is(value, warned, tmp_path: Path, monkeypatch):
+    """A hurried `BADGEKILN_JOBS=two` (or 0) is not silently ignored: W801 names the variable, and
+    the build goes on with one process per core."""
+    monkeypatch.setenv("BADGEKILN_JOBS", value)
+    project = copy_project("minimal", tmp_path)
+    checked = build(project, keyring=testkeys.keyring())
+    said = [d for d in checked.diagnostics if d.code == "W801"]
+    assert checked.model is not None and bool(said) == warned
+    if warned:
+        assert str(said[0].location) == "$BADGEKILN_JOBS" and repr(value) in said[0].message
+
+
 def ob3_doc() -> dict:
     from test_independent_verifier import build_credential
 

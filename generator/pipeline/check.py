@@ -20,7 +20,7 @@ from ..load.files import Sources, read_sources
 from ..model import ledger, resolve
 from ..model.domain import SiteModel
 from .build_memo import BuildMemo
-from .parallel import jobs_from_env
+from .parallel import JOBS_ENV, jobs_from_env, unusable_jobs
 from .site_state import fingerprint
 
 if TYPE_CHECKING:
@@ -129,6 +129,10 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     options.report_progress(CHECKING, 1, 1)
     from ..credentials import signing  # (PyLD: imported once there is a model to sign)
 
+    if options.jobs is None and (unusable := unusable_jobs()) is not None:
+        report.warning("W801", f"{JOBS_ENV}={unusable!r} is not a number of processes: using one per core "
+                       f"({jobs_from_env()})", Location(f"${JOBS_ENV}"),
+                       "set it to a whole number of 1 or more (1: the whole build in one process), or unset it")
     signed = signing.prepare(project, model, entries, before.sections, options, report, preview=preview,
                              endorsements=endorsements, published_site=published, memo=memo,
                              jobs=options.jobs or jobs_from_env())

@@ -26,13 +26,22 @@ def _call(job: tuple[Callable, int]):
     return func(_shared, item)
 
 
+JOBS_ENV = "BADGEKILN_JOBS"
+
+
 def jobs_from_env() -> int:
     """$BADGEKILN_JOBS, else the cores this process may run on (fewer than the machine has when
     a container or `taskset` pins it to some)."""
-    value = os.environ.get("BADGEKILN_JOBS", "")
+    value = os.environ.get(JOBS_ENV, "").strip()
     if value.isdigit() and int(value) > 0:
         return int(value)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def unusable_jobs() -> str | None:
+    """$BADGEKILN_JOBS when it is set but is no number of processes (`jobs_from_env` ignores it)."""
+    value = os.environ.get(JOBS_ENV, "").strip()
+    return None if not value or (value.isdigit() and int(value) > 0) else value
 
 
 def map_ordered(func: Callable[[C, int], R], ctx: C, items: Iterable[int], jobs: int | None = None) -> Iterator[R]:
