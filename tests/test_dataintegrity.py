@@ -287,6 +287,28 @@ def test_loader_fails_closed() -> None:
     assert jsonld.document_loader(allow_examples=True)(jsonld.EXAMPLES_CONTEXT_URL, {})["document"]
 
 
+def test_pyld_is_imported_without_a_network_loader_and_requests_still_imports_later() -> None:
+    """In a fresh process: loading the signer leaves requests unimported (its import time is what
+    this saves), PyLD's own default loader fetches nothing, and requests imports normally after."""
+    import subprocess
+    import sys
+    script = """
+import sys
+from badgekiln.crypto import jsonld
+assert "requests" not in sys.modules and "aiohttp" not in sys.modules, "PyLD imported a network client"
+try:
+    jsonld.pyld._default_document_loader("https://example.org/context.json", {})
+except jsonld.pyld.JsonLdError as exc:
+    assert "No default document loader" in str(exc), exc
+else:
+    raise AssertionError("PyLD's default loader answered")
+import requests
+assert requests.get
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
 @pytest.mark.parametrize("url", [
     "https://example.org/my-context.json",
     "https://www.w3.org/ns/credentials/v2/",  # exact URL only

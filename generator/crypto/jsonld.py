@@ -18,16 +18,41 @@ import copy
 import functools
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from cachetools import LRUCache
-from pyld import jsonld as pyld
-from pyld.canon import URDNA2015
-from pyld.context_resolver import ContextResolver
-from pyld.iri_resolver import resolve as resolve_iri
 
 from .. import resources
+
+
+@contextmanager
+def _without_network_clients() -> Iterator[None]:
+    """While PyLD is first imported: `requests` and `aiohttp` cannot be imported.
+
+    At import, pyld.jsonld picks a default document loader by importing requests (else aiohttp):
+    half of PyLD's import time (50 to 60 ms of every build that signs, an add-one included), for a
+    loader Badgekiln never lets it use. Without them PyLD's default loader is one that fetches
+    nothing, which is what this module wants anyway. Only names nobody imported are masked, and
+    only for that import: code that imports requests later gets it as usual."""
+    masked = [name for name in ("requests", "aiohttp") if name not in sys.modules]
+    for name in masked:
+        sys.modules[name] = None  # type: ignore[assignment]  # `import name` raises ImportError
+    try:
+        yield
+    finally:
+        for name in masked:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
+
+
+with _without_network_clients():
+    from pyld import jsonld as pyld
+    from pyld.canon import URDNA2015
+    from pyld.context_resolver import ContextResolver
+    from pyld.iri_resolver import resolve as resolve_iri
 
 CONTEXTS_DIR = resources.DATA / "contexts"
 EXAMPLES_CONTEXT_URL = "https://www.w3.org/ns/credentials/examples/v2"
