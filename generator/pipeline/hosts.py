@@ -93,15 +93,20 @@ class SiteSize:
             self.largest = (size, path)
         folder = path.rpartition("/")[0]  # os.path.dirname of a site path, without its generality
         self._count(folder)
-        while folder and folder not in self.folders:  # count each new folder once, in its parent
+        if folder and folder not in self.folders:
+            self._new_folder(folder)
+
+    def _new_folder(self, folder: str) -> None:
+        """Count each new folder once, in its parent (and a new parent in its own)."""
+        while folder and folder not in self.folders:
             self.folders.add(folder)
             folder = folder.rpartition("/")[0]
             self._count(folder)
 
     def _count(self, folder: str) -> None:
-        self.entries[folder] += 1
-        if self.entries[folder] > self.fullest[1]:
-            self.fullest = (folder or ".", self.entries[folder])
+        entries = self.entries[folder] = self.entries[folder] + 1
+        if entries > self.fullest[1]:
+            self.fullest = (folder or ".", entries)
 
     def breaches(self, host: HostProfile) -> list[str]:
         """Each limit of `host` this site breaks, with the numbers."""

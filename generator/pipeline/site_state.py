@@ -21,7 +21,7 @@ import os
 import sqlite3
 import sys
 from array import array
-from collections.abc import Container, Iterator
+from collections.abc import Callable, Container, Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -211,7 +211,6 @@ class SiteState:
                     CREATE INDEX IF NOT EXISTS files_owner ON files (owner);
                     CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime_ns INTEGER);
                     CREATE TEMP TABLE IF NOT EXISTS produced (path TEXT PRIMARY KEY, owner TEXT, sha256 TEXT);
-                    CREATE TEMP TABLE IF NOT EXISTS kept (owner TEXT PRIMARY KEY, path TEXT);
                 """)
                 if db.execute("SELECT value FROM meta WHERE key='format'").fetchone() not in (None, (str(FORMAT),)):
                     raise sqlite3.DatabaseError("another format")
@@ -297,10 +296,6 @@ class SiteState:
             for owner in batch:
                 yield sorted(rows.get(owner, ()))
 
-    def kept_files(self) -> Iterator[tuple[str, int, str]]:
-        """(path, size, owner) of every file of the owners this update keeps (after `produced()`)."""
-        yield from self.db.execute("SELECT f.path, f.size, f.owner FROM files f JOIN kept k ON k.owner = f.owner")
-
     def unchanged(self, path: str, data: bytes) -> bool:
         """The shared file at `path` already holds exactly `data` (and nobody touched it since)."""
         row = self.db.execute("SELECT size, mtime_ns, sha256 FROM files WHERE path=?", (path,)).fetchone()
@@ -339,9 +334,10 @@ class SiteState:
 
     def begin(self) -> None:
         self.db.execute("DELETE FROM produced")
-        self.db.execute("DELETE FROM kept")
         self._producing: dict[str, tuple[str, str | None]] = {}
-        self._keeping: dict[str, str] = {}
+        # the owners whose files stay: the awards' digests, strings the build holds anyway (so a set of
+        # them costs its table only, where rows in SQLite cost 2 to 3 us each, 10^4 times an add-one)
+        self._kept: set[str] = set()
 
     def produce(self, path: str, owner: str = "", sha256: str | None = None) -> str | None:
         """Note that this build publishes `path` (for `record_all`: its owner, and the SHA-256 of a
@@ -353,49 +349,54 @@ class SiteState:
         return self.produced() if len(self._producing) >= _LOOKUP_BATCH else None
 
     def keep(self, owner: str, path: str) -> str | None:
-        """Note that every file `owner` had stays as it is (an unchanged award: one row for all of its
+        """Note that every file `owner` had stays as it is (an unchanged award: once for all of its
         files, where `produce` takes one per file). Returns `path`, one of its files, when that owner
-        was kept already (two awards wanting one set of files); batched like `produce`."""
-        if owner in self._keeping:
+        was kept already (two awards wanting one set of files)."""
+        if owner in self._kept:
             return path
-        self._keeping[owner] = path
-        return self.produced() if len(self._keeping) >= _LOOKUP_BATCH else None
+        self._kept.add(owner)
+        return None
 
     def produced(self) -> str | None:
-        """Record the paths and owners noted so far; the first one an earlier batch already had, if any."""
+        """Record the paths noted so far; the first one an earlier batch already had, if any."""
         paths, self._producing = sorted(self._producing.items()), {}
-        owners, self._keeping = sorted(self._keeping.items()), {}
-        return (self._insert("produced", "path", [(p, *row) for p, row in paths], path_at=0)
-                or self._insert("kept", "owner", owners, path_at=1))
-
-    def _insert(self, table: str, key: str, rows: list[tuple], path_at: int) -> str | None:
-        """All of `rows` (their `key` first) into a temporary table, or none: then the path (at
-        `path_at`) of the first row whose key an earlier batch had."""
-        if not rows:
+        if not paths:
             return None
+        rows = [(path, *row) for path, row in paths]
         self.db.execute("SAVEPOINT produced")
         try:
-            self.db.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(rows[0]))})", rows)
+            self.db.executemany("INSERT INTO produced VALUES (?, ?, ?)", rows)
         except sqlite3.IntegrityError:
             self.db.execute("ROLLBACK TO produced")
-            return next(row[path_at] for row in rows
-                        if self.db.execute(f"SELECT 1 FROM {table} WHERE {key}=?", (row[0],)).fetchone())
+            return next(path for path, *_ in rows
+                        if self.db.execute("SELECT 1 FROM produced WHERE path=?", (path,)).fetchone())
         finally:
             self.db.execute("RELEASE produced")
         return None
 
     def clash(self) -> str | None:
         """A path this build writes afresh that a kept owner's file already holds (after `produced()`)."""
-        row = self.db.execute("SELECT p.path FROM produced p JOIN files f ON f.path = p.path "
-                              "JOIN kept k ON k.owner = f.owner ORDER BY p.path LIMIT 1").fetchone()
-        return row and row[0]
+        if not self._kept:
+            return None
+        for path, owner in self.db.execute("SELECT p.path, f.owner FROM produced p JOIN files f ON f.path = p.path "
+                                           "ORDER BY p.path"):
+            if owner in self._kept:
+                return path
+        return None
 
-    def removed(self) -> list[str]:
-        """Files the last build published that this one does not (neither wrote nor kept)."""
-        return [row[0] for row in self.db.execute(
-            "SELECT path FROM files WHERE path NOT IN (SELECT path FROM produced) "
-            "AND owner NOT IN (SELECT owner FROM kept) ORDER BY path")
-            if inside_site(row[0])]
+    def sort_out(self, kept: Callable[[str, int, str], object]) -> list[str]:
+        """After `produced()`, in one pass over the last build's files: tell `kept` the (path, size,
+        owner) of each file this update keeps, and return, sorted, those it neither keeps nor
+        writes again (to delete)."""
+        removed = []
+        kept_owners = self._kept
+        for path, size, owner, again in self.db.execute(
+                "SELECT f.path, f.size, f.owner, p.path IS NOT NULL FROM files f LEFT JOIN produced p ON p.path = f.path"):
+            if owner in kept_owners:
+                kept(path, size, owner)
+            elif not again and inside_site(path):
+                removed.append(path)
+        return sorted(removed)
 
     def record(self, changes: list[tuple[str, str, str | None]], deleted: list[str], *,
                stamp: str | None = None) -> None:

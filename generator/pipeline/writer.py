@@ -89,13 +89,22 @@ class _Measure:
         if self.host is not None and (breaches := self.size.breaches(self.host)):
             raise HostLimitError(self.host, breaches)
 
-    def add_kept(self, state: SiteState, seen: Callable[[str], object]) -> None:
-        """The files an update leaves in place (its kept owners'), as the last build recorded them;
-        each is also told to `seen`."""
-        for path, length, owner in state.kept_files():
+    def kept(self, seen: Callable[[str], object]) -> Callable[[str, int, str], None]:
+        """What to tell each file an update leaves in place (path, size and owner, as the last build
+        recorded them): it is measured, and told to `seen`. The limits are checked once they are
+        all counted (`check`), not at each of them: nothing is published before that."""
+        size = self.size
+        if size is None:
+            return lambda path, length, owner: seen(path)
+
+        def measure(path: str, length: int, owner: str) -> None:
             seen(path)
-            if self.size is not None:
-                self.add(path, length, owner)
+            size.add(path, length, of_award=bool(owner) and not owner.startswith(SHARED))
+        return measure
+
+    def check(self) -> None:
+        if self.size is not None and self.host is not None and (breaches := self.size.breaches(self.host)):
+            raise HostLimitError(self.host, breaches)
 
 
 def _make_folder(folder: str) -> None:
@@ -249,11 +258,12 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
                 fh.write(data)
             changes.append((relpath, owner, None if owner else sha256(data)))
         produced.done()
-        measure.add_kept(state, kept)
+        removed = state.sort_out(measure.kept(kept))
+        measure.check()
         if not should_commit():
             shutil.rmtree(staging, ignore_errors=True)
             return 0
-        deleted = state.removed() + _strays(state)
+        deleted = removed + _strays(state)
         write_file_atomic(journal_path(state), json.dumps(
             {"staging": str(staging), "changes": changes, "deleted": deleted, "stamp": stamp}).encode("utf-8"))
     except BaseException:
