@@ -122,3 +122,69 @@ def test_what_the_memo_recalls_is_every_field_the_model_took(tmp_path: Path):
     for value in (stated[0], stated[0].location):
         full = replace(value, **{f.name: f"x-{f.name}" for f in fields(value)})  # every field set, and distinct
         assert pickle.loads(pickle.dumps(full)) == full
+
+
+@pytest.fixture
+def read_aside(monkeypatch) -> list[str]:
+    """Every awards file the memo lacks is read in a forked process (as big ones are, on 2 cores);
+    the list gets the files that process gave back, read without a diagnostic."""
+    from badgekiln.pipeline import build_memo, check
+
+    offered: list[str] = []
+    offer = build_memo.BuildMemo.offer
+    monkeypatch.setattr(check, "READ_ASIDE_FROM", 0)
+    monkeypatch.setenv("BADGEKILN_JOBS", "2")
+    monkeypatch.setattr(build_memo.BuildMemo, "offer", lambda memo, read: offered.extend(sorted(read)) or
+                        offer(memo, read))
+    return offered
+
+
+def test_awards_files_read_in_another_process_build_what_reading_them_here_builds(
+        tmp_path: Path, reads: list[str], read_aside: list[str]):
+    project = copy_project("example", tmp_path)
+    assert build_result(project, incremental=True).ok
+    assert len(read_aside) == 7 and reads == []  # `reads` sees this process only: none was read here
+    full = tmp_path / "full"
+    build(project, full)
+    assert tree(project / "_site") == tree(full)
+    read_aside.clear()
+    reads.clear()  # (the full build read every file here)
+    roster = project / FOOD  # one file changed: only it is read again, aside
+    roster.write_text(roster.read_text() + "  - name: New Starter\n    email: new.starter@example.com\n")
+    assert build_result(project, incremental=True).ok
+    assert read_aside == [FOOD] and reads == []
+    build(project, full)
+    assert tree(project / "_site") == tree(full)
+
+
+@pytest.mark.parametrize("change", ["an error", "an award twice", "a warning"])
+def test_a_file_read_aside_with_a_diagnostic_is_read_here_and_reported_where_it_would_be(
+        tmp_path: Path, reads: list[str], read_aside: list[str], change: str):
+    project = copy_project("example", tmp_path)
+    roster = project / FOOD
+    if change == "an error":
+        roster.write_text(roster.read_text() + "  - name: New Starter\n    email: new.starter@example.com\n"
+                          "    issued_on: 31/12/2026\n")
+    elif change == "an award twice":
+        (project / "content/awards/0000-copy.yaml").write_text(
+            "badge: food-hygiene\nissued_on: 2026-05-22\nawards:\n  - name: Ugo Obi\n    email: ugo.obi@example.com\n")
+    else:
+        roster = project / "content/awards/safety-practitioner.yaml"
+        roster.write_text(roster.read_text().replace("      - date: 2024-11-14\n", "      - date: 2024-08-01\n", 1))
+    found = findings(project)
+    path = roster.relative_to(project).as_posix()
+    assert found and all(str(location).startswith(path) for _, location, _ in found)
+    assert path not in read_aside and reads == [path]  # left out there, read and reported here
+    assert found == findings(project, incremental=False)
+
+
+def test_a_reading_process_that_dies_leaves_the_build_to_read_the_files_itself(
+        tmp_path: Path, monkeypatch, reads: list[str], read_aside: list[str]):
+    import os
+    monkeypatch.setattr(resolve, "read_awards_files", lambda *args: os._exit(3))  # killed before it answers
+    project = copy_project("example", tmp_path)
+    assert build_result(project, incremental=True).ok
+    assert read_aside == [] and len(reads) == 7
+    full = tmp_path / "full"
+    build(project, full)
+    assert tree(project / "_site") == tree(full)

@@ -286,7 +286,7 @@ class AwardSigning:
         if self.inputs is None or record is None:
             return [self.did, record, self.signer, self.vc_jwt, self.ob2_signed, self.endorsements, self.inputs]
         return [self.did, self.inputs, record["digest"], record["created"], record["verificationMethod"],
-                record["proofValue"], self.signer, self.vc_jwt, self.ob2_signed]
+                record["proofValue"], self.signer and self.signer.key_id, self.vc_jwt, self.ob2_signed]
 
     def credential(self, award: Award, badge: Badge, issuer: Issuer, site: Site, routes: Routes) -> dict | None:
         """The signed credential of an award, or None when it has none (no key, ever)."""
@@ -329,9 +329,12 @@ def _embedded_digests(unsigned: dict) -> dict[str, list[str]]:
     return found
 
 
+_TEXT_FIELDS = tuple(k for k in RECORD_FIELDS if k != "parts")
+
+
 def _valid_record(record: Any) -> bool:
-    return (isinstance(record, dict) and all(isinstance(record.get(k), str) for k in RECORD_FIELDS if k != "parts")
-            and isinstance(record.get("parts"), dict))
+    return (isinstance(record, dict) and isinstance(record.get("parts"), dict)
+            and all([isinstance(record.get(k), str) for k in _TEXT_FIELDS]))  # a list: faster than a generator
 
 
 @dataclass

@@ -8,7 +8,7 @@ problem in the report.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -125,9 +125,7 @@ def _add_awards(wanted: _WantedAwards, sources: Sources, people: dict[str, Valid
     correcting: list[AwardFields] = []
     by_slug = {b.slug: b for b in badges}
     date_order = site_fields.get("date_order") if site_fields is not None else None
-    context = _context_digest(sources) if rosters is not None else b""
-    for path, data in award_files(sources):
-        inputs = hashlib.sha256(context + hashlib.sha256(data).digest()).hexdigest()
+    for path, data, inputs in awards_files(sources, digested=rosters is not None):
         remembered = rosters.recall(path, inputs, now) if rosters is not None else None
         if remembered is not None:
             keys = list(wanted.replay(remembered, report))
@@ -151,12 +149,56 @@ def _add_awards(wanted: _WantedAwards, sources: Sources, people: dict[str, Valid
     return in_content, correcting
 
 
+def awards_files(sources: Sources, digested: bool = True) -> Iterator[tuple[str, bytes, str]]:
+    """(path, bytes, inputs) of each awards file, in order: `inputs` is the RosterMemo's key, a
+    digest of the file and of all it is read against ("" when not `digested`)."""
+    context = _context_digest(sources) if digested else None
+    for path, data in award_files(sources):
+        yield path, data, hashlib.sha256(context + hashlib.sha256(data).digest()).hexdigest() if context else ""
+
+
+def read_awards_files(sources: Sources, paths: Collection[str], now: datetime) -> dict[str, tuple[str, list[tuple]]]:
+    """What the model takes of each awards file in `paths` that reads without a diagnostic, as a
+    RosterMemo remembers it: {path: (inputs, awards)}.
+
+    For a forked process, reading the awards files the memo lacks while the build reads the ledger
+    (pipeline/check.py); the build reads any file left out itself, and reports on it. Its awards
+    are the ones the build's `_add_awards` would take: the same content, read by the same steps."""
+    report = Report()
+    site_fields = _site_fields(sources, report)
+    issuers_raw, known_issuers = load_entities(sources, "issuers", schema.ISSUER, "issuer", report)
+    badges_raw, known_badges = load_entities(sources, "badges", schema.BADGE, "badge", report)
+    people, known_people = load_recipients(sources, report)
+    badges = _resolve_badges(sources, badges_raw, issuers_raw, known_issuers, known_badges, report)
+    only = _OnlyThese(paths)
+    _add_awards(_WantedAwards(), sources, people, known_people, badges, badges_raw, known_badges, site_fields, now,
+                report, only)
+    return only.read
+
+
+class _OnlyThese:
+    """A RosterMemo that has every awards file but `paths` (so only those are read), and keeps what
+    it is asked to remember of them."""
+
+    def __init__(self, paths: Collection[str]):
+        self.paths, self.read = frozenset(paths), {}
+
+    def recall(self, path: str, inputs: str, now: datetime) -> list[tuple] | None:
+        return None if path in self.paths else []
+
+    def remember(self, path: str, inputs: str, now: datetime, awards: list[tuple]) -> None:
+        self.read[path] = (inputs, awards)
+
+    def read_awards(self, inputs: str, keys: list[str]) -> None:
+        pass
+
+
 def _context_digest(sources: Sources) -> bytes:
-    """Of every content file but the awards files: all an awards file is read against (recipients,
-    badges and their issuers and images, site.yaml's date order)."""
+    """Of every content file but the awards files and the ledger: all an awards file is read against
+    (recipients, badges and their issuers and images, site.yaml's date order)."""
     digest = hashlib.sha256()
     for path in sorted(sources.files):
-        if not path.startswith(_AWARDS_FOLDER):
+        if not path.startswith(_AWARDS_FOLDER) and not ledger.is_ledger_file(path):
             digest.update(f"{len(path)}:{path}".encode("utf-8") + hashlib.sha256(sources.files[path]).digest())
     return digest.digest()
 

@@ -42,14 +42,14 @@ def all_artifacts(checked: CheckResult, state: SiteState | None = None, jobs: in
 def award_sources(checked: CheckResult) -> list[AwardSources]:
     """What each award's files are made from, in model order."""
     model, state = checked.model, checked.signing
-    issuers = {i.slug: i for i in model.issuers}
-    badges = {b.slug: b for b in model.badges}
+    # each badge with its issuer and the endorsements every award of it shares, found once
+    shared = {b.slug: (b, issuer, model.endorsements_of("badge", b.slug) + model.endorsements_of("issuer", issuer.slug))
+              for b in model.badges for issuer in [model.issuer(b.issuer)]}
     sources = []
     for award in model.awards:
-        badge = badges[award.badge]
-        issuer = issuers[badge.issuer]
-        endorsements = (model.endorsements_of("badge", badge.slug) + model.endorsements_of("issuer", issuer.slug)
-                        + model.endorsements_of("award", award.key))
+        badge, issuer, endorsements = shared[award.badge]
+        if own := model.endorsements_of("award", award.key):
+            endorsements += own
         sources.append(AwardSources(model.site, issuer, badge, award,
                                     state.for_award(award, issuer) if state is not None else None, endorsements))
     return sources

@@ -42,7 +42,7 @@ class AwardSources:
         if self.signing is not None and self.signing.inputs is not None:
             # the inputs its credential was checked against digest the site, issuer, badge and award
             # already (signing._memo_inputs): those need not be walked again, 10^5 times
-            return canonical.digest([self.signing, self.endorsements])
+            return canonical.digest([self.signing.digest_form(), self.endorsements])
         return canonical.digest(self)
 
 

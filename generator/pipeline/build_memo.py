@@ -43,6 +43,7 @@ class BuildMemo:
         self.expected_previews: dict[str, tuple[str, str, str]] = {}
         self.files_checked: frozenset[str] = frozenset()
         self.rosters_read: set[str] = set()
+        self.offered: dict[str, tuple[str, list[tuple]]] = {}  # awards files read elsewhere (`offer`)
         self.ledger_files: dict[str, str] = {}  # path -> SHA-256 of each ledger file as read
         self.read_from: dict[str, str] = {}  # award key -> inputs of the remembered awards file it is in
         self.context: str | None = None  # what the signing plan gives each credential besides its award
@@ -170,9 +171,23 @@ class BuildMemo:
         self.db.executemany("INSERT OR IGNORE INTO ledger_files VALUES (?)", ((d,) for d in digests))
         self.files_checked = digests
 
+    def knows(self, path: str, inputs: str, now: datetime) -> bool:
+        """Whether `recall` would find the awards file at `path` (without loading its awards)."""
+        row = self.db.execute("SELECT inputs, now FROM rosters WHERE path=?", (path,)).fetchone()
+        return row is not None and row[0] == inputs and datetime.fromisoformat(row[1]) <= now
+
+    def offer(self, read: dict[str, tuple[str, list[tuple]]]) -> None:
+        """Awards files read in another process (resolve.read_awards_files: path -> (inputs, awards)):
+        `recall` takes each as remembered, when its inputs are the ones asked for, and remembers it."""
+        self.offered.update(read)
+
     def recall(self, path: str, inputs: str, now: datetime) -> list[tuple] | None:
         """resolve.RosterMemo: what the model took of the awards file at `path`, if read from the same
         inputs at a time no later than `now` (a date in the future then may be in the past now)."""
+        offered = self.offered.pop(path, None)
+        if offered is not None and offered[0] == inputs:
+            self.remember(path, inputs, now, offered[1])
+            return offered[1]
         self.rosters_read.add(path)
         row = self.db.execute("SELECT inputs, now, awards FROM rosters WHERE path=?", (path,)).fetchone()
         if row is None or row[0] != inputs or datetime.fromisoformat(row[1]) > now:

@@ -44,6 +44,53 @@ def unusable_jobs() -> str | None:
     return None if not value or (value.isdigit() and int(value) > 0) else value
 
 
+class Background:
+    """`func(*args)` in a forked process while the build goes on; its answer (pickled back) is
+    taken when the build needs it. For work on the core a build leaves idle, whose answer only
+    saves time: `result()` is None when the process failed or died, and the caller then does the
+    work itself. `nice` lowers the process's priority (work with slack: other work on that core
+    goes first)."""
+
+    def __init__(self, func: Callable[..., R], *args, nice: int = 0):
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_answer, args=(send, func, args, nice), daemon=True)
+        self._process.start()
+        send.close()
+
+    @staticmethod
+    def possible(jobs: int) -> bool:
+        """A second process can run beside the build (and processes fork)."""
+        return jobs > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+    def result(self):
+        try:
+            answer = self._receive.recv()
+        except (EOFError, OSError):  # the process died (killed, out of memory)
+            answer = None
+        self.cancel()
+        return answer
+
+    def cancel(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._receive.close()
+
+
+def _answer(send, func: Callable, args: tuple, nice: int) -> None:
+    if nice:
+        os.nice(nice)
+    try:
+        answer = func(*args)
+    except Exception:  # noqa: BLE001 - whatever it was, the build does the work itself
+        answer = None
+    try:
+        send.send(answer)
+    except OSError:  # the build stopped (killed, or it failed before it needed the answer)
+        pass
+
+
 def map_ordered(func: Callable[[C, int], R], ctx: C, items: Iterable[int], jobs: int | None = None) -> Iterator[R]:
     """`func(ctx, item)` for each item, in order; `func` must be a module-level function."""
     items = list(items)

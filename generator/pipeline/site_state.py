@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
 import sqlite3
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 from .. import resources
 from ..artifacts import SHARED
 from ..model.routes import safe_output_path
+from .parallel import Background
 
 CACHE_DIR = ".badgekiln-cache"
 FORMAT = 2
@@ -127,51 +127,13 @@ def _moved_dirs(db: sqlite3.Connection, root: str) -> list[str]:
 Surveyed = tuple[set[str], list[str]]  # the damaged owners and the moved folders
 
 
-def _send_survey(send, db_path: str, root: str) -> None:
-    """Both stat passes in a forked process, sent back whole (None if they failed: the build then
-    makes them itself)."""
+def _survey(db_path: str, root: str) -> Surveyed:
+    """Both stat passes, for a forked process (its own connection: one must not cross a fork)."""
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        try:
-            answer: Surveyed | None = (_damaged_owners(db, root), _moved_dirs(db, root))
-        finally:
-            db.close()
-    except Exception:  # noqa: BLE001 - whatever it was, the build stats the files itself
-        answer = None
-    try:
-        send.send(answer)
-    except OSError:  # the build stopped (killed, or it failed before it needed the answer)
-        pass
-
-
-class _Survey:
-    """The stat of every published file and folder, on another core while the build reads and
-    checks its inputs: at 10^4 awards, 4 x 10^4 stats (about 0.25 s) taken off publishing one award.
-
-    The site is not touched until the update commits (it writes to a staging folder first), so
-    the answer is the one the build would get itself; and it can only make an award render
-    again, never publish anything."""
-
-    def __init__(self, db_path: Path, root: str):
-        context = multiprocessing.get_context("fork")
-        self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_send_survey, args=(send, str(db_path), root), daemon=True)
-        self._process.start()
-        send.close()
-
-    def result(self) -> Surveyed | None:
-        try:
-            answer = self._receive.recv()
-        except (EOFError, OSError):  # the process died (killed, out of memory)
-            answer = None
-        self.cancel()
-        return answer
-
-    def cancel(self) -> None:
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
-        self._receive.close()
+        return _damaged_owners(db, root), _moved_dirs(db, root)
+    finally:
+        db.close()
 
 
 def inside_site(path: str) -> bool:
@@ -196,7 +158,7 @@ class SiteState:
         # award files are reused only when the code that made them is the same
         self.awards_valid = self.meta("fingerprint") == self.fingerprint
         self.hits = 0
-        self._survey: _Survey | None = None
+        self._survey: Background | None = None
         self._surveyed: Surveyed | None = None
 
     def _open(self) -> sqlite3.Connection:
@@ -254,9 +216,14 @@ class SiteState:
     def start_survey(self, jobs: int) -> None:
         """Start stating the published files and folders in another process, for `kept_counts` and
         `changed_dirs` (when this is a site of many files the build may keep, with a core to spare)."""
-        if (self._survey is None and self._surveyed is None and jobs > 1 and self.awards_valid and self.has_site
-                and "fork" in multiprocessing.get_all_start_methods() and self.file_count() >= SURVEY_FROM):
-            self._survey = _Survey(self.path, self.root)
+        if (self._survey is None and self._surveyed is None and Background.possible(jobs) and self.awards_valid
+                and self.has_site and self.file_count() >= SURVEY_FROM):
+            # on the other core while the build reads and checks its inputs: at 10^4 awards, 4 x 10^4
+            # stats (about 0.25 s) taken off publishing one award. The site is not touched until the
+            # update commits, so the answer is the one the build would get itself; it can only make an
+            # award render again, never publish anything. Niced: it has until the build publishes, and
+            # the build's own work on that core (parallel reading of awards files) goes first.
+            self._survey = Background(_survey, str(self.path), self.root, nice=10)
 
     def _survey_answer(self) -> Surveyed | None:
         if self._survey is not None:
@@ -390,8 +357,8 @@ class SiteState:
         writes again (to delete)."""
         removed = []
         kept_owners = self._kept
-        for path, size, owner, again in self.db.execute(
-                "SELECT f.path, f.size, f.owner, p.path IS NOT NULL FROM files f LEFT JOIN produced p ON p.path = f.path"):
+        for path, size, owner, again in self.db.execute("SELECT f.path, f.size, f.owner, p.path IS NOT NULL "
+                                                        "FROM files f LEFT JOIN produced p ON p.path = f.path"):
             if owner in kept_owners:
                 kept(path, size, owner)
             elif not again and inside_site(path):
