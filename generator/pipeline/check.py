@@ -111,8 +111,9 @@ READ_ASIDE_FROM = 32 * 1024  # bytes of awards files to read; below this a fork 
 def _read_awards_aside(sources: Sources, memo: BuildMemo, options: BuildOptions) -> Background | None:
     """The awards files the memo lacks (one a provider just added to, say), read in a forked process
     while the ledger is read here: at 10^4 awards each takes about 0.1 s, and both are needed
-    before the model. None when all are remembered, they are few, or there is no other core."""
-    if not Background.possible(options.jobs or jobs_from_env()):
+    before the model. None when all are remembered, they are few, there is no ledger of awards
+    to read meanwhile (a first build would only wait), or there is no other core."""
+    if not sources.on_disk or not Background.possible(options.jobs or jobs_from_env()):
         return None
     unknown = [(path, data) for path, data, inputs in resolve.awards_files(sources)
                if not memo.knows(path, inputs, options.now)]
@@ -129,7 +130,12 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
         sources = Sources({**sources.files, **options.staged}, sources.on_disk)
     memo = BuildMemo(project, fingerprint(project, templates=False)) if options.incremental else None
     reading = _read_awards_aside(sources, memo, options) if memo is not None else None
-    before = ledger.read(ChainMap(sources.files, sources.on_disk), report, memo.checked_files() if memo else ())
+    try:
+        before = ledger.read(ChainMap(sources.files, sources.on_disk), report, memo.checked_files() if memo else ())
+    except BaseException:
+        if reading is not None:
+            reading.cancel()
+        raise
     if reading is not None:
         memo.offer(reading.result() or {})
     if memo is not None:

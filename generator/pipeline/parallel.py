@@ -83,7 +83,7 @@ def _answer(send, func: Callable, args: tuple, nice: int) -> None:
         os.nice(nice)
     try:
         answer = func(*args)
-    except Exception:  # noqa: BLE001 - whatever it was, the build does the work itself
+    except BaseException:  # noqa: BLE001 - failed, or interrupted (Ctrl-C reaches it too): the build does the work
         answer = None
     try:
         send.send(answer)
