@@ -83,11 +83,9 @@ class _Measure:
         self.size, self.host = size, host
 
     def add(self, path: str, length: int, owner: str) -> None:
-        if self.size is None:
-            return
-        self.size.add(path, length, of_award=bool(owner) and not owner.startswith(SHARED))
-        if self.host is not None and (breaches := self.size.breaches(self.host)):
-            raise HostLimitError(self.host, breaches)
+        if self.size is not None:
+            self.size.add(path, length, of_award=_of_award(owner))
+            self.check()
 
     def kept(self, seen: Callable[[str], object]) -> Callable[[str, int, str], None]:
         """What to tell each file an update leaves in place (path, size and owner, as the last build
@@ -99,12 +97,16 @@ class _Measure:
 
         def measure(path: str, length: int, owner: str) -> None:
             seen(path)
-            size.add(path, length, of_award=bool(owner) and not owner.startswith(SHARED))
+            size.add(path, length, of_award=_of_award(owner))
         return measure
 
     def check(self) -> None:
         if self.size is not None and self.host is not None and (breaches := self.size.breaches(self.host)):
             raise HostLimitError(self.host, breaches)
+
+
+def _of_award(owner: str) -> bool:
+    return bool(owner) and not owner.startswith(SHARED)
 
 
 def _make_folder(folder: str) -> None:
