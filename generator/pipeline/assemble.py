@@ -39,26 +39,39 @@ def all_artifacts(checked: CheckResult, state: SiteState | None = None, jobs: in
     yield from _award_artifacts(checked, renderer, state, jobs)
 
 
-def award_sources(checked: CheckResult) -> list[AwardSources]:
-    """What each award's files are made from, in model order."""
-    model, state = checked.model, checked.signing
-    # each badge with its issuer and the endorsements every award of it shares, found once
-    shared = {b.slug: (b, issuer, model.endorsements_of("badge", b.slug) + model.endorsements_of("issuer", issuer.slug))
-              for b in model.badges for issuer in [model.issuer(b.issuer)]}
-    sources = []
-    for award in model.awards:
-        badge, issuer, endorsements = shared[award.badge]
-        if own := model.endorsements_of("award", award.key):
+class AwardSourcing:
+    """What each award's files are made from (`AwardSources`), by its position among the awards
+    this build publishes (every award in model order, or its shard's): made when asked for, so a
+    build holds their digests, not 10^5 sources at once (a tenth of a first build's memory)."""
+
+    def __init__(self, checked: CheckResult):
+        model = self.model = checked.model
+        self.signing = checked.signing
+        self.awards = model.awards
+        if checked.options.shard is not None:  # a CI matrix job: only this shard's awards (merge.py joins them)
+            index, count = checked.options.shard
+            self.awards = tuple(a for a in model.awards if shard_of(a.slug, count) == index)
+        # each badge with its issuer and the endorsements every award of it shares, found once
+        self.shared = {b.slug: (b, issuer, model.endorsements_of("badge", b.slug)
+                                + model.endorsements_of("issuer", issuer.slug))
+                       for b in model.badges for issuer in [model.issuer(b.issuer)]}
+
+    def __len__(self) -> int:
+        return len(self.awards)
+
+    def __getitem__(self, index: int) -> AwardSources:
+        award = self.awards[index]
+        badge, issuer, endorsements = self.shared[award.badge]
+        if own := self.model.endorsements_of("award", award.key):
             endorsements += own
-        sources.append(AwardSources(model.site, issuer, badge, award,
-                                    state.for_award(award, issuer) if state is not None else None, endorsements))
-    return sources
+        signing = self.signing.for_award(award, issuer) if self.signing is not None else None
+        return AwardSources(self.model.site, issuer, badge, award, signing, endorsements)
 
 
 class _AwardJob:
-    """What forked workers inherit: the renderer and every award's sources (indexes are the items)."""
+    """What forked workers inherit: the renderer and the awards' sources (indexes are the items)."""
 
-    def __init__(self, renderer: AwardRenderer, sources: list[AwardSources]):
+    def __init__(self, renderer: AwardRenderer, sources: AwardSourcing):
         self.renderer, self.sources = renderer, sources
 
     @staticmethod
@@ -72,21 +85,22 @@ AWARD_FILES = "award files"
 def _award_artifacts(checked: CheckResult, renderer: AwardRenderer, state: SiteState | None,
                      jobs: int | None) -> Iterator[Artifact]:
     report = checked.report
-    sources = award_sources(checked)
-    if checked.options.shard is not None:  # a CI matrix job: only this shard's awards (merge.py joins them)
-        index, count = checked.options.shard
-        sources = [s for s in sources if shard_of(s.award.slug, count) == index]
-    checked.options.report_progress(AWARD_FILES, 0, len(sources))
-    job = _AwardJob(renderer, sources)
-    # how many files each unchanged award has (0: render it); the writer leaves them where they are
-    kept = state.kept_counts([s.digest for s in sources]) if state is not None else [0] * len(sources)
-    rendered = parallel.map_ordered(_AwardJob.run, job, [i for i, k in enumerate(kept) if not k], jobs)
-    for index, source in enumerate(sources):
+    sources = AwardSourcing(checked)
+    total = len(sources)
+    checked.options.report_progress(AWARD_FILES, 0, total)
+    if state is not None:  # how many files each unchanged award has (0: render it); the writer leaves them be
+        digests = [sources[index].digest for index in range(total)]
+        kept = state.kept_counts(digests)
+    else:
+        digests, kept = [], [0] * total
+    rendered = parallel.map_ordered(_AwardJob.run, _AwardJob(renderer, sources),
+                                    [i for i, k in enumerate(kept) if not k], jobs)
+    for index in range(total):
         if kept[index]:
-            files, diagnostics = [Artifact(renderer.routes.award_page(source.award), Kept(kept[index]),
-                                           source.digest)], []
+            award = sources.awards[index]
+            files, diagnostics = [Artifact(renderer.routes.award_page(award), Kept(kept[index]), digests[index])], []
         else:
             files, diagnostics = next(rendered)
         report.extend(diagnostics)
         yield from files
-        checked.options.report_progress(AWARD_FILES, index + 1, len(sources))
+        checked.options.report_progress(AWARD_FILES, index + 1, total)
