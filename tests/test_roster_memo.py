@@ -188,3 +188,11 @@ def test_a_reading_process_that_dies_leaves_the_build_to_read_the_files_itself(
     full = tmp_path / "full"
     build(project, full)
     assert tree(project / "_site") == tree(full)
+
+
+def test_with_one_job_every_awards_file_is_read_in_the_build_itself(
+        tmp_path: Path, monkeypatch, reads: list[str], read_aside: list[str]):
+    monkeypatch.setenv("BADGEKILN_JOBS", "1")  # a CI runner that shares its cores: no process of its own
+    project = copy_project("example", tmp_path)
+    assert build_result(project, incremental=True).ok
+    assert read_aside == [] and len(reads) == 7
