@@ -231,3 +231,28 @@ def test_award_files_checked_once_are_not_checked_again_until_their_bytes_change
     edited = build(project, keyring=testkeys.keyring(), incremental=True)
     assert edited.model is None and [d.code for d in edited.diagnostics] == ["E305"]
     assert ledger.record_path(key) in verified
+
+
+def test_award_files_a_build_wrote_are_not_checked_by_the_next_until_their_bytes_change(tmp_path: Path, monkeypatch):
+    """A build that writes the ledger remembers its award files as passing their checks (it checked
+    those it kept and wrote the others from checked records): after a first build, the next one
+    checks only the head; an award file edited since is checked, and refused."""
+    from badgekiln.model import ledger_integrity
+
+    verified: list[str] = []
+    original = ledger_integrity.verify
+    monkeypatch.setattr(ledger_integrity, "verify", lambda doc, text, path, *a, **k: (
+        verified.append(path), original(doc, text, path, *a, **k))[1])
+    project = copy_project("minimal", tmp_path)
+    assert build(project, keyring=testkeys.keyring(), incremental=True).model is not None  # the first build
+    roster = project / "content/awards/2026.yaml"
+    for name in ("Bo Ng", "Cy Li"):  # an award added: a new record, in some award file
+        verified.clear()
+        roster.write_text(roster.read_text() + f"  - name: {name}\n    email: {name.split()[0].lower()}@example.org\n")
+        assert build(project, keyring=testkeys.keyring(), incremental=True).model is not None
+        assert verified == [ledger.LEDGER_PATH]  # the award files it read are the ones the last build wrote
+    key, record, path = next((k, r, project / ledger.record_path(k)) for k, r in ledger_awards(project).items())
+    path.write_text(path.read_text().replace(record["salt"], "0" * 32))
+    edited = build(project, keyring=testkeys.keyring(), incremental=True)
+    assert edited.model is None and [d.code for d in edited.diagnostics] == ["E305"]
+    assert ledger.record_path(key) in verified

@@ -231,7 +231,7 @@ def _read_buckets(ledger: Ledger, files: Mapping[str, bytes], listed: list[str],
         path = bucket_path(bucket)
         data = files[path]
         digest = ledger.digests[path] = _sha256(data)
-        seal = f"{bucket}:{digest}"  # the same bytes under the same name pass both checks again
+        seal = _seal(bucket, digest)  # the same bytes under the same name pass both checks again
         errors = report.error_count()
         try:
             doc, text = _document_of(data, (FORMAT,))
@@ -257,6 +257,10 @@ def _add_awards(entries: dict[str, Entry], records: dict, one: "_Shared") -> Non
             status_index=int(raw["status_index"]),
             credential=one.record(raw.get("credential")),
             earned_by=_keys(raw.get("earned_by", [])))
+
+
+def _seal(bucket: str, digest: str) -> str:
+    return f"{bucket}:{digest}"
 
 
 def _sha256(data: bytes) -> str:
@@ -347,6 +351,13 @@ class Update:
                    for b in self.buckets}
         digests[LEDGER_PATH] = _sha256(self.head)
         return digests
+
+    def seals(self) -> frozenset[str]:
+        """"bucket:SHA-256" of each award file after, as `read` notes those that pass their checks
+        (`Ledger.checked`): a build that writes the ledger read and checked every file it keeps, and
+        wrote the others from records it checked or minted."""
+        digests = self.file_digests()
+        return frozenset(_seal(bucket, digests[bucket_path(bucket)]) for bucket in self.buckets)
 
     @property
     def digest(self) -> str:

@@ -231,19 +231,25 @@ class BuildMemo:
             self.db.execute("COMMIT")
         self.db.close()
 
-    def settle(self, ledger_after: dict[str, str], rewritten: Collection[str]) -> None:
+    def settle(self, ledger_after: dict[str, str], rewritten: Collection[str], checked: frozenset[str]) -> None:
         """After the build wrote the ledger (`ledger_after`: path -> SHA-256 of each of its files; the
         files it rewrote hold the awards `rewritten`): the origin of each credential found or signed
-        in those files, as the next build will find it (then taken by its origin, not computed again)."""
+        in those files, as the next build will find it (then taken by its origin, not computed again),
+        and the award files that pass their checks (`checked`, as `checked_files`: those this build
+        read and checked, and those it wrote from records it checked or made), so the next build
+        does not check again what this one wrote (at 10^4 awards, every file after a first build)."""
         self.ledger_files, self.origins = ledger_after, {}
         settled = [(origin, key) for key in self.confirmed
                    if key in rewritten and (origin := self._origin(key, self.read_from.get(key))) is not None]
         self.read_from, self.confirmed = {}, []
-        if settled:
-            db = sqlite3.connect(self.path, isolation_level=None)
-            try:
-                db.execute("BEGIN")
-                db.executemany("UPDATE credentials SET origin=? WHERE key=?", settled)
-                db.execute("COMMIT")
-            finally:
-                db.close()
+        db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            db.execute("BEGIN")
+            db.executemany("UPDATE credentials SET origin=? WHERE key=?", settled)
+            if checked != self.files_checked:
+                db.execute("DELETE FROM ledger_files")
+                db.executemany("INSERT OR IGNORE INTO ledger_files VALUES (?)", ((seal,) for seal in checked))
+                self.files_checked = checked
+            db.execute("COMMIT")
+        finally:
+            db.close()
