@@ -125,7 +125,7 @@ def _add_awards(wanted: _WantedAwards, sources: Sources, people: dict[str, Valid
     correcting: list[AwardFields] = []
     by_slug = {b.slug: b for b in badges}
     date_order = site_fields.get("date_order") if site_fields is not None else None
-    for path, data, inputs in awards_files(sources, digested=rosters is not None):
+    for path, data, inputs in awards_files_and_inputs(sources, digested=rosters is not None):
         remembered = rosters.recall(path, inputs, now) if rosters is not None else None
         if remembered is not None:
             keys = list(wanted.replay(remembered, report))
@@ -149,7 +149,7 @@ def _add_awards(wanted: _WantedAwards, sources: Sources, people: dict[str, Valid
     return in_content, correcting
 
 
-def awards_files(sources: Sources, digested: bool = True) -> Iterator[tuple[str, bytes, str]]:
+def awards_files_and_inputs(sources: Sources, digested: bool = True) -> Iterator[tuple[str, bytes, str]]:
     """(path, bytes, inputs) of each awards file, in order: `inputs` is the RosterMemo's key, a
     digest of the file and of all it is read against ("" when not `digested`)."""
     context = _context_digest(sources) if digested else None
