@@ -165,7 +165,7 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
             if stamp is not None:
                 stamp["files"].pop(path, None)
         if checked.memo is not None:  # the ledger files the next build reads are these
-            checked.memo.settle(checked.ledger.file_digests(), checked.ledger.rewritten_keys(), checked.ledger.seals())
+            checked.memo.settle(checked.ledger.file_digests(), checked.ledger.rewritten_keys())
     # the signed files the ledger records, each struck off as it goes by or is kept (never a set of every
     # path written)
     unseen = set(checked.signing.expected) if checked.signing is not None else set()

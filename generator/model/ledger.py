@@ -263,6 +263,13 @@ def _seal(bucket: str, digest: str) -> str:
     return f"{bucket}:{digest}"
 
 
+def seals(file_digests: Mapping[str, str]) -> frozenset[str]:
+    """"bucket:SHA-256" of each award file among `file_digests` (path -> SHA-256), as `read` notes
+    those that pass their checks (`Ledger.checked`)."""
+    return frozenset(_seal(path[len(AWARDS_DIR) + 1:-5], digest) for path, digest in file_digests.items()
+                     if path.startswith(AWARDS_DIR + "/"))
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -351,13 +358,6 @@ class Update:
                    for b in self.buckets}
         digests[LEDGER_PATH] = _sha256(self.head)
         return digests
-
-    def seals(self) -> frozenset[str]:
-        """"bucket:SHA-256" of each award file after, as `read` notes those that pass their checks
-        (`Ledger.checked`): a build that writes the ledger read and checked every file it keeps, and
-        wrote the others from records it checked or minted."""
-        digests = self.file_digests()
-        return frozenset(_seal(bucket, digests[bucket_path(bucket)]) for bucket in self.buckets)
 
     @property
     def digest(self) -> str:

@@ -231,13 +231,14 @@ class BuildMemo:
             self.db.execute("COMMIT")
         self.db.close()
 
-    def settle(self, ledger_after: dict[str, str], rewritten: Collection[str], checked: frozenset[str]) -> None:
+    def settle(self, ledger_after: dict[str, str], rewritten: Collection[str]) -> None:
         """After the build wrote the ledger (`ledger_after`: path -> SHA-256 of each of its files; the
         files it rewrote hold the awards `rewritten`): the origin of each credential found or signed
         in those files, as the next build will find it (then taken by its origin, not computed again),
-        and the award files that pass their checks (`checked`, as `checked_files`: those this build
-        read and checked, and those it wrote from records it checked or made), so the next build
-        does not check again what this one wrote (at 10^4 awards, every file after a first build)."""
+        and every award file as passing its checks (this build read and checked those it kept, and
+        wrote the others from records it checked or minted), so the next build does not check again
+        what this one wrote (at 10^4 awards, every file after a first build)."""
+        checked = ledger.seals(ledger_after)
         self.ledger_files, self.origins = ledger_after, {}
         settled = [(origin, key) for key in self.confirmed
                    if key in rewritten and (origin := self._origin(key, self.read_from.get(key))) is not None]
