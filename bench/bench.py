@@ -14,6 +14,8 @@ incremental, into one output folder):
   rebuild   the same content again: nothing changed,
   add-one   one more award appended to the roster,
   revoke    one award revoked,
+  deploy    what CI runs on every push: a fresh clone of the project (ledger committed, no
+            .badgekiln-cache/), built `--frozen` into an empty folder,
 A phase may be repeated (--phases first,add-one,add-one,add-one): on a busy machine one run says
 little. And, when asked for (--phases ...,preview,preview-save), what `serve` does:
   preview       a preview build (its own base URL and DID, the ledger untouched) into another folder,
@@ -54,10 +56,11 @@ import badgekiln
 from pathlib import Path
 out = Path({out!r})
 preview = {preview!r}  # a preview build, as `serve` makes it
+frozen = {frozen!r}  # a deploy: the ledger as committed
 start = time.perf_counter()  # importing badgekiln.api (on first use of badgekiln.BuildOptions) is part of a build
 options = (badgekiln.BuildOptions(out=out, base_url="http://127.0.0.1:8000/", record_ledger=False,
                                   minter=badgekiln.api.preview_minter(Path({project!r})))
-           if preview else badgekiln.BuildOptions(out=out))
+           if preview else badgekiln.BuildOptions(out=out, frozen=frozen))
 result = badgekiln.build({project!r}, options)
 elapsed = time.perf_counter() - start
 for note in (result.checked.notices if result.checked else []):
@@ -143,10 +146,11 @@ def _written_since(out: Path, start_ns: int) -> int:
                for root, _, files in os.walk(out) for name in files)
 
 
-def run_build(project: Path, out: Path, preview: bool = False) -> dict:
+def run_build(project: Path, out: Path, preview: bool = False, frozen: bool = False) -> dict:
     """One build in a fresh process. The files it wrote are counted here afterwards, by mtime,
     and not by a list held before it: a child's peak memory on Linux starts at its parent's."""
-    code = _RUN.format(build_py=str(REPO / "build.py"), project=str(project), out=str(out), preview=preview)
+    code = _RUN.format(build_py=str(REPO / "build.py"), project=str(project), out=str(out), preview=preview,
+                        frozen=frozen)
     # modules byte-compiled, as a wheel's are once pip installs it (this machine sets PYTHONDONTWRITEBYTECODE,
     # which would add compiling them again to every build: about 0.1 s)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -179,6 +183,16 @@ def revoke_one(project: Path, nth: int = 0) -> None:
         raise SystemExit(f"revoke failed:\n{proc.stdout}\n{proc.stderr}")
 
 
+def fresh_clone(project: Path, clone: Path) -> Path:
+    """What a CI runner checks out: the project's content/ (the ledger committed with it) and
+    templates, none of the git-ignored build state (.badgekiln-cache/, _site/)."""
+    shutil.rmtree(clone, ignore_errors=True)
+    for folder in ("content", "templates"):
+        if (project / folder).is_dir():
+            shutil.copytree(project / folder, clone / folder)
+    return clone
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
@@ -206,7 +220,11 @@ def main(argv: list[str]) -> None:
                 elif phase == "revoke":
                     revoke_one(project, nth)
                 preview = phase.startswith("preview")
-                result = run_build(project, Path(tmp) / "preview" if preview else out, preview)
+                if phase == "deploy":
+                    clone = fresh_clone(project, Path(tmp) / "clone")
+                    result = run_build(clone, clone / "_site", frozen=True)
+                else:
+                    result = run_build(project, Path(tmp) / "preview" if preview else out, preview)
                 rows.append({"awards": size, "phase": phase, **result})
                 _print_row(size, phase, result)
             shutil.rmtree(out, ignore_errors=True)

@@ -101,17 +101,18 @@ class DigestOnce:
     """For frozen dataclasses that many digests share (the site, an issuer, a badge, an award):
     their digest form is computed once per object, not once per digest that refers to them.
 
-    The form is kept in `_digest_cache`: beside the fields of an ordinary dataclass, and in a
-    field of its own (init=False, compare=False) in a slotted one, which `replace()` resets."""
+    The digest is kept in `_digest_cache`: beside the fields of an ordinary dataclass, and in a
+    field of its own (init=False, compare=False) in a slotted one, which `replace()` resets. The
+    text only: 10^5 awards each keeping the form's dict too would be 6 MB more."""
 
     __slots__ = ()
 
     def digest_form(self) -> dict:
         cached = getattr(self, "_digest_cache", None)
         if cached is None:
-            cached = {"sha256": digest(_field_values(type(self))(self))}
+            cached = digest(_field_values(type(self))(self))
             object.__setattr__(self, "_digest_cache", cached)  # frozen: never one of the inputs
-        return cached
+        return {"sha256": cached}
 
 
 def digest(value: Any) -> str:

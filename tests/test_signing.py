@@ -267,6 +267,11 @@ def test_a_site_signed_by_worker_processes_equals_one_signed_serially(tmp_path: 
         result = build(project, keyring=testkeys.keyring())
         assert result.model is not None and any(n.startswith("signed ") for n in result.notices)
         sites[mode] = (ledger_files(project), tree(project / "_site"))
+        # each record arrives with its own copy of what all repeat: the build keeps one of each
+        records = list(result.signing.records.values())
+        for name in ("created", "verificationMethod", "status"):
+            assert len({id(r[name]) for r in records}) == len({r[name] for r in records}), name
+        assert len({id(r["parts"]) for r in records}) == len({json.dumps(r["parts"], sort_keys=True) for r in records})
     assert sites["workers"] == sites["serial"]
 
 

@@ -250,6 +250,11 @@ class SigningState:
     status_lists: dict[str, bytes] = field(default_factory=dict)  # path -> signed list (published.py)
     expected: set[str] = field(default_factory=set)  # verification files the ledger records: all must be published
 
+    def embed(self, key: str, documents: dict) -> None:
+        """The endorsements award `key`'s credential embeds (most embed none: nothing is kept for those)."""
+        if documents:
+            self.embedded[key] = documents
+
     def signer_for(self, issuer_slug: str) -> Signer | None:
         """The issuer's current signer, None without a key."""
         return self.signers.get(issuer_slug)
@@ -580,7 +585,7 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
                 inputs = _memo_inputs(contexts, model.site, issuer, badge, state.did, award, current_digests, record)
             if memo.verified(award.key, inputs, record["digest"], origin) and not _revoked_signer(record, revoked):
                 state.records[award.key] = record
-                state.embedded[award.key] = endorsement.documents(endorsement.record_digests(record), archive)
+                state.embed(award.key, endorsement.documents(endorsement.record_digests(record), archive))
                 state.inputs[award.key] = inputs
                 continue
         if current_digests is None:
@@ -592,7 +597,7 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             found = memo.preview(award.key, preview_key)
             if found is not None:  # signed by an earlier preview from all the same: the same credential
                 state.inputs[award.key], state.records[award.key] = found
-                state.embedded[award.key] = current
+                state.embed(award.key, current)
                 continue
             plan.preview_keys[award.key] = preview_key
         try:
@@ -608,7 +613,7 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             continue
         if record is None:
             (plan.to_sign.append((award, (index, embedded))) if can_sign else plan.unsigned.append(award))
-            state.embedded[award.key] = embedded
+            state.embed(award.key, embedded)
             continue
         key_id = record["verificationMethod"].rpartition("#key-")[2]
         if key_id not in known_keys:
@@ -618,19 +623,19 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
         elif key_id in revoked:  # re-sign (with today's content): the old proof verifies nowhere any more
             if can_sign:
                 plan.to_sign.append((award, (index, current)))
-                state.embedded[award.key] = current
+                state.embed(award.key, current)
                 plan.resigned[key_id] = plan.resigned.get(key_id, 0) + 1
             else:
                 plan.stranded[(issuer.slug, key_id)] = plan.stranded.get((issuer.slug, key_id), 0) + 1
         elif unchanged:
             state.records[award.key] = record
-            state.embedded[award.key] = embedded
+            state.embed(award.key, embedded)
             if memo is not None:
                 memo.note(award.key, inputs, record["digest"], origin)
                 state.inputs[award.key] = inputs
         elif (reissue or award.email_corrected) and can_sign:  # a new version takes today's settings
             plan.to_sign.append((award, (index, current)))
-            state.embedded[award.key] = current
+            state.embed(award.key, current)
         elif award.email_corrected:
             plan.corrected.append(award)
         else:
@@ -763,6 +768,7 @@ def _sign_all(jobs: list[tuple[Award, tuple[int, list]]], state: SigningState, c
     """Sign every job (in up to `processes` processes when there are many), telling `progress`."""
     started, cpu = time.perf_counter(), _cpu_seconds()
     records: dict[str, dict] = {}
+    shared = ledger.SharedValues()  # one copy of what every record repeats: its signer, time, status and parts
     work = [(award.key, state.signers[model.badge(award.badge).issuer], job) for award, job in jobs]
     make = NewCredential(model, Routes(model.site.base_url), state.did)
     for done, ((award, _), result) in enumerate(zip(jobs, sign_many(work, created, make, processes)), 1):
@@ -775,7 +781,7 @@ def _sign_all(jobs: list[tuple[Award, tuple[int, list]]], state: SigningState, c
             report.error("E503", f"the credential cannot be signed: {reason} (credential field {pointer or '/'})",
                          loc, "this is a Badgekiln bug if the text above looks normal; please report it")
             continue
-        records[award.key] = result
+        records[award.key] = shared.record(result)
     if records:  # throughput goes to the console only (bench/bench.py reads it), never to the output
         each = (_cpu_seconds() - cpu) * 1000 / len(records)
         state.notices.append(_signed_notice(len(records), time.perf_counter() - started, each))

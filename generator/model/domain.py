@@ -225,7 +225,7 @@ class Award(DigestOnce):
     cpd: CpdProgress | None = None  # renewal chain position (badge has a renewal rule)
     earned_by: tuple[PathwayComponent, ...] = ()  # set only on an automatic pathway award
     email_corrected: bool = False  # this build moves its ledger record to a corrected email (previous_email)
-    _digest_cache: dict | None = field(default=None, init=False, repr=False, compare=False)  # canonical.DigestOnce
+    _digest_cache: str | None = field(default=None, init=False, repr=False, compare=False)  # canonical.DigestOnce
 
 
 # --- Endorsements (model/endorsements.py checks received ones; content/given-endorsements.yaml) ---

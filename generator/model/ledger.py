@@ -190,7 +190,7 @@ def read(files: Mapping[str, bytes], report: Report, checked: Collection[str] = 
                              f"Badgekiln publishes layout {LAYOUT}; use the Badgekiln version that wrote it")
         ledger_integrity.verify(doc, text, LEDGER_PATH, report)
         ledger.outdated = doc["format"] != FORMAT or ledger_integrity.lacks_checks(doc)
-        shared = _Shared()
+        shared = SharedValues()
         if doc["format"] == 1:
             _add_awards(ledger.entries, doc["awards"], shared)
         else:
@@ -217,7 +217,7 @@ def _bucket_list(value: object) -> list[str]:
     return value
 
 
-def _read_buckets(ledger: Ledger, files: Mapping[str, bytes], listed: list[str], shared: "_Shared",
+def _read_buckets(ledger: Ledger, files: Mapping[str, bytes], listed: list[str], shared: "SharedValues",
                   report: Report, checked: Collection[str]) -> None:
     """Every award file: those the head lists (one missing is an error: its awards would be minted
     again under new links) and any other present (two branches merged, each adding a file)."""
@@ -248,7 +248,7 @@ def _read_buckets(ledger: Ledger, files: Mapping[str, bytes], listed: list[str],
     ledger.checked = frozenset(clean)
 
 
-def _add_awards(entries: dict[str, Entry], records: dict, one: "_Shared") -> None:
+def _add_awards(entries: dict[str, Entry], records: dict, one: "SharedValues") -> None:
     for key, raw in records.items():
         entries[key] = Entry(
             badge=one.text(raw["badge"]), slug=raw["slug"], salt=raw["salt"],
@@ -274,10 +274,11 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class _Shared:
+class SharedValues:
     """One object for each value many records repeat (badges, dates, a signer, a badge's parts):
-    a ledger of 10^5 awards held in memory is then about a third smaller. Records are never
-    modified after reading, so sharing is safe."""
+    a ledger of 10^5 awards held in memory is then about a third smaller, and so are the records
+    a first build signs (each arrives from a worker with its own copy of every value). Records
+    are never modified once made, so sharing is safe."""
 
     def __init__(self):
         self.values: dict = {}
