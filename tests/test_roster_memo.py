@@ -149,8 +149,9 @@ def test_awards_files_read_in_another_process_build_what_reading_them_here_build
     assert tree(project / "_site") == tree(full)
     read_aside.clear()
     reads.clear()  # (the full build read every file here)
-    roster = project / FOOD  # one file changed: only it is read again, aside
-    roster.write_text(roster.read_text() + "  - name: New Starter\n    email: new.starter@example.com\n")
+    roster = project / FOOD  # one file changed (not only at its end): only it is read again, aside
+    roster.write_text(roster.read_text().replace("awards:\n", "awards:\n  - name: New Starter\n"
+                                                 "    email: new.starter@example.com\n", 1))
     assert build_result(project, incremental=True).ok
     assert read_aside == [FOOD] and reads == []
     build(project, full)

@@ -69,9 +69,10 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 
 class _Builder:
-    def __init__(self, path: str, report: Report):
+    def __init__(self, path: str, report: Report, numbered_from: dict[str, int] | None = None):
         self.path = path
         self.report = report
+        self.numbered_from = numbered_from or {}  # keypath -> index of its list's first item
 
     def build(self, node: yaml.Node, keypath: str) -> Any:
         if node.tag not in (
@@ -92,8 +93,9 @@ class _Builder:
             # A roster's node tree is as big as what is built from it: the tree is read once, so
             # each item's nodes are let go as soon as the item is built (never both trees at once).
             items, node.value = node.value, []
+            start = self.numbered_from.get(keypath, 0)
             for index, item in enumerate(items):
-                path = f"{keypath}[{index}]"
+                path = f"{keypath}[{start + index}]"
                 result.append(self.build(item, path))
                 result.item_locs.append(_mark(self.path, item, path))
                 items[index] = None
@@ -220,8 +222,11 @@ def decode_limited(data: bytes, path: str, report: Report, *, limit: int, what: 
     return None if text is None else characters.refuse_in_file(text, path, report)
 
 
-def load_yaml(data: bytes, path: str, report: Report) -> Any:
-    """Parse one YAML document into YMap/YList/scalars, reporting every problem to `report`."""
+def load_yaml(data: bytes, path: str, report: Report, numbered_from: dict[str, int] | None = None) -> Any:
+    """Parse one YAML document into YMap/YList/scalars, reporting every problem to `report`.
+
+    `numbered_from` numbers the items of a list from other than 0 (keypath -> first index): the
+    tail of a file read on its own (load/appended.py) is placed where the whole file puts it."""
     text = decode_limited(data, path, report, limit=MAX_YAML_BYTES, what="file", hint="split it into several files")
     if text is None:
         return None
@@ -242,4 +247,4 @@ def load_yaml(data: bytes, path: str, report: Report) -> Any:
         return None
     if node is None:
         return None
-    return _Builder(path, report).build(node, "")
+    return _Builder(path, report, numbered_from).build(node, "")

@@ -15,11 +15,12 @@ from pathlib import PurePosixPath
 from typing import Protocol
 
 from ..diagnostics import Location, Report, did_you_mean
-from ..load import images
+from ..load import appended, images
 from ..load.files import CONTENT, Sources
 from ..load.positioned_yaml import load_yaml
 from ..validate import schema
 from ..validate.entities import (
+    YAML_SUFFIXES,
     AwardFields,
     award_files,
     load_entities,
@@ -67,7 +68,12 @@ class RosterMemo(Protocol):
     """
 
     def recall(self, path: str, inputs: str, now: datetime) -> list[tuple] | None: ...
-    def remember(self, path: str, inputs: str, now: datetime, awards: list[tuple]) -> None: ...
+    def knows(self, path: str, inputs: str, now: datetime) -> bool: ...  # would `recall` find it
+    # (inputs, shape) of the file at `path` as last read, if awards appended to it can be read alone
+    def earlier(self, path: str, now: datetime) -> tuple[str, appended.Shape] | None: ...
+    def earlier_awards(self, path: str) -> list[tuple] | None: ...  # what the model took of it then
+    def remember(self, path: str, inputs: str, now: datetime, awards: list[tuple],
+                 shape: appended.Shape | None = None) -> None: ...
     # the model took these awards from the file read from `inputs`, which is remembered (signing's memo key)
     def read_awards(self, inputs: str, keys: list[str]) -> None: ...
 
@@ -119,23 +125,32 @@ def _add_awards(wanted: _WantedAwards, sources: Sources, people: dict[str, Valid
                 badges: list[Badge], badges_raw: dict[str, Validated], known_badges: set[str],
                 site_fields: Validated | None, now: datetime, report: Report,
                 rosters: RosterMemo | None) -> tuple[set[str], list[AwardFields]]:
-    """Every awards file into `wanted`, remembered per file (RosterMemo). Returns the key of every
-    award in content and the awards that give a previous_email (for _email_corrections)."""
+    """Every awards file into `wanted`, remembered per file (RosterMemo): a file the memo has is
+    replayed, one that only grew by awards at its end is replayed and its new awards read
+    (load/appended.py). Returns the key of every award in content and the awards that give a
+    previous_email (for _email_corrections)."""
     in_content: set[str] = set()
     correcting: list[AwardFields] = []
     by_slug = {b.slug: b for b in badges}
     date_order = site_fields.get("date_order") if site_fields is not None else None
-    for path, data, inputs in awards_files_and_inputs(sources, digested=rosters is not None):
+    context = _context_digest(sources) if rosters is not None else None
+    for path, data in award_files(sources):
+        inputs = _inputs(context, data) if context is not None else ""
         remembered = rosters.recall(path, inputs, now) if rosters is not None else None
         if remembered is not None:
             keys = list(wanted.replay(remembered, report))
             in_content.update(keys)
             rosters.read_awards(inputs, keys)
             continue
-        file_report, first, read = Report(), len(wanted.wanted), 0
-        memorable = rosters is not None
-        # one award at a time: `add` keeps only what the model takes of it (_Stated)
-        for raw in validate_awards(path, data, people, known_people, file_report, date_order):
+        file_report, first = Report(), len(wanted.wanted)
+        before, new = _grown(rosters, context, path, data, now, people, known_people, date_order) \
+            if rosters is not None else ([], None)
+        if new is not None:  # the awards it had, as they were read, then those appended to it
+            in_content.update(wanted.replay(before, file_report))
+        else:  # one award at a time: `add` keeps only what the model takes of it (_Stated)
+            new = validate_awards(path, data, people, known_people, file_report, date_order)
+        read, memorable = len(before), rosters is not None
+        for raw in new:
             read += 1
             in_content.add(award_key(raw.fields.get("badge"), raw.email, raw.fields.get("id")))
             if raw.previous_email is not None:
@@ -144,22 +159,58 @@ def _add_awards(wanted: _WantedAwards, sources: Sources, people: dict[str, Valid
             wanted.add(raw, by_slug, badges_raw, known_badges, now, file_report)
         report.extend(file_report.items)
         if memorable and not file_report.items and read == len(wanted.wanted) - first:  # every award kept
-            rosters.remember(path, inputs, now, wanted.added_since(first))
+            shape = appended.shape(data, read) if path.lower().endswith(YAML_SUFFIXES) else None
+            rosters.remember(path, inputs, now, wanted.added_since(first), shape)
             rosters.read_awards(inputs, [w.key for w in wanted.wanted[first:]])
     return in_content, correcting
 
 
-def awards_files_and_inputs(sources: Sources, digested: bool = True) -> Iterator[tuple[str, bytes, str]]:
-    """(path, bytes, inputs) of each awards file, in order: `inputs` is the RosterMemo's key, a
-    digest of the file and of all it is read against ("" when not `digested`)."""
-    context = _context_digest(sources) if digested else None
-    for path, data in award_files(sources):
-        yield path, data, hashlib.sha256(context + hashlib.sha256(data).digest()).hexdigest() if context else ""
+def _inputs(context: bytes, data: bytes) -> str:
+    """The RosterMemo's key of an awards file: a digest of it and of all it is read against."""
+    return hashlib.sha256(context + hashlib.sha256(data).digest()).hexdigest()
 
 
-def read_awards_files(sources: Sources, paths: Collection[str], now: datetime) -> dict[str, tuple[str, list[tuple]]]:
+def _grown(rosters: RosterMemo, context: bytes, path: str, data: bytes, now: datetime,
+           people: dict[str, Validated], known_people: set[str],
+           date_order: str | None) -> tuple[list[tuple], list[AwardFields] | None]:
+    """For an awards file that only grew by awards at its end since the memo read it: the awards it
+    had, as the memo has them, and the new ones, read alone (load/appended.py). ([], None) when
+    the memo has no such version, or the new part reads with a diagnostic: then the whole file is
+    read, so that what is reported (a syntax error drops every award of the file) is a whole read's."""
+    text = _appended_part(rosters, context, path, data, now)
+    awards = rosters.earlier_awards(path) if text is not None else None
+    if awards is None:
+        return [], None
+    report = Report()
+    new = list(validate_awards(path, text, people, known_people, report, date_order, first=len(awards)))
+    return (awards, new) if not report.items else ([], None)
+
+
+def _appended_part(rosters: RosterMemo, context: bytes, path: str, data: bytes, now: datetime) -> bytes | None:
+    """The document of what was appended to an awards file since the memo read it (load/appended.py),
+    None when the memo has no earlier version that `data` only appends awards to."""
+    earlier = rosters.earlier(path, now)
+    if earlier is None:
+        return None
+    inputs, shape = earlier
+    if len(data) <= shape.size or _inputs(context, data[:shape.size]) != inputs:
+        return None
+    return appended.tail_document(data, shape)
+
+
+def awards_files_to_read(sources: Sources, rosters: RosterMemo, now: datetime) -> list[tuple[str, bytes]]:
+    """The awards files a build must read whole: those `rosters` has neither as they are nor as
+    they were before awards were appended to them."""
+    context = _context_digest(sources)
+    return [(path, data) for path, data in award_files(sources)
+            if not rosters.knows(path, _inputs(context, data), now)
+            and _appended_part(rosters, context, path, data, now) is None]
+
+
+def read_awards_files(sources: Sources, paths: Collection[str],
+                      now: datetime) -> dict[str, tuple[str, list[tuple], appended.Shape | None]]:
     """What the model takes of each awards file in `paths` that reads without a diagnostic, as a
-    RosterMemo remembers it: {path: (inputs, awards)}.
+    RosterMemo remembers it: {path: (inputs, awards, shape)}.
 
     For a forked process, reading the awards files the memo lacks while the build reads the ledger
     (pipeline/check.py); the build reads any file left out itself, and reports on it. Its awards
@@ -186,8 +237,18 @@ class _OnlyThese:
     def recall(self, path: str, inputs: str, now: datetime) -> list[tuple] | None:
         return None if path in self.paths else []
 
-    def remember(self, path: str, inputs: str, now: datetime, awards: list[tuple]) -> None:
-        self.read[path] = (inputs, awards)
+    def knows(self, path: str, inputs: str, now: datetime) -> bool:
+        return path not in self.paths
+
+    def earlier(self, path: str, now: datetime) -> None:
+        return None
+
+    def earlier_awards(self, path: str) -> None:
+        return None
+
+    def remember(self, path: str, inputs: str, now: datetime, awards: list[tuple],
+                 shape: appended.Shape | None = None) -> None:
+        self.read[path] = (inputs, awards, shape)
 
     def read_awards(self, inputs: str, keys: list[str]) -> None:
         pass

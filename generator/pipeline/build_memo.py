@@ -21,13 +21,16 @@ from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
+from ..load.appended import Shape
 from ..model import ledger
 from .site_state import CACHE_DIR
 
 _BATCH = 5000
 _FOUND = {"credentials": "key TEXT PRIMARY KEY, inputs TEXT, digest TEXT, origin TEXT",
           "ledger_files": "digest TEXT PRIMARY KEY",
-          "rosters": "path TEXT PRIMARY KEY, inputs TEXT, now TEXT, awards BLOB",
+          # an awards file's shape (size, head, indent: load/appended.py) is NULL when none may be appended
+          "rosters": "path TEXT PRIMARY KEY, inputs TEXT, now TEXT, awards BLOB, size INTEGER, head INTEGER, "
+                     "indent INTEGER",
           "previews": "key TEXT PRIMARY KEY, preview_key TEXT, inputs TEXT, record TEXT"}  # what earlier builds found
 
 
@@ -43,7 +46,7 @@ class BuildMemo:
         self.expected_previews: dict[str, tuple[str, str, str]] = {}
         self.files_checked: frozenset[str] = frozenset()
         self.rosters_read: set[str] = set()
-        self.offered: dict[str, tuple[str, list[tuple]]] = {}  # awards files read elsewhere (`offer`)
+        self.offered: dict[str, tuple[str, list[tuple], Shape | None]] = {}  # awards files read elsewhere
         self.ledger_files: dict[str, str] = {}  # path -> SHA-256 of each ledger file as read
         self.read_from: dict[str, str] = {}  # award key -> inputs of the remembered awards file it is in
         self.context: str | None = None  # what the signing plan gives each credential besides its award
@@ -176,8 +179,8 @@ class BuildMemo:
         row = self.db.execute("SELECT inputs, now FROM rosters WHERE path=?", (path,)).fetchone()
         return row is not None and row[0] == inputs and datetime.fromisoformat(row[1]) <= now
 
-    def offer(self, read: dict[str, tuple[str, list[tuple]]]) -> None:
-        """Awards files read in another process (resolve.read_awards_files: path -> (inputs, awards)):
+    def offer(self, read: dict[str, tuple[str, list[tuple], Shape | None]]) -> None:
+        """Awards files read in another process (resolve.read_awards_files: path -> (inputs, awards, shape)):
         `recall` takes each as remembered, when its inputs are the ones asked for, and remembers it."""
         self.offered.update(read)
 
@@ -186,7 +189,7 @@ class BuildMemo:
         inputs at a time no later than `now` (a date in the future then may be in the past now)."""
         offered = self.offered.pop(path, None)
         if offered is not None and offered[0] == inputs:
-            self.remember(path, inputs, now, offered[1])
+            self.remember(path, inputs, now, offered[1], offered[2])
             return offered[1]
         self.rosters_read.add(path)
         row = self.db.execute("SELECT inputs, now, awards FROM rosters WHERE path=?", (path,)).fetchone()
@@ -198,11 +201,29 @@ class BuildMemo:
             return None
         return awards if isinstance(awards, list) else None
 
-    def remember(self, path: str, inputs: str, now: datetime, awards: list[tuple]) -> None:
+    def remember(self, path: str, inputs: str, now: datetime, awards: list[tuple], shape: Shape | None = None) -> None:
         self.rosters_read.add(path)
         self._begin()
-        self.db.execute("INSERT OR REPLACE INTO rosters VALUES (?, ?, ?, ?)",
-                        (path, inputs, now.isoformat(), pickle.dumps(awards, protocol=pickle.HIGHEST_PROTOCOL)))
+        self.db.execute("INSERT OR REPLACE INTO rosters VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (path, inputs, now.isoformat(), pickle.dumps(awards, protocol=pickle.HIGHEST_PROTOCOL),
+                         *((shape.size, shape.head, shape.indent) if shape is not None else (None,) * 3)))
+
+    def earlier(self, path: str, now: datetime) -> tuple[str, Shape] | None:
+        """resolve.RosterMemo: the inputs and shape of the awards file at `path` as last read, when
+        awards appended to it can be read alone and it was read no later than `now`."""
+        row = self.db.execute("SELECT inputs, now, size, head, indent FROM rosters WHERE path=?", (path,)).fetchone()
+        if row is None or row[2] is None or datetime.fromisoformat(row[1]) > now:
+            return None
+        return row[0], Shape(*row[2:])
+
+    def earlier_awards(self, path: str) -> list[tuple] | None:
+        """resolve.RosterMemo: what the model took of the awards file at `path` as last read."""
+        row = self.db.execute("SELECT awards FROM rosters WHERE path=?", (path,)).fetchone()
+        try:
+            awards = pickle.loads(row[0]) if row is not None else None
+        except Exception:  # noqa: BLE001 - damaged or from another Python: read the file
+            return None
+        return awards if isinstance(awards, list) else None
 
     def note(self, key: str, inputs: str, record_digest: str, origin: str | None = None) -> None:
         self.notes.append((key, inputs, record_digest, origin))

@@ -115,8 +115,7 @@ def _read_awards_aside(sources: Sources, memo: BuildMemo, options: BuildOptions)
     to read meanwhile (a first build would only wait), or there is no other core."""
     if not sources.on_disk or not Background.possible(options.jobs or jobs_from_env()):
         return None
-    unknown = [(path, data) for path, data, inputs in resolve.awards_files_and_inputs(sources)
-               if not memo.knows(path, inputs, options.now)]
+    unknown = resolve.awards_files_to_read(sources, memo, options.now)
     if sum(len(data) for _, data in unknown) < READ_ASIDE_FROM:
         return None
     return Background(resolve.read_awards_files, sources, [path for path, _ in unknown], options.now)

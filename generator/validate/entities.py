@@ -101,15 +101,17 @@ def award_files(sources: Sources) -> Iterator[tuple[str, bytes]]:
     return sources.under("awards", YAML_SUFFIXES + (".csv",))
 
 
-def _award_docs(path: str, data: bytes, report: Report, date_order: str | None) -> Iterator[tuple[YMap, Location]]:
-    """Every award mapping of one awards file, with file-level defaults applied.
+def _award_docs(path: str, data: bytes, report: Report, date_order: str | None,
+                first: int = 0) -> Iterator[tuple[YMap, Location]]:
+    """Every award mapping of one awards file, with file-level defaults applied (`first`: the
+    index of its first award, when `data` is the tail of a YAML file: load/appended.py).
 
     One at a time: the positioned form of a big roster is several times the size of its fields."""
     if path.lower().endswith(".csv"):
         rows = parse_roster(data, path, report)
         yield from zip(rows or [], (rows.item_locs if rows else []))
         return
-    doc = load_yaml(data, path, report)
+    doc = load_yaml(data, path, report, {"awards": first} if first else None)
     if doc is None:
         return
     # A bad file-level value (issued_on: 03/04/2026) is reported once, here; the awards are
@@ -136,12 +138,13 @@ def _award_docs(path: str, data: bytes, report: Report, date_order: str | None) 
 
 
 def validate_awards(path: str, data: bytes, people: dict[str, Validated], known_people: set[str],
-                    report: Report, date_order: str | None = None) -> Iterator[AwardFields]:
-    """Every award of one awards file (YAML or CSV); `date_order` is site.yaml's (values.parse_datetime).
+                    report: Report, date_order: str | None = None, first: int = 0) -> Iterator[AwardFields]:
+    """Every award of one awards file (YAML or CSV); `date_order` is site.yaml's (values.parse_datetime),
+    `first` the index of its first award (see `_award_docs`).
 
     One at a time, like `_award_docs`: the model keeps a few of each award's fields, and 10^5 of
     them validated, each with the place of every value, would be most of a build's memory."""
-    for doc, loc in _award_docs(path, data, report, date_order):
+    for doc, loc in _award_docs(path, data, report, date_order, first):
         fields = validate(doc, AWARD, report, loc, "award", date_order=date_order)
         if fields is None:
             continue
