@@ -36,8 +36,9 @@ class Shape:
 
 
 def _list_lines(indent: int) -> re.Pattern[bytes]:
-    """A run of lines each blank, a comment, an item at `indent`, or indented deeper."""
-    return re.compile(rb"(?:(?:[ ]*(?:#[^\n]*)?|[ ]{%d}-(?:[ ][^\n]*)?|[ ]{%d,}[^ \n][^\n]*)\n)*\Z"
+    """A run of lines each blank, a comment, an item at `indent`, or indented deeper (no line fits
+    two of these, so a long file that does not match fails in one pass, not by backtracking)."""
+    return re.compile(rb"(?:(?:[ ]*(?:#[^\n]*)?|[ ]{%d}-(?:[ ][^\n]*)?|[ ]{%d,}[^ \n#][^\n]*)\n)*\Z"
                       % (indent, indent + 1))
 
 
