@@ -73,9 +73,8 @@ def tail_document(data: bytes, earlier: Shape) -> bytes | None:
     if len(data) <= earlier.size or len(data) > MAX_YAML_BYTES:
         return None
     tail = data[earlier.size:]
-    first = _FIRST_ITEM.match(tail if tail.endswith(b"\n") else tail + b"\n")
-    if first is None or len(first.group(1)) != earlier.indent:
-        return None
-    if not _list_lines(earlier.indent).match(tail if tail.endswith(b"\n") else tail + b"\n"):
+    lines = tail if tail.endswith(b"\n") else tail + b"\n"  # (the last line need not end)
+    first = _FIRST_ITEM.match(lines)
+    if first is None or len(first.group(1)) != earlier.indent or not _list_lines(earlier.indent).match(lines):
         return None
     return data[:earlier.head] + b"\n" * data.count(b"\n", earlier.head, earlier.size) + tail
