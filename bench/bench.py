@@ -16,6 +16,8 @@ incremental, into one output folder):
   revoke    one award revoked,
   deploy    what CI runs on every push: a fresh clone of the project (ledger committed, no
             .badgekiln-cache/), built `--frozen` into an empty folder,
+  restyle   the award page's template changed in the project's templates/: every award's
+            files are made again and replace the published ones, in one journalled update,
 A phase may be repeated (--phases first,add-one,add-one,add-one): on a busy machine one run says
 little. And, when asked for (--phases ...,preview,preview-save), what `serve` does:
   preview       a preview build (its own base URL and DID, the ledger untouched) into another folder,
@@ -183,6 +185,15 @@ def revoke_one(project: Path, nth: int = 0) -> None:
         raise SystemExit(f"revoke failed:\n{proc.stdout}\n{proc.stderr}")
 
 
+def restyle(project: Path, nth: int = 0) -> None:
+    """A provider's own award page (templates/award.html, over the shipped one) with a class
+    added: every award page differs, so an update re-renders and replaces every award's files."""
+    page = (REPO / "templates/award.html").read_text(encoding="utf-8")
+    (project / "templates").mkdir(exist_ok=True)
+    (project / "templates/award.html").write_text(
+        page.replace('<div class="wrap award">', f'<div class="wrap award restyled-{nth}">', 1), encoding="utf-8")
+
+
 def fresh_clone(project: Path, clone: Path) -> Path:
     """What a CI runner checks out: the project's content/ (the ledger committed with it) and
     templates, none of the git-ignored build state (.badgekiln-cache/, _site/)."""
@@ -219,6 +230,8 @@ def main(argv: list[str]) -> None:
                                  "    issued_on: 2026-05-05\n")
                 elif phase == "revoke":
                     revoke_one(project, nth)
+                elif phase == "restyle":
+                    restyle(project, nth)
                 preview = phase.startswith("preview")
                 if phase == "deploy":
                     clone = fresh_clone(project, Path(tmp) / "clone")
