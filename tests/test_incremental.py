@@ -7,6 +7,7 @@ disk: a file left in place keeps its mtime.
 """
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -445,6 +446,60 @@ def test_a_build_killed_at_random_points_is_repaired_by_the_next(tmp_path: Path)
         assert repaired.ok, repaired.checked.diagnostics if repaired.checked else repaired
         assert not [p for p in tmp_path.rglob(".*staging*")]
         same_as_full_build(project, tmp_path, f"killed-{round_}")
+
+
+def restyle(project: Path) -> None:
+    """The provider's own award page over the shipped one: every award page changes."""
+    page = (REPO / "templates/award.html").read_text(encoding="utf-8")
+    (project / "templates").mkdir(exist_ok=True)
+    (project / "templates/award.html").write_text(page.replace('class="wrap award"', 'class="wrap award restyled"'),
+                                                  encoding="utf-8")
+
+
+@pytest.mark.parametrize("written", ["a line each", "whole, by an earlier Badgekiln"])
+def test_an_update_that_dies_at_its_commit_point_is_finished_by_the_next_build(tmp_path: Path, monkeypatch,
+                                                                              written):
+    """A restyle that also drops every baked image replaces and deletes files of every award: its
+    journal names them a line each as they are found (never a list of them in memory), and the
+    build dies the moment it is committed. Nothing published has changed; the next build applies
+    the journal, and the site is what a full build makes. A journal written whole, by the
+    Badgekiln before this one, is applied too."""
+    from badgekiln.pipeline import writer
+
+    project = copy_project("example", tmp_path)
+    site_yaml = project / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text() + "outputs: full\n")
+    first = incremental(project)
+    awards = first.checked.model.awards
+    before = tree(project / "_site")
+    site_yaml.write_text(site_yaml.read_text().replace("outputs: full\n", ""))
+    restyle(project)
+
+    class Died(Exception):
+        pass
+
+    def dies_once_committed(state):
+        if writer.journal_path(state).exists():
+            raise Died
+        return False
+    monkeypatch.setattr(writer, "finish_interrupted", dies_once_committed)
+    with pytest.raises(Died):
+        incremental(project)
+    monkeypatch.undo()
+    assert tree(project / "_site") == before  # the commit point passed, nothing published yet
+    journal = writer.journal_path(badgekiln.pipeline.site_state.SiteState(project, project / "_site"))
+    head, *lines = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    replaced, deleted = [e[0] for e in lines if len(e) == 3], [e[0] for e in lines if len(e) == 1]
+    assert lines == sorted(lines, key=len, reverse=True)  # every replacement, then every deletion
+    assert {award_dir(a.slug) + "/index.html" for a in awards} <= set(replaced)
+    assert {os.path.dirname(p) for p in deleted} == {award_dir(a.slug) for a in awards}
+    assert not list(journal.parent.glob("*-pending"))
+    if written != "a line each":
+        journal.write_text(json.dumps({**head, "changes": [e for e in lines if len(e) == 3], "deleted": deleted}))
+    assert incremental(project).unchanged  # finishing the journal finished the update it stamped
+    assert not journal.exists()
+    assert b"restyled" in (project / "_site" / award_dir(awards[0].slug) / "index.html").read_bytes()
+    same_as_full_build(project, tmp_path, "died-at-commit")
 
 
 def test_the_credential_memo_keeps_every_note_written_in_batches(tmp_path: Path, monkeypatch):

@@ -20,8 +20,9 @@ import os
 import sqlite3
 import sys
 from array import array
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from importlib import metadata
+from itertools import chain, islice
 from pathlib import Path
 
 from .. import resources
@@ -351,28 +352,29 @@ class SiteState:
                 return path
         return None
 
-    def sort_out(self, kept: Callable[[str, int, str], object]) -> list[str]:
-        """After `produced()`, in one pass over the last build's files: tell `kept` the (path, size,
-        owner) of each file this update keeps, and return, sorted, those it neither keeps nor
-        writes again (to delete)."""
-        removed = []
+    def sort_out(self, kept: Callable[[str, int, str], object], removed: Callable[[str], object]) -> None:
+        """After `produced()`, in one pass over the last build's files, in path order: tell `kept`
+        the (path, size, owner) of each file this update keeps, and `removed` the path of each
+        it neither keeps nor writes again (to delete)."""
         kept_owners = self._kept
-        for path, size, owner, again in self.db.execute("SELECT f.path, f.size, f.owner, p.path IS NOT NULL "
-                                                        "FROM files f LEFT JOIN produced p ON p.path = f.path"):
+        for path, size, owner, again in self.db.execute("SELECT f.path, f.size, f.owner, p.path IS NOT NULL FROM "
+                                                        "files f LEFT JOIN produced p ON p.path = f.path "
+                                                        "ORDER BY f.path"):
             if owner in kept_owners:
                 kept(path, size, owner)
             elif not again and inside_site(path):
-                removed.append(path)
-        return sorted(removed)
+                removed(path)
 
-    def record(self, changes: list[tuple[str, str, str | None]], deleted: list[str], *,
-               stamp: str | None = None) -> None:
-        """After a build that updated the site: store the rows of the files it wrote (path, owner,
-        sha256) and of the folders it touched."""
+    def record(self, entries: Iterable[list], *, stamp: str | None = None) -> None:
+        """After an update is applied: the rows of the files it wrote (`[path, owner, sha256]`) and
+        deleted (`[path]`), and of the folders it touched, a few hundred at a time."""
         self.db.execute("BEGIN")
-        self.db.executemany("DELETE FROM files WHERE path=?", ((p,) for p in deleted))
-        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", self._rows(changes))
-        self._record_dirs({os.path.dirname(p) for p, _, _ in changes} | {os.path.dirname(p) for p in deleted})
+        entries = iter(entries)
+        while batch := list(islice(entries, _LOOKUP_BATCH)):
+            self.db.executemany("DELETE FROM files WHERE path=?", ((e[0],) for e in batch if len(e) == 1))
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                                self._rows(e for e in batch if len(e) == 3))
+            self._record_dirs({os.path.dirname(e[0]) for e in batch})
         self._recorded(stamp)
 
     def record_all(self, stamp: str | None = None) -> None:
@@ -394,7 +396,7 @@ class SiteState:
         self.db.execute("COMMIT")
         self.awards_valid = True
 
-    def _rows(self, changes: list[tuple[str, str, str | None]]) -> Iterator[tuple]:
+    def _rows(self, changes: Iterable[Sequence]) -> Iterator[tuple]:
         for path, owner, digest in changes:
             stat = os.stat(os.path.join(self.root, path))
             yield path, owner, stat.st_size, stat.st_mtime_ns, digest
@@ -403,13 +405,17 @@ class SiteState:
         self.set_meta("stamp", "")
 
     def _record_all_dirs(self) -> None:
-        folders = ["."]
-        for folder, dirnames, _ in os.walk(self.root):
-            folders.extend(os.path.relpath(os.path.join(folder, d), self.root) for d in dirnames)
-        self._record_dirs(folders)
+        self._record_dirs(chain(["."], (os.path.relpath(os.path.join(folder, d), self.root)
+                                        for folder, dirnames, _ in os.walk(self.root) for d in dirnames)))
 
-    def _record_dirs(self, folders) -> None:
-        """Note the mtime of each folder (and its parents) as this build leaves it; drop vanished ones."""
+    def _record_dirs(self, folders: Iterable[str]) -> None:
+        """Note the mtime of each folder (and its parents) as this build leaves it; drop vanished
+        ones. A few hundred at a time: a site of 10^5 awards has 10^5 folders."""
+        folders = iter(folders)
+        while batch := list(islice(folders, _LOOKUP_BATCH)):
+            self._record_dir_batch(batch)
+
+    def _record_dir_batch(self, folders: list[str]) -> None:
         seen = set()
         for folder in folders:
             while folder not in seen:

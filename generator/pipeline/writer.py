@@ -7,8 +7,9 @@ all of its files):
   staging folder beside the output (same filesystem, so renames are atomic), which replaces
   the old folder in one rename. The old site is deleted only after the new one is in place.
 * A change (the usual rebuild): only the files that differ are written, into a staging
-  folder. Then the list of what to replace and delete is written to a journal, flushed to
-  disk: that is the commit point. The journal is applied file by file with renames; a build
+  folder, and each one to replace or delete is written to a journal as it is found (a line
+  each, never a list in memory). The journal is flushed to disk and renamed into place: that
+  is the commit point. The journal is applied file by file with renames; a build
   that is killed while applying it leaves the journal, and the next build (or any command
   that takes the project's lock first) finishes it before doing anything else. Up to the
   commit point nothing published has changed; after it, the change always completes.
@@ -21,11 +22,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..artifacts import SHARED, Artifact, Kept, Reused
-from ..atomic_write import write_file_atomic
+from ..atomic_write import replace_durably
 from ..model.routes import safe_output_path
 from .hosts import HostLimitError, HostProfile, SiteSize
 from .site_state import SiteState, inside_site, sha256
@@ -241,8 +242,8 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
     _remove_leftovers(out)  # after the journal: its staging folder is in use until it is applied
     staging.mkdir()
     measure = _Measure(size, host)
-    changes: list[tuple[str, str, str | None]] = []  # path, owner, sha256 of shared files
     produced = _Produced(state)
+    journal = _Journal(state, staging, stamp)
     try:
         for artifact in files:
             relpath, data, owner = artifact.path, artifact.data, artifact.owner
@@ -258,21 +259,72 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as fh:
                 fh.write(data)
-            changes.append((relpath, owner, None if owner else sha256(data)))
+            journal.replace(relpath, owner, None if owner else sha256(data))
         produced.done()
-        removed = state.sort_out(measure.kept(kept))
+        state.sort_out(measure.kept(kept), journal.delete)
         measure.check()
         if not should_commit():
+            journal.discard()
             shutil.rmtree(staging, ignore_errors=True)
             return 0
-        deleted = removed + _strays(state)
-        write_file_atomic(journal_path(state), json.dumps(
-            {"staging": str(staging), "changes": changes, "deleted": deleted, "stamp": stamp}).encode("utf-8"))
+        for path in _strays(state):
+            journal.delete(path)
+        journal.commit()
     except BaseException:
+        journal.discard()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finish_interrupted(state)  # the commit point is passed: apply the journal
     return produced.count
+
+
+class _Journal:
+    """An update's journal, streamed to a pending file as the update finds what to replace and
+    delete: a first line with the staging folder and the stamp, then a line per file, `[path,
+    owner, sha256]` to move into place or `[path]` to delete. A restyle of 10^5 awards replaces
+    3 x 10^5 files; none of them is held in memory. `commit` flushes it to disk and renames it
+    into place. (The project lock lets one build write it at a time.)"""
+
+    def __init__(self, state: SiteState, staging: Path, stamp: str | None):
+        self.path = journal_path(state)
+        self.pending = self.path.with_name(self.path.name + "-pending")
+        self.file = open(self.pending, "w", encoding="utf-8")
+        self._line({"staging": str(staging), "stamp": stamp})
+
+    def _line(self, value: object) -> None:
+        self.file.write(json.dumps(value))
+        self.file.write("\n")
+
+    def replace(self, path: str, owner: str, digest: str | None) -> None:
+        self._line([path, owner, digest])
+
+    def delete(self, path: str) -> None:
+        self._line([path])
+
+    def commit(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        replace_durably(self.pending, self.path)
+
+    def discard(self) -> None:
+        self.file.close()
+        self.pending.unlink(missing_ok=True)
+
+
+def _journal_entries(journal: Path, plan: dict) -> Iterator[list]:
+    """The files a committed journal replaces (`[path, owner, sha256]`), then those it deletes
+    (`[path]`), read a line at a time; only paths inside the site."""
+    if "changes" in plan:  # a journal written whole by an earlier Badgekiln, in its first line
+        entries: Iterable[list] = [*plan["changes"], *([path] for path in plan["deleted"])]
+        yield from (entry for entry in entries if inside_site(entry[0]))
+        return
+    with open(journal, encoding="utf-8") as lines:
+        next(lines)
+        for line in lines:
+            entry = json.loads(line)
+            if inside_site(entry[0]):
+                yield entry
 
 
 def _strays(state: SiteState) -> list[str]:
@@ -300,22 +352,22 @@ def finish_interrupted(state: SiteState) -> bool:
     """Apply a committed journal (this build's, or one a killed build left). Idempotent."""
     journal = journal_path(state)
     try:
-        plan = json.loads(journal.read_bytes())
+        with open(journal, encoding="utf-8") as lines:
+            plan = json.loads(lines.readline())
     except FileNotFoundError:
         return False
-    staging = Path(plan["staging"])
-    plan["changes"] = [c for c in plan["changes"] if inside_site(c[0])]
-    plan["deleted"] = [p for p in plan["deleted"] if inside_site(p)]
-    for relpath, _owner, _digest in plan["changes"]:
-        source, target = staging / relpath, Path(state.root) / relpath
+    staging, root = Path(plan["staging"]), Path(state.root)
+    for entry in _journal_entries(journal, plan):
+        target = root / entry[0]
+        if len(entry) == 1:
+            target.unlink(missing_ok=True)
+            _prune_empty_folders(target.parent, root)
+            continue
+        source = staging / entry[0]
         if source.exists():  # else: moved into place before an interruption
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
-    for relpath in plan["deleted"]:
-        target = Path(state.root) / relpath
-        target.unlink(missing_ok=True)
-        _prune_empty_folders(target.parent, Path(state.root))
-    state.record([tuple(c) for c in plan["changes"]], plan["deleted"], stamp=plan.get("stamp"))
+    state.record(_journal_entries(journal, plan), stamp=plan.get("stamp"))  # every folder's mtime now final
     journal.unlink()
     shutil.rmtree(staging, ignore_errors=True)
     return True
