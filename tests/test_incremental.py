@@ -224,6 +224,11 @@ def test_a_preview_signs_and_renders_only_what_changed_and_equals_a_full_preview
     append_award(project, "Preview Learner")
     again = incremental(project, out=out, keyring=keyring, **PREVIEW)
     assert again.reused == total and "signed 1 credential(s)" in again.checked.notices
+    new_key = next(a.key for a in again.checked.model.awards if a.recipient_name == "Preview Learner")
+    found = [r for key, r in again.checked.signing.records.items() if key != new_key]
+    assert len(found) == total  # remembered records share one copy of their field names and repeated values
+    assert len({id(name) for r in found for name in r}) == len({name for r in found for name in r})
+    assert len({id(r["verificationMethod"]) for r in found}) == 1 and len({id(r["parts"]) for r in found}) < total
     build_result(project, full, keyring=keyring, **PREVIEW)
     assert tree(out) == tree(full)
     # what a preview remembered is only a cache: forgotten, everything is signed again, the same

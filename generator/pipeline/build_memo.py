@@ -17,6 +17,7 @@ import hashlib
 import json
 import pickle
 import sqlite3
+import sys
 from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +54,7 @@ class BuildMemo:
         self.origins: dict[tuple[str, str], str] = {}
         self.confirmed: list[str] = []  # award keys whose row holds after this build (for `settle`)
         self.previewed = False  # whether this build is a preview that planned its awards (`expect_previews`)
+        self.shared = ledger.SharedValues()  # of the records `preview` finds
         try:
             self.db = self._open(path)
         except sqlite3.DatabaseError:  # damaged: start again (it is only a memo)
@@ -122,15 +124,18 @@ class BuildMemo:
         self.expected_previews = {key: row for key, *row in self.db.execute(query, keys)}
 
     def preview(self, key: str, preview_key: str) -> tuple[str, dict] | None:
-        """The inputs and record a preview signed for `key` from the same `preview_key`, if any."""
+        """The inputs and record a preview signed for `key` from the same `preview_key`, if any.
+
+        A preview holds the record of every award: one copy of its field names and of what records
+        repeat (signer, time, status, badge parts) is 40% of each (a record read alone has its own)."""
         row = self.expected_previews.get(key)
         if row is None or row[0] != preview_key:
             return None
         try:
-            record = json.loads(row[2])
+            record = json.loads(row[2], object_pairs_hook=_names_once)
         except ValueError:  # damaged: sign it again
             return None
-        return (row[1], record) if isinstance(record, dict) else None
+        return (row[1], self.shared.record(record)) if isinstance(record, dict) else None
 
     def note_preview(self, key: str, preview_key: str, inputs: str, record: dict) -> None:
         self._begin()
@@ -275,3 +280,7 @@ class BuildMemo:
             db.execute("COMMIT")
         finally:
             db.close()
+
+
+def _names_once(pairs: list[tuple[str, object]]) -> dict:
+    return {sys.intern(name): value for name, value in pairs}
