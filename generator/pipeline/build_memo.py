@@ -126,8 +126,9 @@ class BuildMemo:
     def preview(self, key: str, preview_key: str) -> tuple[str, dict] | None:
         """The inputs and record a preview signed for `key` from the same `preview_key`, if any.
 
-        A preview holds the record of every award: one copy of its field names and of what records
-        repeat (signer, time, status, badge parts) is 40% of each (a record read alone has its own)."""
+        A preview holds the record of every award. Each decoded alone would have its own field
+        names and its own copy of what records repeat (signer, time, status, badge parts): 1.7 KB
+        a record, where sharing them leaves 0.7 KB."""
         row = self.expected_previews.get(key)
         if row is None or row[0] != preview_key:
             return None

@@ -240,10 +240,10 @@ def update_site(out: Path, files: Iterable[Artifact], project: Path, state: Site
     out = out.resolve()
     staging = out.parent / f".{out.name}.staging-{os.getpid()}"
     _remove_leftovers(out)  # after the journal: its staging folder is in use until it is applied
+    journal = _Journal(state, staging, stamp)
     staging.mkdir()
     measure = _Measure(size, host)
     produced = _Produced(state)
-    journal = _Journal(state, staging, stamp)
     try:
         for artifact in files:
             relpath, data, owner = artifact.path, artifact.data, artifact.owner
