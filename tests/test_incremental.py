@@ -487,10 +487,9 @@ def test_an_update_that_dies_at_its_commit_point_is_finished_by_the_next_build(t
         if writer.journal_path(state).exists():
             raise Died
         return False
-    monkeypatch.setattr(writer, "finish_interrupted", dies_once_committed)
-    with pytest.raises(Died):
+    with monkeypatch.context() as patched, pytest.raises(Died):
+        patched.setattr(writer, "finish_interrupted", dies_once_committed)
         incremental(project)
-    monkeypatch.undo()
     assert tree(project / "_site") == before  # the commit point passed, nothing published yet
     journal = writer.journal_path(badgekiln.pipeline.site_state.SiteState(project, project / "_site"))
     head, *lines = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
