@@ -498,9 +498,17 @@ def test_an_update_that_dies_at_its_commit_point_is_finished_by_the_next_build(t
     assert {award_dir(a.slug) + "/index.html" for a in awards} <= set(replaced)
     assert {os.path.dirname(p) for p in deleted} == {award_dir(a.slug) for a in awards}
     assert not list(journal.parent.glob("*-pending"))
-    if written != "a line each":
-        journal.write_text(json.dumps({**head, "changes": [e for e in lines if len(e) == 3], "deleted": deleted}))
+    outside = tmp_path / "outside.txt"  # a journal's lines reach nothing outside the site
+    outside.write_text("not the site's")
+    hostile = [[str(outside)], ["../outside.txt"], ["../outside.txt", "", None]]
+    if written == "a line each":
+        with journal.open("a", encoding="utf-8") as more:
+            more.writelines(json.dumps(entry) + "\n" for entry in hostile)
+    else:
+        journal.write_text(json.dumps({**head, "changes": [e for e in lines if len(e) == 3] + hostile[2:],
+                                       "deleted": deleted + [e[0] for e in hostile[:2]]}))
     assert incremental(project).unchanged  # finishing the journal finished the update it stamped
+    assert outside.read_text() == "not the site's"
     assert not journal.exists()
     assert b"restyled" in (project / "_site" / award_dir(awards[0].slug) / "index.html").read_bytes()
     same_as_full_build(project, tmp_path, "died-at-commit")
