@@ -468,7 +468,7 @@ def test_an_update_that_dies_at_its_commit_point_is_finished_by_the_next_build(t
     journal names them a line each as they are found (never a list of them in memory), and the
     build dies the moment it is committed. Nothing published has changed; the next build applies
     the journal, and the site is what a full build makes. A journal written whole, by the
-    Badgekiln before this one, is applied too."""
+    Badgekiln before this one, is applied too; no line of either reaches outside the site."""
     from badgekiln.pipeline import writer
 
     project = copy_project("example", tmp_path)
