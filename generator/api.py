@@ -18,7 +18,6 @@ from pathlib import Path
 
 import filelock
 
-from . import canonical
 from .artifacts import Artifact
 from .atomic_write import write_file_atomic
 from .diagnostics import Location
@@ -224,7 +223,7 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
     if result.files and options.record_ledger:  # what this site shows, for check-live and notify
         record = shown_path(project, out)
         record.parent.mkdir(parents=True, exist_ok=True)
-        write_file_atomic(record, canonical.json_bytes(published.site_record(checked.model, checked.ledger.digest)))
+        write_file_atomic(record, published.site_record(checked.model, checked.ledger.digest))
     return result
 
 

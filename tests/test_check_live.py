@@ -13,9 +13,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import testkeys
-from badgekiln import api
+from badgekiln import api, canonical
 from badgekiln.commands import check_live
+from badgekiln.model.published import shown
 from badgekiln.model.routes import Routes
+from badgekiln.pipeline.site_state import shown_path
 from conftest import REPO, build, copy_project
 from test_notify import Recorder, _project, smtp  # noqa: F401 - smtp is a fixture
 
@@ -176,6 +178,18 @@ def test_the_live_site_of_this_build_is_recorded_for_notify_without_any_email(si
     served.changed = {"index.html": b"another site"}
     assert check(project, served.url).returncode == 1
     assert not api.live_record_path(project).exists()  # a failed check withdraws the record
+
+
+def test_a_build_records_what_each_award_shows_in_the_canonical_form(tmp_path: Path):
+    """The record notify reads, written award by award: the same bytes as the whole mapping encoded."""
+    project = copy_project("example", tmp_path)
+    checked = build(project)
+    awards = {award.key: shown(award) for award in checked.model.awards}
+    assert {"issued", "revoked"} <= set(awards.values()) and any(s.startswith("suspended ") for s in awards.values())
+    record = api.site_record(project)
+    assert record["awards"] == awards and list(record["awards"]) == sorted(awards)
+    assert record["base_url"] == checked.model.site.base_url and record["ledger"] == checked.ledger.digest
+    assert shown_path(project, (project / "_site").resolve()).read_bytes() == canonical.json_bytes(record)
 
 
 def test_check_live_refuses_what_it_cannot_do(tmp_path: Path):

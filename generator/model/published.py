@@ -7,6 +7,10 @@ ledger keys (a badge and a hash, never an email) mapped to short tokens.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from operator import attrgetter
+
+from .. import canonical
 from .domain import Award, SiteModel
 
 FORMAT = 1
@@ -23,8 +27,14 @@ def shown(award: Award) -> str:
     return "issued"
 
 
-def site_record(model: SiteModel, ledger_digest: str) -> dict:
-    """What one build's site shows: its base URL, the ledger it was built with (ledger.Update.digest),
-    each award's state."""
-    return {"format": FORMAT, "base_url": model.site.base_url, "ledger": ledger_digest,
-            "awards": {award.key: shown(award) for award in model.awards}}
+def site_record(model: SiteModel, ledger_digest: str) -> bytes:
+    """What one build's site shows, as file bytes: its base URL, the ledger it was built with
+    (ledger.Update.digest), each award's state. Encoded award by award, in key order: never a
+    mapping of every award, nor the encoder's pieces of its text (at 10^5 awards, 25 MB for 4 MB of bytes)."""
+    head = {"format": FORMAT, "base_url": model.site.base_url, "ledger": ledger_digest}
+    return canonical.json_bytes_streamed(head, "awards", _states(model))
+
+
+def _states(model: SiteModel) -> Iterator[tuple[str, str]]:
+    for award in sorted(model.awards, key=attrgetter("key")):
+        yield award.key, shown(award)
