@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
+import pytest
 from badgekiln import canonical
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,11 +16,15 @@ _json = st.recursive(st.none() | st.booleans() | st.integers() | _text,
                      max_leaves=20)
 
 
-@given(st.dictionaries(_text, _json, max_size=4), st.dictionaries(_text, _json, max_size=6))
-def test_streamed_bytes_equal_the_one_piece_encoding(doc, mapping):
+@given(st.dictionaries(_text, _json, max_size=4), st.dictionaries(_text, _json, max_size=6), st.integers(1, 4))
+def test_streamed_bytes_equal_the_one_piece_encoding(doc, mapping, batch):
+    """Whatever the values, and however the items fall into the encoder's batches."""
     doc.pop("awards", None)
     items = sorted(mapping.items())
-    assert canonical.json_bytes_streamed(doc, "awards", iter(items)) == canonical.json_bytes({**doc, "awards": mapping})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(canonical, "_STREAMED_BATCH", batch)
+        streamed = canonical.json_bytes_streamed(doc, "awards", iter(items))
+    assert streamed == canonical.json_bytes({**doc, "awards": mapping})
 
 
 def test_a_document_holding_the_marker_is_still_encoded_exactly():
