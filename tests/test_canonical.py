@@ -1,4 +1,4 @@
-"""The ledger is written item by item (canonical.json_bytes_streamed): the bytes must be those of
+"""The ledger is written a batch of items at a time (canonical.json_bytes_streamed): the bytes must be those of
 the one-piece encoding, whatever the values, or a rebuild would change the committed ledger."""
 from __future__ import annotations
 

@@ -29,8 +29,9 @@ def shown(award: Award) -> str:
 
 def site_record(model: SiteModel, ledger_digest: str) -> bytes:
     """What one build's site shows, as file bytes: its base URL, the ledger it was built with
-    (ledger.Update.digest), each award's state. Encoded award by award, in key order: never a
-    mapping of every award, nor the encoder's pieces of its text (at 10^5 awards, 25 MB for 4 MB of bytes)."""
+    (ledger.Update.digest), each award's state. Encoded a few awards at a time, in key order:
+    never a mapping of every award, nor the encoder's pieces of its text (at 10^5 awards, 25 MB
+    for 4 MB of bytes)."""
     head = {"format": FORMAT, "base_url": model.site.base_url, "ledger": ledger_digest}
     return canonical.json_bytes_streamed(head, "awards", _states(model))
 
