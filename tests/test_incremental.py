@@ -7,6 +7,7 @@ disk: a file left in place keeps its mtime.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -21,6 +22,7 @@ from pathlib import Path
 import badgekiln
 import pytest
 import testkeys
+from badgekiln import cli
 from badgekiln.crypto import keys
 from badgekiln.pipeline.site_state import state_path
 from conftest import FIXED_NOW, REPO, award_dir, build_result, copy_project, ledger_files, tree
@@ -204,6 +206,32 @@ def test_a_signed_site_reuses_its_awards_until_the_signer_changes(tmp_path: Path
     result = incremental(project, keyring=keys.Keyring())
     assert result.reused == 0 and not list((project / "_site/a").rglob("*.jwt"))
     same_as_full_build(project, tmp_path, "unsigned", keyring=keys.Keyring())
+    # now the key signs nothing an award publishes (its credentials are frozen in the ledger): a
+    # build with it, or again without it, keeps every award
+    for keyring in (testkeys.keyring(), keys.Keyring()):
+        append_award(project, f"Starter {len(keyring.keys)}")
+        again = incremental(project, keyring=keyring)
+        assert again.reused == len(again.checked.model.awards) - 1  # all but the one added
+        same_as_full_build(project, tmp_path, f"keyring-{len(keyring.keys)}", updated=again, keyring=keyring)
+
+
+def test_a_new_key_signs_every_award_s_rs256_forms_again(tmp_path: Path, capsys):
+    """The example publishes VC-JWT copies and OB 2.0 JWS files, signed with the current key: after
+    `keys rotate` no award is kept (its frozen credential is republished as it was)."""
+    project = copy_project("example", tmp_path)
+
+    def kids() -> set[str]:
+        return {json.loads(base64.urlsafe_b64decode(jwt.read_text().split(".")[0] + "=="))["kid"]
+                for jwt in (project / "_site/a").rglob("credential.jwt")}
+    assert cli.main(["--project", str(project), "keys", "new"]) == 0
+    incremental(project)
+    before = kids()
+    assert cli.main(["--project", str(project), "keys", "rotate"]) == 0
+    capsys.readouterr()
+    rotated = incremental(project)
+    assert rotated.reused == 0
+    assert len(before) == len(kids()) == 1 and kids() != before
+    same_as_full_build(project, tmp_path, "rotated", updated=rotated)
 
 
 PREVIEW = {"base_url": "http://127.0.0.1:8123/", "record_ledger": False}  # what `serve` builds

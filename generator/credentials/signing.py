@@ -286,12 +286,22 @@ class AwardSigning:
         With `inputs`, the record adds only what is not rebuilt from them: its proof. Its `status`
         and `endorsements` are among the inputs (so are the documents in `endorsements` here, by
         digest), and its `parts` and `fields` are read off the credential it froze, whose digest
-        is `digest`. Walking the whole record would cost 5 µs an award, 10^5 times a build."""
-        record = self.record
+        is `digest`. Walking the whole record would cost 5 µs an award, 10^5 times a build.
+
+        The signer counts only where it signs something (`forms_signer`): a build without the
+        key then keeps every award of a site whose only signatures are the frozen credentials."""
+        record, signer = self.record, self.forms_signer
         if self.inputs is None or record is None:
-            return [self.did, record, self.signer, self.vc_jwt, self.ob2_signed, self.endorsements, self.inputs]
+            return [self.did, record, signer, self.vc_jwt, self.ob2_signed, self.endorsements, self.inputs]
         return [self.did, self.inputs, record["digest"], record["created"], record["verificationMethod"],
-                record["proofValue"], self.signer and self.signer.key_id, self.vc_jwt, self.ob2_signed]
+                record["proofValue"], signer and signer.key_id, self.vc_jwt, self.ob2_signed]
+
+    @property
+    def forms_signer(self) -> Signer | None:
+        """The key that signs the award's RS256 forms (VC-JWT, OB 2.0 JWS), if it publishes any."""
+        signer = self.signer
+        usable = signer is not None and signer.key.rsa is not None and (self.vc_jwt or self.ob2_signed)
+        return signer if usable else None
 
     def credential(self, award: Award, badge: Badge, issuer: Issuer, site: Site, routes: Routes) -> dict | None:
         """The signed credential of an award, or None when it has none (no key, ever)."""
@@ -1026,8 +1036,8 @@ def ob2_signed_assertion(assertion: dict, creator: str) -> dict:
 def rs256_forms(signing: AwardSigning | None, award: Award, issuer: Issuer, routes: Routes,
                 credential: dict | None, assertion: dict) -> Iterator[Artifact]:
     """The opt-in RS256 forms of an award (site.yaml `signing:`): VC-JWT and OB 2.0 signed assertion."""
-    signer = signing.signer if signing is not None else None
-    if signer is None or signer.key.rsa is None:
+    signer = signing.forms_signer if signing is not None else None
+    if signer is None:
         return
     if signing.vc_jwt and credential is not None:
         yield Artifact(routes.award_credential_jwt(award), signer.vc_jwt(credential).encode("ascii"))
