@@ -13,6 +13,9 @@ incremental, into one output folder):
   first     a full build that mints every award into the ledger (and signs, with a key),
   rebuild   the same content again: nothing changed,
   add-one   one more award appended to the roster,
+  keyless   one more award appended, built without the signing key (a colleague's machine, a
+            fork's CI without the secret): the frozen credentials are republished, the new award
+            is left unsigned (W501),
   revoke    one award revoked,
   deploy    what CI runs on every push: a fresh clone of the project (ledger committed, no
             .badgekiln-cache/), built `--frozen` into an empty folder,
@@ -148,14 +151,15 @@ def _written_since(out: Path, start_ns: int) -> int:
                for root, _, files in os.walk(out) for name in files)
 
 
-def run_build(project: Path, out: Path, preview: bool = False, frozen: bool = False) -> dict:
+def run_build(project: Path, out: Path, preview: bool = False, frozen: bool = False, keyless: bool = False) -> dict:
     """One build in a fresh process. The files it wrote are counted here afterwards, by mtime,
     and not by a list held before it: a child's peak memory on Linux starts at its parent's."""
     code = _RUN.format(build_py=str(REPO / "build.py"), project=str(project), out=str(out), preview=preview,
                         frozen=frozen)
     # modules byte-compiled, as a wheel's are once pip installs it (this machine sets PYTHONDONTWRITEBYTECODE,
     # which would add compiling them again to every build: about 0.1 s)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    dropped = {"PYTHONDONTWRITEBYTECODE"} | ({"BADGEKILN_SIGNING_KEYS"} if keyless else set())
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     start_ns = time.time_ns()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     line = next((ln for ln in proc.stderr.splitlines() if ln.startswith("BENCH ")), None)
@@ -224,7 +228,7 @@ def main(argv: list[str]) -> None:
             done: dict[str, int] = {}  # a phase may be repeated (add-one,add-one,...): each adds or revokes another
             for phase in args.phases.split(","):
                 nth = done[phase] = done.get(phase, -1) + 1
-                if phase in ("add-one", "preview-save"):
+                if phase in ("add-one", "keyless", "preview-save"):
                     with open(project / "content/awards/badge-0.yaml", "a") as fh:
                         fh.write(f"  - name: Late Learner\n    email: late-{phase}-{nth}@example.com\n"
                                  "    issued_on: 2026-05-05\n")
@@ -237,7 +241,8 @@ def main(argv: list[str]) -> None:
                     clone = fresh_clone(project, Path(tmp) / "clone")
                     result = run_build(clone, clone / "_site", frozen=True)
                 else:
-                    result = run_build(project, Path(tmp) / "preview" if preview else out, preview)
+                    result = run_build(project, Path(tmp) / "preview" if preview else out, preview,
+                                       keyless=phase == "keyless")
                 rows.append({"awards": size, "phase": phase, **result})
                 _print_row(size, phase, result)
             shutil.rmtree(out, ignore_errors=True)
