@@ -24,8 +24,9 @@ import pytest
 import testkeys
 from badgekiln import cli
 from badgekiln.crypto import keys
+from badgekiln.model import ledger
 from badgekiln.pipeline.site_state import state_path
-from conftest import FIXED_NOW, REPO, award_dir, build_result, copy_project, ledger_files, tree
+from conftest import FIXED_NOW, REPO, award_dir, build_result, copy_project, ledger_awards, ledger_files, tree
 
 
 def incremental(project: Path, **options) -> badgekiln.BuildResult:
@@ -232,6 +233,63 @@ def test_a_new_key_signs_every_award_s_rs256_forms_again(tmp_path: Path, capsys)
     assert rotated.reused == 0
     assert len(before) == len(kids()) == 1 and kids() != before
     same_as_full_build(project, tmp_path, "rotated", updated=rotated)
+
+
+def test_the_ledger_s_records_stay_in_their_index_and_follow_the_ledger_files(tmp_path: Path):
+    """An incremental build leaves each credential record in .badgekiln-cache/ (pipeline/
+    ledger_records.py) and reads it back when needed. When the ledger files go back to an older
+    version (a `git checkout`), what is published is what those files hold, never what the index
+    held; a damaged index is made again."""
+    project = copy_project("example", tmp_path)
+    keyring = testkeys.keyring()
+    incremental(project, keyring=keyring)
+    append_award(project, "Indexed Starter")
+    checked = incremental(project, keyring=keyring).checked
+    written = ledger_awards(project)
+    signed = {k: e for k, e in checked.ledger_read.entries.items() if e.credential is not None}
+    assert signed and all(isinstance(e.credential, ledger.Stored) for e in signed.values())
+    kept = [k for k in signed if isinstance(checked.signing.records.get(k), ledger.Stored)]
+    assert len(kept) == len(signed)  # none held in memory: each read back from the index
+    assert all(checked.signing.record_of(k) == written[k]["credential"] for k in kept)
+    # sign the food-hygiene credentials again (--reissue), then go back to the commit before
+    before = {p: data for p, data in ledger_files(project).items()}
+    badge_file = project / "content/badges/food-hygiene.yaml"
+    badge_text = badge_file.read_text()
+    badge_file.write_text(badge_text.replace("name: ", "name: Level 2 ", 1))
+    reissued = incremental(project, keyring=keyring, reissue=True)
+    assert any(n.startswith("re-issued") for n in reissued.checked.notices)
+    assert ledger_files(project) != before
+    badge_file.write_text(badge_text)
+    for path, data in before.items():
+        (project / path).write_bytes(data)
+    restored = incremental(project, keyring=keyring)
+    assert restored.checked.ledger_changed is False  # the records published are the restored ones
+    same_as_full_build(project, tmp_path, "restored", updated=restored, keyring=keyring)
+    index = project / ".badgekiln-cache/ledger-records.sqlite"
+    index.write_bytes(b"not a database" * 100)
+    append_award(project, "Second Indexed Starter")
+    same_as_full_build(project, tmp_path, "reindexed", updated=incremental(project, keyring=keyring),
+                       keyring=keyring)
+
+
+def test_forked_workers_read_the_records_they_render_from_the_index(tmp_path: Path):
+    """Awards made again in forked workers read their records back there (a connection each): more
+    than the plan's last batch of looked-up records, which the workers inherit."""
+    from badgekiln.pipeline import ledger_records, parallel
+
+    project = copy_project("minimal", tmp_path)
+    rows = "".join(f"safety,Learner {n},learner{n}@example.com,2026-01-{1 + n % 28:02d}\n"
+                   for n in range(ledger_records._BATCH + parallel.SERIAL_BELOW))
+    (project / "content/awards/roster.csv").write_text("badge,name,email,issued_on\n" + rows)
+    keyring = testkeys.keyring()
+    incremental(project, keyring=keyring, jobs=2)
+    catalogue = project / "templates/i18n/en.yaml"  # every award page changes; no credential does
+    catalogue.parent.mkdir(parents=True, exist_ok=True)
+    catalogue.write_text("nav:\n  badges: All badges\n")
+    restyled = incremental(project, keyring=keyring, jobs=2)
+    assert restyled.reused == 0 and len(restyled.checked.model.awards) > parallel.SERIAL_BELOW
+    assert all(isinstance(r, ledger.Stored) for r in restyled.checked.signing.records.values())
+    same_as_full_build(project, tmp_path, "restyled", updated=restyled, keyring=keyring)
 
 
 PREVIEW = {"base_url": "http://127.0.0.1:8123/", "record_ledger": False}  # what `serve` builds
@@ -615,7 +673,7 @@ def test_inputs_found_by_their_origin_are_the_inputs_computed_afresh(tmp_path: P
             badge = model.badge(award.badge)
             issuer = model.issuer(badge.issuer)
             assert inputs == signing._memo_inputs({}, model.site, issuer, badge, state.did, award, endorsement.current(
-                award, badge, issuer, model), state.records[key]), key
+                award, badge, issuer, model), state.record_of(key)), key
         return model, len(taken)
 
     def change(action: str, award) -> None:

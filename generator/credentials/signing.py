@@ -239,12 +239,14 @@ class SigningState:
     preview: bool
     published_keys: tuple[PublicKey, ...]
     signers: dict[str, Signer]  # issuer slug -> current key
-    records: dict[str, dict]  # award key -> credential record
+    # award key -> credential record (`ledger.Stored` when it stays in the build's RecordIndex: `record_of`)
+    records: dict[str, dict | ledger.Stored]
     vc_jwt: bool
     ob2_signed: bool
     notices: list[str] = field(default_factory=list)
     embedded: dict[str, dict] = field(default_factory=dict)  # award key -> endorsements its credential embeds
-    # award key -> `_memo_inputs` of its credential (checked or just signed), in a build with a memo
+    # award key -> digest of the `_memo_inputs` of its credential (checked or just signed) and of its
+    # proof, in a build with a memo (`note_inputs`)
     inputs: dict[str, str] = field(default_factory=dict)
     given_records: dict[str, dict] = field(default_factory=dict)  # given endorsement slug -> signature record
     status_lists: dict[str, bytes] = field(default_factory=dict)  # path -> signed list (published.py)
@@ -254,6 +256,19 @@ class SigningState:
         """The endorsements award `key`'s credential embeds (most embed none: nothing is kept for those)."""
         if documents:
             self.embedded[key] = documents
+
+    def record_of(self, key: str) -> dict | None:
+        """The credential record of award `key` (read back from the RecordIndex if it stayed there)."""
+        record = self.records.get(key)
+        return record.load() if isinstance(record, ledger.Stored) else record
+
+    def note_inputs(self, key: str, inputs: str, record: Mapping) -> None:
+        """What an award's files are made from of its credential: everything it is rebuilt from
+        (`_memo_inputs`: the site, issuer, badge and award among them) and the proof the record
+        adds (its `status`, `endorsements`, `parts` and `fields` are among the inputs, or read off
+        the credential it froze, whose digest is `digest`), so the files' digest needs no record."""
+        proof = [record["digest"], record["created"], record["verificationMethod"], record["proofValue"]]
+        self.inputs[key] = hashlib.sha256(f"{inputs}:{':'.join(proof)}".encode()).hexdigest()
 
     def signer_for(self, issuer_slug: str) -> Signer | None:
         """The issuer's current signer, None without a key."""
@@ -271,30 +286,32 @@ class AwardSigning:
     """One award's frozen credential record and the signer of its optional RS256 forms."""
 
     did: str
-    record: dict | None  # the frozen credential (digest, proof); None: the award has no credential
+    # the frozen credential (digest, proof), or where it is kept (`record`); None: the award has no credential
+    frozen: dict | ledger.Stored | None
     signer: Signer | None  # the issuer's current key, for VC-JWT and OB 2.0 JWS
     vc_jwt: bool
     ob2_signed: bool
     endorsements: dict = field(default_factory=dict)  # place -> the received endorsements it embeds
-    # the digest of everything its credential is built from (`_memo_inputs`: the site, issuer, badge
-    # and award among them), in a build with a memo; None otherwise
+    # the digest of everything its credential is made from, its proof included (`SigningState.note_inputs`),
+    # in a build with a memo; None otherwise
     inputs: str | None = None
+
+    @functools.cached_property
+    def record(self) -> dict | None:
+        frozen = self.frozen
+        return frozen.load() if isinstance(frozen, ledger.Stored) else frozen
 
     def digest_form(self) -> list:
         """What the build cache's digest of the award's files covers of this (award_outputs.py).
 
-        With `inputs`, the record adds only what is not rebuilt from them: its proof. Its `status`
-        and `endorsements` are among the inputs (so are the documents in `endorsements` here, by
-        digest), and its `parts` and `fields` are read off the credential it froze, whose digest
-        is `digest`. Walking the whole record would cost 5 µs an award, 10^5 times a build.
-
-        The signer counts only where it signs something (`forms_signer`): a build without the
-        key then keeps every award of a site whose only signatures are the frozen credentials."""
-        record, signer = self.record, self.forms_signer
-        if self.inputs is None or record is None:
-            return [self.did, record, signer, self.vc_jwt, self.ob2_signed, self.endorsements, self.inputs]
-        return [self.did, self.inputs, record["digest"], record["created"], record["verificationMethod"],
-                record["proofValue"], signer and signer.key_id, self.vc_jwt, self.ob2_signed]
+        With `inputs`, nothing of the record: they cover it (and the documents in `endorsements`,
+        by digest), so an award whose files are kept never reads its record back. The signer
+        counts only where it signs something (`forms_signer`): a build without the key then
+        keeps every award of a site whose only signatures are the frozen credentials."""
+        signer = self.forms_signer
+        if self.inputs is None or self.frozen is None:
+            return [self.did, self.record, signer, self.vc_jwt, self.ob2_signed, self.endorsements, self.inputs]
+        return [self.did, self.inputs, signer and signer.key_id, self.vc_jwt, self.ob2_signed]
 
     @property
     def forms_signer(self) -> Signer | None:
@@ -567,14 +584,18 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
         memo.set_context(canonical.digest([model.site, state.did, [[e.digest, e.version, e.targets]
                                                                    for e in model.endorsements]]))
     for index, award in enumerate(model.awards):
-        if memo is not None and index % _MEMO_BATCH == 0:
+        if index % _MEMO_BATCH == 0:
             batch = [a.key for a in model.awards[index:index + _MEMO_BATCH]]
-            (memo.expect_previews if state.preview else memo.expect)(batch)
+            if memo is not None:
+                (memo.expect_previews if state.preview else memo.expect)(batch)
+            if not state.preview:
+                ledger.prefetch(entries, batch)
         badge = model.badge(award.badge)
         issuer = model.issuer(badge.issuer)
         can_sign = issuer.slug in state.signers
         entry = entries.get(award.key)
-        record = entry.credential if entry is not None and not state.preview else None
+        kept = entry.credential if entry is not None and not state.preview else None  # (maybe `ledger.Stored`)
+        record = entry.record() if kept is not None else None
         if record is not None and not _valid_record(record):
             report.error("E305", f"the issuance ledger's credential record of award '{award.key}' cannot be read",
                          Location(ledger.record_path(award.key), 1), ledger.RESTORE)
@@ -594,9 +615,9 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
                 current_digests = endorsement.current(award, badge, issuer, model)
                 inputs = _memo_inputs(contexts, model.site, issuer, badge, state.did, award, current_digests, record)
             if memo.verified(award.key, inputs, record["digest"], origin) and not _revoked_signer(record, revoked):
-                state.records[award.key] = record
+                state.records[award.key] = kept
                 state.embed(award.key, endorsement.documents(endorsement.record_digests(record), archive))
-                state.inputs[award.key] = inputs
+                state.note_inputs(award.key, inputs, record)
                 continue
         if current_digests is None:
             current_digests = endorsement.current(award, badge, issuer, model)
@@ -606,7 +627,8 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
                                        state.signers[issuer.slug])
             found = memo.preview(award.key, preview_key)
             if found is not None:  # signed by an earlier preview from all the same: the same credential
-                state.inputs[award.key], state.records[award.key] = found
+                inputs, state.records[award.key] = found
+                state.note_inputs(award.key, inputs, found[1])
                 state.embed(award.key, current)
                 continue
             plan.preview_keys[award.key] = preview_key
@@ -638,11 +660,11 @@ def _plan(model: SiteModel, entries: dict[str, ledger.Entry], state: SigningStat
             else:
                 plan.stranded[(issuer.slug, key_id)] = plan.stranded.get((issuer.slug, key_id), 0) + 1
         elif unchanged:
-            state.records[award.key] = record
+            state.records[award.key] = kept
             state.embed(award.key, embedded)
             if memo is not None:
                 memo.note(award.key, inputs, record["digest"], origin)
-                state.inputs[award.key] = inputs
+                state.note_inputs(award.key, inputs, record)
         elif (reissue or award.email_corrected) and can_sign:  # a new version takes today's settings
             plan.to_sign.append((award, (index, current)))
             state.embed(award.key, current)
@@ -688,7 +710,7 @@ def _note_signed(memo: CredentialMemo, plan: SigningPlan, records: Mapping[str, 
                 memo.note(award.key, inputs, record["digest"])
             elif award.key in plan.preview_keys:
                 memo.note_preview(award.key, plan.preview_keys[award.key], inputs, record)
-            state.inputs[award.key] = inputs
+            state.note_inputs(award.key, inputs, record)
 
 
 def _revoked_signer(record: Mapping, revoked: set[str]) -> bool:

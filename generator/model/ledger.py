@@ -22,7 +22,7 @@ import json
 import re
 import secrets
 import string
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -95,6 +95,28 @@ class PreviewMinter(SecretsMinter):
         return self._draw("index") % size
 
 
+class RecordIndex(Protocol):
+    """Where a build keeps the credential records of the ledger files it read, instead of in memory
+    (pipeline/ledger_records.py): by award file, under the file's seal ("bucket:SHA-256")."""
+
+    def indexed(self, bucket: str, seal: str) -> bool: ...  # holds the records of exactly those bytes
+    def index(self, bucket: str, seal: str, records: Iterable[tuple[str, object]]) -> None: ...
+    def prefetch(self, keys: list[str]) -> None: ...  # the keys `load` is asked for next
+    def load(self, key: str) -> object: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A credential record left in a `RecordIndex`: the key it was read under (an award whose
+    email was corrected keeps its record under its old key until the build signs it again)."""
+
+    index: RecordIndex = field(compare=False, repr=False)
+    key: str
+
+    def load(self) -> object:
+        return self.index.load(self.key)
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     badge: str
@@ -104,10 +126,16 @@ class Entry:
     expires: datetime | None
     status_index: int
     # the signed OB 3.0 credential, frozen at first signing (generator/signing.py owns
-    # the shape: digest of the unsigned credential, proof created/verificationMethod/value)
-    credential: dict | None = None
+    # the shape: digest of the unsigned credential, proof created/verificationMethod/value);
+    # `Stored` when it was read from a ledger file into a RecordIndex (`record()` reads it)
+    credential: dict | Stored | None = None
     # ledger keys of the awards an automatic pathway award was earned by (model/pathways.py)
     earned_by: tuple[str, ...] = ()
+
+    def record(self) -> object:
+        """The credential record (as the ledger holds it: checked by signing), None when unsigned."""
+        credential = self.credential
+        return credential.load() if isinstance(credential, Stored) else credential
 
     def as_json(self) -> dict:
         doc = {"badge": self.badge, "slug": self.slug, "salt": self.salt,
@@ -115,7 +143,7 @@ class Entry:
                "expires": format_datetime(self.expires) if self.expires else None,
                "status_index": self.status_index}
         if self.credential is not None:
-            doc["credential"] = self.credential
+            doc["credential"] = self.record()
         if self.earned_by:
             doc["earned_by"] = list(self.earned_by)
         return doc
@@ -132,6 +160,14 @@ class Wanted:
     expires_explicit: bool  # set on the award itself: an explicit correction wins over the ledger
     location: Location
     earned_by: tuple[str, ...] = ()  # an automatic pathway award: the awards it was earned by
+
+
+def prefetch(entries: Mapping[str, Entry], keys: list[str]) -> None:
+    """Tell the RecordIndex which records are read next (`Entry.record`), so it looks them up at once."""
+    stored = [credential for key in keys if (entry := entries.get(key)) is not None
+              and isinstance(credential := entry.credential, Stored)]
+    if stored:
+        stored[0].index.prefetch([s.key for s in stored])
 
 
 def bucket_of(key: str) -> str:
@@ -168,13 +204,15 @@ def parse(files: Mapping[str, bytes], report: Report) -> dict[str, Entry]:
     return read(files, report).entries
 
 
-def read(files: Mapping[str, bytes], report: Report, checked: Collection[str] = ()) -> Ledger:
+def read(files: Mapping[str, bytes], report: Report, checked: Collection[str] = (),
+         records: RecordIndex | None = None) -> Ledger:
     """The ledger from its files (project-relative path -> bytes; other paths are ignored).
 
     The head's sections (`keys`, `issuers`, `endorsements`) are small: `parse_keys`,
     `parse_issuers` and `parse_endorsements` take them in place of bytes. Award files whose
     "bucket:SHA-256" is in `checked` passed their checks before (the same bytes under the same
-    name pass again: a record's check, and that its key belongs in that file).
+    name pass again: a record's check, and that its key belongs in that file). With `records`,
+    the credential records of award files are left there (`Stored`), not held in the entries.
     """
     head = files.get(LEDGER_PATH)
     if head is None:
@@ -194,7 +232,7 @@ def read(files: Mapping[str, bytes], report: Report, checked: Collection[str] = 
         if doc["format"] == 1:
             _add_awards(ledger.entries, doc["awards"], shared)
         else:
-            _read_buckets(ledger, files, _bucket_list(doc.get("buckets", [])), shared, report, checked)
+            _read_buckets(ledger, files, _bucket_list(doc.get("buckets", [])), shared, report, checked, records)
         ledger.sections = {name: section for name, section in doc.items() if name not in ("awards", "buckets")}
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         report.error("E305", f"the issuance ledger cannot be read ({exc})", Location(LEDGER_PATH, 1), RESTORE)
@@ -218,7 +256,7 @@ def _bucket_list(value: object) -> list[str]:
 
 
 def _read_buckets(ledger: Ledger, files: Mapping[str, bytes], listed: list[str], shared: "SharedValues",
-                  report: Report, checked: Collection[str]) -> None:
+                  report: Report, checked: Collection[str], records: RecordIndex | None) -> None:
     """Every award file: those the head lists (one missing is an error: its awards would be minted
     again under new links) and any other present (two branches merged, each adding a file)."""
     present = {p[len(AWARDS_DIR) + 1:-5] for p in files
@@ -240,7 +278,10 @@ def _read_buckets(ledger: Ledger, files: Mapping[str, bytes], listed: list[str],
                 stray = next((k for k in doc["awards"] if bucket_of(k) != bucket), None)
                 if stray is not None:
                     raise ValueError(f"award record '{stray}' belongs in {record_path(stray)}")
-            _add_awards(ledger.entries, doc["awards"], shared)
+            if records is not None and not records.indexed(bucket, seal):
+                records.index(bucket, seal, ((k, raw["credential"]) for k, raw in doc["awards"].items()
+                                             if "credential" in raw))
+            _add_awards(ledger.entries, doc["awards"], shared, records)
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
             report.error("E305", f"{path} cannot be read ({exc})", Location(path, 1), RESTORE)
         if report.error_count() == errors:
@@ -248,14 +289,16 @@ def _read_buckets(ledger: Ledger, files: Mapping[str, bytes], listed: list[str],
     ledger.checked = frozenset(clean)
 
 
-def _add_awards(entries: dict[str, Entry], records: dict, one: "SharedValues") -> None:
+def _add_awards(entries: dict[str, Entry], records: dict, one: "SharedValues",
+                stored: RecordIndex | None = None) -> None:
     for key, raw in records.items():
+        credential = raw.get("credential")
         entries[key] = Entry(
             badge=one.text(raw["badge"]), slug=raw["slug"], salt=raw["salt"],
             issued_on=one.date(raw["issued_on"]),
             expires=one.date(raw["expires"]) if raw.get("expires") else None,
             status_index=int(raw["status_index"]),
-            credential=one.record(raw.get("credential")),
+            credential=(one.record(credential) if stored is None or credential is None else Stored(stored, key)),
             earned_by=_keys(raw.get("earned_by", [])))
 
 

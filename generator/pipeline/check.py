@@ -20,6 +20,7 @@ from ..load.files import Sources, read_sources
 from ..model import ledger, resolve
 from ..model.domain import SiteModel
 from .build_memo import BuildMemo
+from .ledger_records import LedgerRecords
 from .parallel import JOBS_ENV, Background, jobs_from_env, unusable_jobs
 from .site_state import fingerprint
 
@@ -130,7 +131,9 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     memo = BuildMemo(project, fingerprint(project, templates=False)) if options.incremental else None
     reading = _read_awards_aside(sources, memo, options) if memo is not None else None
     try:
-        before = ledger.read(ChainMap(sources.files, sources.on_disk), report, memo.checked_files() if memo else ())
+        # an incremental build leaves the ledger's credential records in an index beside the project
+        before = ledger.read(ChainMap(sources.files, sources.on_disk), report, memo.checked_files() if memo else (),
+                             LedgerRecords(project) if memo is not None else None)
     except BaseException:
         if reading is not None:
             reading.cancel()

@@ -1,0 +1,93 @@
+"""The ledger's credential records, indexed beside the project so a build need not hold them.
+
+A record (the frozen signature of one award's credential: digest, proof, status form, parts)
+is about 950 bytes of Python objects once decoded: at 10^5 awards, 95 MB, the largest thing
+an incremental build held. The build reads every ledger file anyway (for slugs, salts and
+dates), so each file's records go into SQLite once, under the file's seal ("bucket:SHA-256"),
+and the build keeps a key per award (`ledger.Stored`) and reads a record back when it needs it:
+the signing plan once per award, a batch at a time, and rendering for the awards it makes again.
+
+A bucket whose bytes changed since it was indexed is indexed again, in the build's one
+transaction, so the rows of a bucket are always those of the file this build read. Kept in
+.badgekiln-cache/ (git-ignored, safe to delete: the next build indexes every file again).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from .site_state import CACHE_DIR
+
+FORMAT = "1"
+_BATCH = 500  # keys looked up in one query
+
+
+class LedgerRecords:
+    """ledger.RecordIndex in SQLite: one connection per process (forked workers open their own)."""
+
+    def __init__(self, project: Path):
+        self.path = Path(project) / CACHE_DIR / "ledger-records.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._connections: dict[int, sqlite3.Connection] = {}
+        self.prefetched: dict[str, str] = {}
+        try:
+            self._db()
+        except sqlite3.DatabaseError:  # damaged: start again (it is only an index of the ledger)
+            self._connections.clear()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._db()
+
+    def _db(self) -> sqlite3.Connection:
+        """This process's connection (an SQLite connection must never be used across a fork)."""
+        db = self._connections.get(os.getpid())
+        if db is None:
+            db = self._connections[os.getpid()] = sqlite3.connect(self.path, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript("""
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+                CREATE TABLE IF NOT EXISTS buckets (bucket TEXT PRIMARY KEY, seal TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, bucket TEXT NOT NULL, record TEXT NOT NULL);
+                CREATE INDEX IF NOT EXISTS records_bucket ON records (bucket);
+            """)
+            if db.execute("SELECT value FROM meta WHERE key='format'").fetchone() not in (None, (FORMAT,)):
+                raise sqlite3.DatabaseError("another format")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
+        return db
+
+    def indexed(self, bucket: str, seal: str) -> bool:
+        return self._db().execute("SELECT seal FROM buckets WHERE bucket=?", (bucket,)).fetchone() == (seal,)
+
+    def index(self, bucket: str, seal: str, records: Iterable[tuple[str, object]]) -> None:
+        """The records of one award file (key, decoded record), replacing what its bucket held."""
+        db = self._db()
+        db.execute("BEGIN")
+        try:
+            db.execute("DELETE FROM records WHERE bucket=?", (bucket,))
+            db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
+                           ((key, bucket, json.dumps(record, separators=(",", ":"))) for key, record in records))
+            db.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?)", (bucket, seal))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def prefetch(self, keys: list[str]) -> None:
+        """The records of `keys`, asked for next, looked up in one query (the batch before is let go)."""
+        self.prefetched = {}
+        for start in range(0, len(keys), _BATCH):
+            batch = keys[start:start + _BATCH]
+            query = f"SELECT key, record FROM records WHERE key IN ({','.join('?' * len(batch))})"
+            self.prefetched.update(self._db().execute(query, batch))
+
+    def load(self, key: str) -> object:
+        text = self.prefetched.get(key)
+        if text is None:
+            row = self._db().execute("SELECT record FROM records WHERE key=?", (key,)).fetchone()
+            if row is None:
+                raise KeyError(f"the record of award '{key}' is missing from {self.path}")
+            text = row[0]
+        return json.loads(text)
