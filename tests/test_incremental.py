@@ -251,15 +251,17 @@ def test_the_ledger_s_records_stay_in_their_index_and_follow_the_ledger_files(tm
     kept = [k for k in signed if isinstance(checked.signing.records.get(k), ledger.Stored)]
     assert len(kept) == len(signed)  # none held in memory: each read back from the index
     assert all(checked.signing.record_of(k) == written[k]["credential"] for k in kept)
-    # sign the food-hygiene credentials again (--reissue), then go back to the commit before
-    before = {p: data for p, data in ledger_files(project).items()}
-    badge_file = project / "content/badges/food-hygiene.yaml"
-    badge_text = badge_file.read_text()
-    badge_file.write_text(badge_text.replace("name: ", "name: Level 2 ", 1))
+    # sign the food-hygiene credentials again (--reissue), build once more (the index takes the new
+    # files), then go back to the commit before the reissue
+    roster, badge_file = project / "content/awards/2026-food-hygiene.yaml", project / "content/badges/food-hygiene.yaml"
+    before = {**ledger_files(project), **{str(f.relative_to(project)): f.read_bytes() for f in (roster, badge_file)}}
+    badge_file.write_text(badge_file.read_text().replace("name: ", "name: Level 2 ", 1))
     reissued = incremental(project, keyring=keyring, reissue=True)
     assert any(n.startswith("re-issued") for n in reissued.checked.notices)
-    assert ledger_files(project) != before
-    badge_file.write_text(badge_text)
+    append_award(project, "Reissued Starter")
+    incremental(project, keyring=keyring)
+    for path in set(ledger_files(project)) - set(before):
+        (project / path).unlink()
     for path, data in before.items():
         (project / path).write_bytes(data)
     restored = incremental(project, keyring=keyring)
@@ -269,6 +271,16 @@ def test_the_ledger_s_records_stay_in_their_index_and_follow_the_ledger_files(tm
     index.write_bytes(b"not a database" * 100)
     append_award(project, "Second Indexed Starter")
     same_as_full_build(project, tmp_path, "reindexed", updated=incremental(project, keyring=keyring),
+                       keyring=keyring)
+    # a row damaged, another lost: each is read again from its ledger file
+    db = sqlite3.connect(index)
+    damaged, lost = [key for (key,) in db.execute("SELECT key FROM records ORDER BY key LIMIT 2")]
+    db.execute("UPDATE records SET record='{' WHERE key=?", (damaged,))
+    db.execute("DELETE FROM records WHERE key=?", (lost,))
+    db.commit()
+    db.close()
+    append_award(project, "Third Indexed Starter")
+    same_as_full_build(project, tmp_path, "repaired", updated=incremental(project, keyring=keyring),
                        keyring=keyring)
 
 

@@ -269,7 +269,7 @@ def _read_buckets(ledger: Ledger, files: Mapping[str, bytes], listed: list[str],
         path = bucket_path(bucket)
         data = files[path]
         digest = ledger.digests[path] = _sha256(data)
-        seal = _seal(bucket, digest)  # the same bytes under the same name pass both checks again
+        seal = file_seal(bucket, digest)  # the same bytes under the same name pass both checks again
         errors = report.error_count()
         try:
             doc, text = _document_of(data, (FORMAT,))
@@ -302,14 +302,15 @@ def _add_awards(entries: dict[str, Entry], records: dict, one: "SharedValues",
             earned_by=_keys(raw.get("earned_by", [])))
 
 
-def _seal(bucket: str, digest: str) -> str:
+def file_seal(bucket: str, digest: str) -> str:
+    """What names one version of an award file: its bucket and the SHA-256 of its bytes."""
     return f"{bucket}:{digest}"
 
 
 def seals(file_digests: Mapping[str, str]) -> frozenset[str]:
     """"bucket:SHA-256" of each award file among `file_digests` (path -> SHA-256), as `read` notes
     those that pass their checks (`Ledger.checked`)."""
-    return frozenset(_seal(path[len(AWARDS_DIR) + 1:-5], digest) for path, digest in file_digests.items()
+    return frozenset(file_seal(path[len(AWARDS_DIR) + 1:-5], digest) for path, digest in file_digests.items()
                      if path.startswith(AWARDS_DIR + "/"))
 
 

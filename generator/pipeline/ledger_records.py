@@ -7,18 +7,21 @@ dates), so each file's records go into SQLite once, under the file's seal ("buck
 and the build keeps a key per award (`ledger.Stored`) and reads a record back when it needs it:
 the signing plan once per award, a batch at a time, and rendering for the awards it makes again.
 
-A bucket whose bytes changed since it was indexed is indexed again, in the build's one
-transaction, so the rows of a bucket are always those of the file this build read. Kept in
-.badgekiln-cache/ (git-ignored, safe to delete: the next build indexes every file again).
+A bucket whose bytes changed since it was indexed is indexed again, in one transaction, so
+the rows of a bucket are always those of the file this build read. It is only a cache: a row
+missing or damaged is read again from its ledger file. Kept in .badgekiln-cache/ (git-ignored,
+safe to delete: the next build indexes every file again).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..model import ledger
 from .site_state import CACHE_DIR
 
 FORMAT = "1"
@@ -29,7 +32,8 @@ class LedgerRecords:
     """ledger.RecordIndex in SQLite: one connection per process (forked workers open their own)."""
 
     def __init__(self, project: Path):
-        self.path = Path(project) / CACHE_DIR / "ledger-records.sqlite"
+        self.project = Path(project)
+        self.path = self.project / CACHE_DIR / "ledger-records.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._connections: dict[int, sqlite3.Connection] = {}
         self.prefetched: dict[str, str] = {}
@@ -87,7 +91,19 @@ class LedgerRecords:
         text = self.prefetched.get(key)
         if text is None:
             row = self._db().execute("SELECT record FROM records WHERE key=?", (key,)).fetchone()
-            if row is None:
-                raise KeyError(f"the record of award '{key}' is missing from {self.path}")
-            text = row[0]
-        return json.loads(text)
+            text = row[0] if row is not None else None
+        try:
+            return json.loads(text) if text is not None else self._read_again(key)
+        except ValueError:
+            return self._read_again(key)
+
+    def _read_again(self, key: str) -> object:
+        """The record as its ledger file holds it, that file indexed again (a row was missing or
+        damaged). The file is the one the build read, or the one it wrote with the same record:
+        a record this build signs is held in memory until its file is written."""
+        bucket = ledger.bucket_of(key)
+        data = (self.project / ledger.bucket_path(bucket)).read_bytes()
+        awards = json.loads(data)["awards"]
+        self.index(bucket, ledger.file_seal(bucket, hashlib.sha256(data).hexdigest()),
+                   ((k, raw["credential"]) for k, raw in awards.items() if "credential" in raw))
+        return awards[key]["credential"]
