@@ -259,8 +259,7 @@ class SigningState:
 
     def record_of(self, key: str) -> dict | None:
         """The credential record of award `key` (read back from the RecordIndex if it stayed there)."""
-        record = self.records.get(key)
-        return record.load() if isinstance(record, ledger.Stored) else record
+        return ledger.loaded(self.records.get(key))
 
     def note_inputs(self, key: str, inputs: str, record: Mapping) -> None:
         """What an award's files are made from of its credential: everything it is rebuilt from
@@ -298,8 +297,7 @@ class AwardSigning:
 
     @functools.cached_property
     def record(self) -> dict | None:
-        frozen = self.frozen
-        return frozen.load() if isinstance(frozen, ledger.Stored) else frozen
+        return ledger.loaded(self.frozen)
 
     def digest_form(self) -> list:
         """What the build cache's digest of the award's files covers of this (award_outputs.py).

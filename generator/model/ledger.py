@@ -12,7 +12,8 @@ awards in `content/ledger/<hh>.json`, by the first two hex digits of the SHA-256
 one file would pass GitHub's 100 MB limit near 10^5). A build reads every file, one at a time,
 and rewrites only those whose records changed: adding an award rewrites one small file (and the
 head, when the file is new), not 100 MB. A format 1 ledger (one file) is read as it is and
-written as format 2 by the next build.
+written as format 2 by the next build. An incremental build leaves the credential records it
+reads in a `RecordIndex` (pipeline/ledger_records.py) and holds a `Stored` key per award.
 """
 from __future__ import annotations
 
@@ -117,6 +118,11 @@ class Stored:
         return self.index.load(self.key)
 
 
+def loaded(record: dict | Stored | None) -> object:
+    """A credential record, read back from its RecordIndex if it stayed there."""
+    return record.load() if isinstance(record, Stored) else record
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     badge: str
@@ -134,8 +140,7 @@ class Entry:
 
     def record(self) -> object:
         """The credential record (as the ledger holds it: checked by signing), None when unsigned."""
-        credential = self.credential
-        return credential.load() if isinstance(credential, Stored) else credential
+        return loaded(self.credential)
 
     def as_json(self) -> dict:
         doc = {"badge": self.badge, "slug": self.slug, "salt": self.salt,
