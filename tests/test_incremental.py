@@ -8,6 +8,7 @@ disk: a file left in place keeps its mtime.
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import os
 import random
@@ -242,9 +243,23 @@ def test_the_ledger_s_records_stay_in_their_index_and_follow_the_ledger_files(tm
     held; a damaged index is made again."""
     project = copy_project("example", tmp_path)
     keyring = testkeys.keyring()
-    incremental(project, keyring=keyring)
+    index = project / ".badgekiln-cache/ledger-records.sqlite"
+    # the first build's new records go to the index as they are signed, and leave it when it is done
+    first = incremental(project, keyring=keyring).checked
+    assert first.signing.records and all(isinstance(r, ledger.Stored) and r.signed
+                                         for r in first.signing.records.values())
+    assert all(isinstance(e.credential, ledger.Stored) for e in first.ledger.entries.values() if e.credential)
+    db = sqlite3.connect(index, isolation_level=None)
+    assert db.execute("SELECT COUNT(*) FROM signed").fetchone() == (len(first.signing.records),)
+    db.execute("INSERT INTO signed VALUES ('killed', 'k', '{}', 0)")  # a build killed long ago left this
+    del first
+    gc.collect()
     append_award(project, "Indexed Starter")
     checked = incremental(project, keyring=keyring).checked
+    # the first build's rows and the killed one's are gone: only this build's one new record is there
+    assert db.execute("SELECT build, COUNT(*) FROM signed GROUP BY build").fetchall() == [
+        (next(e for e in checked.ledger_read.entries.values() if e.credential).credential.index.build, 1)]
+    db.close()
     written = ledger_awards(project)
     signed = {k: e for k, e in checked.ledger_read.entries.items() if e.credential is not None}
     assert signed and all(isinstance(e.credential, ledger.Stored) for e in signed.values())
@@ -267,7 +282,6 @@ def test_the_ledger_s_records_stay_in_their_index_and_follow_the_ledger_files(tm
     restored = incremental(project, keyring=keyring)
     assert restored.checked.ledger_changed is False  # the records published are the restored ones
     same_as_full_build(project, tmp_path, "restored", updated=restored, keyring=keyring)
-    index = project / ".badgekiln-cache/ledger-records.sqlite"
     index.write_bytes(b"not a database" * 100)
     append_award(project, "Second Indexed Starter")
     same_as_full_build(project, tmp_path, "reindexed", updated=incremental(project, keyring=keyring),

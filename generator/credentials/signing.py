@@ -394,7 +394,7 @@ class SigningPlan:
 def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.Entry], ledger_sections: dict,
             options: Any, report: Report, *, preview: bool, endorsements: ledger.Endorsements | None = None,
             published_site: Site | None = None, memo: CredentialMemo | None = None,
-            jobs: int | None = None) -> SigningOutcome:
+            jobs: int | None = None, records_index: ledger.RecordIndex | None = None) -> SigningOutcome:
     """Freeze or sign every award's credential and every given endorsement; see the module docstring.
 
     `options` is the build's options (keyring, reissue, now); `preview` is true when the base
@@ -402,7 +402,8 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     but what a build at the `published_site`'s base URL would refuse is reported all the same.
     `ledger_sections` are the ledger's sections but its awards (ledger.read); `endorsements` is
     its endorsements section as read; `memo` remembers the frozen credentials earlier builds
-    found unchanged; `jobs` caps the signing processes (None: one per core).
+    found unchanged; `jobs` caps the signing processes (None: one per core); `records_index`
+    is where the ledger's records were left (ledger.read), and where those signed now go.
     """
     endorsements = endorsements or ledger.Endorsements({}, {})
     registry = keys.parse_registry(ledger.parse_keys(ledger_sections), report, Location(ledger.LEDGER_PATH, 1))
@@ -438,7 +439,7 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
     _report_stranded(plan.stranded, registry, report)
     # a build that already failed signs nothing (slow, and its records would not be kept)
     records = {} if report.has_errors() else _sign_all(plan.to_sign, state, format_datetime(options.now), model,
-                                                       report, options.report_progress, jobs)
+                                                       report, options.report_progress, jobs, records_index)
     state.records.update(records)
     if memo is not None:
         _note_signed(memo, plan, records, model, state)
@@ -456,8 +457,8 @@ def prepare(project: Path, model: SiteModel | None, entries: dict[str, ledger.En
         return SigningOutcome(state, entries, keys.registry_json(registry_after), endorsements, files.records)
     entries = {k: (replace(e, credential=records[k]) if k in records else e) for k, e in entries.items()}
     embedded = dict(endorsements.embedded)  # the ledger keeps every endorsement a credential embeds
-    for record in records.values():
-        for digests in endorsement.record_digests(record).values():
+    for record in records.values() if archive else ():  # (none embeds any when there is none)
+        for digests in endorsement.record_digests(ledger.loaded(record)).values():
             embedded.update((d, archive[d]) for d in digests)
     return SigningOutcome(state, entries, keys.registry_json(registry_after), ledger.Endorsements(given, embedded),
                           files.records)
@@ -691,14 +692,14 @@ def _preview_key(contexts: dict, site: Site, issuer: Issuer, badge: Badge, did: 
     return hashlib.sha256(f"{inputs}:{signer.key_id}".encode()).hexdigest()
 
 
-def _note_signed(memo: CredentialMemo, plan: SigningPlan, records: Mapping[str, dict], model: SiteModel,
-                 state: SigningState) -> None:
+def _note_signed(memo: CredentialMemo, plan: SigningPlan, records: Mapping[str, dict | ledger.Stored],
+                 model: SiteModel, state: SigningState) -> None:
     """Remember what was just signed, so the next build need not rebuild it to check it (and give its
     award the inputs a later build finds it by: its files' cache digest is the same then). A
     preview's credentials are remembered by their `_preview_key`, to be published again as they are."""
     contexts: dict = {}
     for award, _ in plan.to_sign:
-        record = records.get(award.key)
+        record = ledger.loaded(records.get(award.key))
         if record is not None:
             badge = model.badge(award.badge)
             issuer = model.issuer(badge.issuer)
@@ -792,12 +793,24 @@ class NewCredential:
                                    self.did, endorsements=endorsements)
 
 
+_SET_ASIDE = 1000  # records signed before they go to the build's RecordIndex together
+
+
 def _sign_all(jobs: list[tuple[Award, tuple[int, list]]], state: SigningState, created: str, model: SiteModel,
               report: Report, progress: Callable[[str, int, int], None] | None = None,
-              processes: int | None = None) -> dict[str, dict]:
-    """Sign every job (in up to `processes` processes when there are many), telling `progress`."""
+              processes: int | None = None, index: ledger.RecordIndex | None = None) -> dict[str, dict | ledger.Stored]:
+    """Sign every job (in up to `processes` processes when there are many), telling `progress`.
+
+    With an `index`, the records go there a thousand at a time (`ledger.Stored` in their place):
+    a first build of 10^5 awards would otherwise hold 10^5 records until it ends."""
     started, cpu = time.perf_counter(), _cpu_seconds()
-    records: dict[str, dict] = {}
+    records: dict[str, dict | ledger.Stored] = {}
+    waiting: list[tuple[str, dict]] = []
+
+    def set_aside() -> None:
+        index.set_aside(waiting)
+        records.update((key, ledger.Stored(index, key, signed=True)) for key, _ in waiting)
+        waiting.clear()
     shared = ledger.SharedValues()  # one copy of what every record repeats: its signer, time, status and parts
     work = [(award.key, state.signers[model.badge(award.badge).issuer], job) for award, job in jobs]
     make = NewCredential(model, Routes(model.site.base_url), state.did)
@@ -811,7 +824,14 @@ def _sign_all(jobs: list[tuple[Award, tuple[int, list]]], state: SigningState, c
             report.error("E503", f"the credential cannot be signed: {reason} (credential field {pointer or '/'})",
                          loc, "this is a Badgekiln bug if the text above looks normal; please report it")
             continue
-        records[award.key] = shared.record(result)
+        if index is None:
+            records[award.key] = shared.record(result)
+            continue
+        waiting.append((award.key, result))
+        if len(waiting) >= _SET_ASIDE:
+            set_aside()
+    if waiting:
+        set_aside()
     if records:  # throughput goes to the console only (bench/bench.py reads it), never to the output
         each = (_cpu_seconds() - cpu) * 1000 / len(records)
         state.notices.append(_signed_notice(len(records), time.perf_counter() - started, each))

@@ -103,19 +103,22 @@ class RecordIndex(Protocol):
     def indexed(self, bucket: str, seal: str) -> bool: ...  # holds the records of exactly those bytes
     def index(self, bucket: str, seal: str, records: Iterable[tuple[str, object]]) -> None: ...
     def prefetch(self, keys: list[str]) -> None: ...  # the keys `load` is asked for next
-    def load(self, key: str) -> object: ...
+    def set_aside(self, records: Iterable[tuple[str, object]]) -> None: ...  # signed by this build
+    def load(self, key: str, signed: bool = False) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Stored:
     """A credential record left in a `RecordIndex`: the key it was read under (an award whose
-    email was corrected keeps its record under its old key until the build signs it again)."""
+    email was corrected keeps its record under its old key until the build signs it again), or
+    `signed` by this build (then never equal to the record it replaces: `update` writes it)."""
 
     index: RecordIndex = field(compare=False, repr=False)
     key: str
+    signed: bool = False
 
     def load(self) -> object:
-        return self.index.load(self.key)
+        return self.index.load(self.key, self.signed)
 
 
 def loaded(record: dict | Stored | None) -> object:
@@ -170,7 +173,7 @@ class Wanted:
 def prefetch(entries: Mapping[str, Entry], keys: list[str]) -> None:
     """Tell the RecordIndex which records are read next (`Entry.record`), so it looks them up at once."""
     stored = [credential for key in keys if (entry := entries.get(key)) is not None
-              and isinstance(credential := entry.credential, Stored)]
+              and isinstance(credential := entry.credential, Stored) and not credential.signed]
     if stored:
         stored[0].index.prefetch([s.key for s in stored])
 

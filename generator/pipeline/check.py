@@ -132,8 +132,9 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
     reading = _read_awards_aside(sources, memo, options) if memo is not None else None
     try:
         # an incremental build leaves the ledger's credential records in an index beside the project
+        records = LedgerRecords(project) if memo is not None else None
         before = ledger.read(ChainMap(sources.files, sources.on_disk), report, memo.checked_files() if memo else (),
-                             LedgerRecords(project) if memo is not None else None)
+                             records)
     except BaseException:
         if reading is not None:
             reading.cancel()
@@ -160,7 +161,7 @@ def check_project(project: Path, options: BuildOptions) -> CheckResult:
                        "set it to a whole number of 1 or more (1: the whole build in one process), or unset it")
     signed = signing.prepare(project, model, entries, before.sections, options, report, preview=preview,
                              endorsements=endorsements, published_site=published, memo=memo,
-                             jobs=options.jobs or jobs_from_env())
+                             jobs=options.jobs or jobs_from_env(), records_index=records)
     if memo is not None:
         memo.save()
     after = ledger.update(before, signed.entries, signed.registry, signed.endorsements, signed.issuers)

@@ -6,6 +6,8 @@ an incremental build held. The build reads every ledger file anyway (for slugs, 
 dates), so each file's records go into SQLite once, under the file's seal ("bucket:SHA-256"),
 and the build keeps a key per award (`ledger.Stored`) and reads a record back when it needs it:
 the signing plan once per award, a batch at a time, and rendering for the awards it makes again.
+The records a build signs go there too as they come (its own rows, dropped when it is done), so
+a first build of 10^5 awards never holds them all either.
 
 A bucket whose bytes changed since it was indexed is indexed again, in one transaction, so
 the rows of a bucket are always those of the file this build read. It is only a cache: a row
@@ -17,7 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import sqlite3
+import time
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,6 +31,7 @@ from .site_state import CACHE_DIR
 
 FORMAT = "1"
 _BATCH = 500  # keys looked up in one query
+STALE_AFTER = 7 * 24 * 3600  # seconds: signed rows older than this were left by a build that was killed
 
 
 class LedgerRecords:
@@ -37,6 +43,7 @@ class LedgerRecords:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._connections: dict[int, sqlite3.Connection] = {}
         self.prefetched: dict[str, str] = {}
+        self.build = secrets.token_hex(8)  # names this build's rows of `signed`
         try:
             self._db()
         except sqlite3.DatabaseError:  # damaged: start again (it is only an index of the ledger)
@@ -44,6 +51,8 @@ class LedgerRecords:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             self._db()
+        self._db().execute("DELETE FROM signed WHERE at < ?", (time.time() - STALE_AFTER,))
+        weakref.finalize(self, _forget_signed, self.path, self.build, os.getpid())
 
     def _db(self) -> sqlite3.Connection:
         """This process's connection (an SQLite connection must never be used across a fork)."""
@@ -56,6 +65,8 @@ class LedgerRecords:
                 CREATE TABLE IF NOT EXISTS buckets (bucket TEXT PRIMARY KEY, seal TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, bucket TEXT NOT NULL, record TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS records_bucket ON records (bucket);
+                CREATE TABLE IF NOT EXISTS signed (build TEXT NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL,
+                                                   at REAL NOT NULL, PRIMARY KEY (build, key));
             """)
             if db.execute("SELECT value FROM meta WHERE key='format'").fetchone() not in (None, (FORMAT,)):
                 raise sqlite3.DatabaseError("another format")
@@ -87,7 +98,20 @@ class LedgerRecords:
             query = f"SELECT key, record FROM records WHERE key IN ({','.join('?' * len(batch))})"
             self.prefetched.update(self._db().execute(query, batch))
 
-    def load(self, key: str) -> object:
+    def set_aside(self, records: Iterable[tuple[str, object]]) -> None:
+        """Records this build just signed (key, record): kept here until the build is done."""
+        db, at = self._db(), time.time()
+        db.execute("BEGIN")
+        db.executemany("INSERT OR REPLACE INTO signed VALUES (?, ?, ?, ?)",
+                       ((self.build, key, json.dumps(record, separators=(",", ":")), at) for key, record in records))
+        db.execute("COMMIT")
+
+    def load(self, key: str, signed: bool = False) -> object:
+        if signed:
+            row = self._db().execute("SELECT record FROM signed WHERE build=? AND key=?", (self.build, key)).fetchone()
+            if row is None:
+                raise KeyError(f"the credential this build signed for award '{key}' is missing from {self.path}")
+            return json.loads(row[0])
         text = self.prefetched.get(key)
         if text is None:
             row = self._db().execute("SELECT record FROM records WHERE key=?", (key,)).fetchone()
@@ -107,3 +131,17 @@ class LedgerRecords:
         self.index(bucket, ledger.file_seal(bucket, hashlib.sha256(data).hexdigest()),
                    ((k, raw["credential"]) for k, raw in awards.items() if "credential" in raw))
         return awards[key]["credential"]
+
+
+def _forget_signed(path: Path, build: str, pid: int) -> None:
+    """Drop a build's signed rows once it is done (in the process that made them, never a fork)."""
+    if os.getpid() != pid:
+        return
+    try:
+        db = sqlite3.connect(path, isolation_level=None)
+        try:
+            db.execute("DELETE FROM signed WHERE build=?", (build,))
+        finally:
+            db.close()
+    except sqlite3.Error:
+        pass  # gone or damaged: the next build starts it again
