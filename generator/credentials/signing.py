@@ -811,6 +811,7 @@ def _sign_all(jobs: list[tuple[Award, tuple[int, list]]], state: SigningState, c
         index.set_aside(waiting)
         records.update((key, ledger.Stored(index, key, signed=True)) for key, _ in waiting)
         waiting.clear()
+
     shared = ledger.SharedValues()  # one copy of what every record repeats: its signer, time, status and parts
     work = [(award.key, state.signers[model.badge(award.badge).issuer], job) for award, job in jobs]
     make = NewCredential(model, Routes(model.site.base_url), state.did)
