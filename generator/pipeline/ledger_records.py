@@ -23,11 +23,12 @@ import secrets
 import sqlite3
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..model import ledger
-from .site_state import CACHE_DIR
+from .site_state import CACHE_DIR, open_cache_db
 
 FORMAT = "1"
 _BATCH = 500  # keys looked up in one query
@@ -44,13 +45,6 @@ class LedgerRecords:
         self._connections: dict[int, sqlite3.Connection] = {}
         self.prefetched: dict[str, str] = {}
         self.build = secrets.token_hex(8)  # names this build's rows of `signed`
-        try:
-            self._db()
-        except sqlite3.DatabaseError:  # damaged: start again (it is only an index of the ledger)
-            self._connections.clear()
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            self._db()
         self._db().execute("DELETE FROM signed WHERE at < ?", (time.time() - STALE_AFTER,))
         weakref.finalize(self, _forget_signed, self.path, self.build, os.getpid())
 
@@ -58,19 +52,13 @@ class LedgerRecords:
         """This process's connection (an SQLite connection must never be used across a fork)."""
         db = self._connections.get(os.getpid())
         if db is None:
-            db = self._connections[os.getpid()] = sqlite3.connect(self.path, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript("""
-                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+            db = self._connections[os.getpid()] = open_cache_db(self.path, FORMAT, """
                 CREATE TABLE IF NOT EXISTS buckets (bucket TEXT PRIMARY KEY, seal TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, bucket TEXT NOT NULL, record TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS records_bucket ON records (bucket);
                 CREATE TABLE IF NOT EXISTS signed (build TEXT NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL,
                                                    at REAL NOT NULL, PRIMARY KEY (build, key));
             """)
-            if db.execute("SELECT value FROM meta WHERE key='format'").fetchone() not in (None, (FORMAT,)):
-                raise sqlite3.DatabaseError("another format")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
         return db
 
     def indexed(self, bucket: str, seal: str) -> bool:
@@ -78,17 +66,11 @@ class LedgerRecords:
 
     def index(self, bucket: str, seal: str, records: Iterable[tuple[str, object]]) -> None:
         """The records of one award file (key, decoded record), replacing what its bucket held."""
-        db = self._db()
-        db.execute("BEGIN")
-        try:
+        with _transaction(self._db()) as db:
             db.execute("DELETE FROM records WHERE bucket=?", (bucket,))
             db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
-                           ((key, bucket, json.dumps(record, separators=(",", ":"))) for key, record in records))
+                           ((key, bucket, _compact(record)) for key, record in records))
             db.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?)", (bucket, seal))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def prefetch(self, keys: list[str]) -> None:
         """The records of `keys`, asked for next, looked up in one query (the batch before is let go)."""
@@ -100,11 +82,10 @@ class LedgerRecords:
 
     def set_aside(self, records: Iterable[tuple[str, object]]) -> None:
         """Records this build just signed (key, record): kept here until the build is done."""
-        db, at = self._db(), time.time()
-        db.execute("BEGIN")
-        db.executemany("INSERT OR REPLACE INTO signed VALUES (?, ?, ?, ?)",
-                       ((self.build, key, json.dumps(record, separators=(",", ":")), at) for key, record in records))
-        db.execute("COMMIT")
+        at = time.time()
+        with _transaction(self._db()) as db:
+            db.executemany("INSERT OR REPLACE INTO signed VALUES (?, ?, ?, ?)",
+                           ((self.build, key, _compact(record), at) for key, record in records))
 
     def load(self, key: str, signed: bool = False) -> object:
         if signed:
@@ -123,14 +104,30 @@ class LedgerRecords:
 
     def _read_again(self, key: str) -> object:
         """The record as its ledger file holds it, that file indexed again (a row was missing or
-        damaged). The file is the one the build read, or the one it wrote with the same record:
-        a record this build signs is held in memory until its file is written."""
+        damaged). The file is the one the build read, or the one it wrote, which holds the same
+        record for `key`: a record this build signed is read from its own rows (`signed`)."""
         bucket = ledger.bucket_of(key)
         data = (self.project / ledger.bucket_path(bucket)).read_bytes()
         awards = json.loads(data)["awards"]
         self.index(bucket, ledger.file_seal(bucket, hashlib.sha256(data).hexdigest()),
                    ((k, raw["credential"]) for k, raw in awards.items() if "credential" in raw))
         return awards[key]["credential"]
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One transaction (the connection autocommits: a statement each would sync each row)."""
+    db.execute("BEGIN")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _compact(record: object) -> str:
+    return json.dumps(record, separators=(",", ":"))
 
 
 def _forget_signed(path: Path, build: str, pid: int) -> None:

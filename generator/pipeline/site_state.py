@@ -146,6 +146,27 @@ def inside_site(path: str) -> bool:
         return False
 
 
+def open_cache_db(path: Path, format_: str, schema: str) -> sqlite3.Connection:
+    """A connection to one of .badgekiln-cache/'s SQLite files, its tables made (`schema`) and its
+    format checked; one damaged, or of another format, is deleted and started again (it is only a
+    cache). Autocommit, WAL: readers in other processes never wait for a build's writes."""
+    for attempt in (1, 2):
+        try:
+            db = sqlite3.connect(path, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);" + schema)
+            if db.execute("SELECT value FROM meta WHERE key='format'").fetchone() not in (None, (format_,)):
+                raise sqlite3.DatabaseError("another format")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (format_,))
+            return db
+        except sqlite3.DatabaseError:
+            if attempt == 2:
+                raise
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    raise AssertionError("unreachable")
+
+
 class SiteState:
     """The files and folders of the site in `out` as the last build left them."""
 
@@ -163,28 +184,13 @@ class SiteState:
         self._surveyed: Surveyed | None = None
 
     def _open(self) -> sqlite3.Connection:
-        for attempt in (1, 2):
-            try:
-                db = sqlite3.connect(self.path, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.executescript("""
-                    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                    CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, owner TEXT NOT NULL, size INTEGER,
-                                                      mtime_ns INTEGER, sha256 TEXT);
-                    CREATE INDEX IF NOT EXISTS files_owner ON files (owner);
-                    CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime_ns INTEGER);
-                    CREATE TEMP TABLE IF NOT EXISTS produced (path TEXT PRIMARY KEY, owner TEXT, sha256 TEXT);
-                """)
-                if db.execute("SELECT value FROM meta WHERE key='format'").fetchone() not in (None, (str(FORMAT),)):
-                    raise sqlite3.DatabaseError("another format")
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (str(FORMAT),))
-                return db
-            except sqlite3.DatabaseError:  # damaged or foreign: start again (it is only a cache)
-                if attempt == 2:
-                    raise
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        raise AssertionError("unreachable")
+        return open_cache_db(self.path, str(FORMAT), """
+            CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, owner TEXT NOT NULL, size INTEGER,
+                                              mtime_ns INTEGER, sha256 TEXT);
+            CREATE INDEX IF NOT EXISTS files_owner ON files (owner);
+            CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, mtime_ns INTEGER);
+            CREATE TEMP TABLE IF NOT EXISTS produced (path TEXT PRIMARY KEY, owner TEXT, sha256 TEXT);
+        """)
 
     def close(self) -> None:
         if self._survey is not None:
