@@ -184,6 +184,10 @@ def test_no_private_key_byte_reaches_output_logs_or_the_ledger(tmp_path: Path):
     assert leaks == {}
     assert _leaks(b"".join(ledger_files(project).values()), patterns) == []
     assert _leaks(printed, patterns) == []
+    # nor what builds keep beside the project (the ledger index holds every credential record)
+    cache = [p for p in (project / ".badgekiln-cache").rglob("*") if p.is_file()]
+    assert any(p.name == "ledger-records.sqlite" for p in cache)
+    assert [p.name for p in cache if _leaks(p.read_bytes(), patterns)] == []
     assert not (project / "_site" / "keys").exists() and not (project / "keys").exists()
 
 
