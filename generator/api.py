@@ -20,6 +20,7 @@ import filelock
 
 from .artifacts import Artifact
 from .atomic_write import write_file_atomic
+from .credentials.published import ExpectedFiles
 from .diagnostics import Location
 from .model import ledger, published
 from .model.routes import shard_of_path
@@ -165,9 +166,8 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
                 stamp["files"].pop(path, None)
         if checked.memo is not None:  # the ledger files the next build reads are these
             checked.memo.settle(checked.ledger.file_digests(), checked.ledger.rewritten_keys())
-    # the signed files the ledger records, each struck off as it goes by or is kept (never a set of every
-    # path written)
-    unseen = set(checked.signing.expected) if checked.signing is not None else set()
+    # the signed files the ledger records, each struck off as it goes by or is kept
+    expected = checked.signing.expected if checked.signing is not None else ExpectedFiles()
     shard = options.shard
 
     def in_shard(path: str) -> bool:
@@ -176,12 +176,12 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
 
     def tracked() -> Iterator[Artifact]:
         for artifact in all_artifacts(checked, site_state, options.jobs):
-            unseen.discard(artifact.path)
+            expected.strike(artifact.path)
             yield artifact
 
     def complete() -> bool:
         """Never publish fewer verification files than the ledger records (the last line of defence)."""
-        missing = sorted(p for p in unseen if in_shard(p))
+        missing = expected.missing(in_shard)
         if missing:
             checked.report.error("E507", f"{len(missing)} signed file(s) the ledger records as published would be "
                                  f"missing ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})",
@@ -203,7 +203,7 @@ def _publish(project: Path, out: Path, checked: CheckResult, options: BuildOptio
         if site_state is not None:
             result.files = update_site(out, with_shard_record(), project, site_state, should_commit=complete,
                                        size=result.size, host=host, stamp=stamp and stamp_digest(stamp),
-                                       kept=unseen.discard)  # the files of unchanged awards stay
+                                       kept=expected.strike)  # the files of unchanged awards stay
         else:
             result.files = write_site(out, with_shard_record(), project, should_commit=complete, size=result.size,
                                       host=host, state=state, stamp=stamp and stamp_digest(stamp))

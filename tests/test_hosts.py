@@ -14,6 +14,8 @@ import testkeys
 from badgekiln.pipeline import hosts
 from badgekiln.validate import schema
 from conftest import build_result, tree
+from hypothesis import given
+from hypothesis import strategies as st
 
 AWARDS = 3000
 
@@ -114,3 +116,21 @@ def test_netlify_and_cloudflare_get_a_headers_file_for_other_sites_verifiers(tmp
             for folder in hosts.CORS_FOLDERS:
                 assert f"/{folder}/*\n  Access-Control-Allow-Origin: *\n" in text
             assert "/.well-known/did.json\n  Access-Control-Allow-Origin: *" in text
+
+
+@given(st.sets(st.lists(st.sampled_from("abc"), min_size=1, max_size=4).map("/".join), min_size=1, max_size=40),
+       st.randoms(use_true_random=False))
+def test_a_site_is_measured_as_its_tree_whatever_order_its_files_come_in(names, rng):
+    """Folders and the entries of each (files and subfolders), counted once each as files stream in."""
+    paths = [f"{name}/f.txt" if n % 3 else f"{name}.json" for n, name in enumerate(sorted(names))]
+    rng.shuffle(paths)
+    size = hosts.SiteSize()
+    for path in paths:
+        size.add(path, 1)
+    folders = {"/".join(parts[:i]) for parts in (p.split("/") for p in paths) for i in range(1, len(parts))}
+    entries = {folder: len({p[len(folder) + 1 if folder else 0:].split("/")[0]
+                            for p in paths if not folder or p.startswith(folder + "/")})
+               for folder in folders | {""}}
+    assert size.folders == len(folders) and size.files == len(paths)
+    assert size.fullest[1] == max(entries.values())
+    assert entries["" if size.fullest[0] == "." else size.fullest[0]] == size.fullest[1]

@@ -122,3 +122,22 @@ def test_the_writer_never_publishes_fewer_verification_files_than_the_ledger_rec
     [problem] = result.checked.diagnostics
     assert problem.code == "E507" and problem.message.startswith("2 signed file(s) the ledger records as published "
                                                                  "would be missing (a/")
+
+
+def test_expected_files_name_exactly_the_paths_never_struck_off():
+    """The writer's tally of recorded verification files (a hash each, not the paths): the paths it
+    names as missing are made again from the model, so only those never published or kept."""
+    from badgekiln.credentials.published import ExpectedFiles
+
+    paths = [f"a/{n % 7:02}/learner-{n}/credential.json" for n in range(2000)] + ["status/acme/revocation.json"]
+    made = []
+    expected = ExpectedFiles(lambda: made.append(1) or [*paths, paths[0]])  # (a path given twice counts once)
+    assert len(expected) == len(paths) and expected.missing() == sorted(paths)
+    for path in paths[1:]:
+        expected.strike(path)
+    expected.strike("a/00/someone-else/credential.json")  # not recorded: no effect
+    calls = len(made)
+    assert expected.missing() == [paths[0]]
+    assert expected.missing(lambda path: not path.startswith("a/00/")) == []
+    expected.strike(paths[0])
+    assert expected.missing() == [] and len(made) == calls + 2  # made again only while one is missing

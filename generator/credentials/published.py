@@ -16,7 +16,9 @@ is a warning on a person's machine (W501, signing.py), where they can add the ke
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,13 +31,44 @@ FORMS = {"vc_jwt": "VC-JWT copies", "ob2_signed": "Open Badges 2.0 signed assert
 _LIST_FIELDS = ("digest", "validFrom", "proof")
 
 
+class ExpectedFiles:
+    """The verification files the ledger records, each struck off as the build publishes or keeps it.
+
+    One 8-byte hash a path and a flag, where a set of the paths took 200 bytes each (10^5 awards
+    each have one to three). The paths are made again from `paths` only to name the missing ones
+    (an E507, which stops the build). Two of 10^6 paths share a hash about once in 10^7 builds,
+    and then only a file missing beside another one published would go unnoticed."""
+
+    def __init__(self, paths: Callable[[], Iterable[str]] = tuple):
+        self._paths = paths
+        self._hashes = array("q", sorted({hash(path) for path in paths()}))
+        self._seen = bytearray(len(self._hashes))
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def strike(self, path: str) -> None:
+        """`path` is published (or kept as published)."""
+        key = hash(path)
+        index = bisect_left(self._hashes, key)
+        if index < len(self._hashes) and self._hashes[index] == key:
+            self._seen[index] = 1
+
+    def missing(self, counts: Callable[[str], bool] = lambda path: True) -> list[str]:
+        """The expected paths never struck off, in order, among those that `counts`."""
+        if all(self._seen):
+            return []
+        return sorted({path for path in self._paths() if counts(path)
+                       and not self._seen[bisect_left(self._hashes, hash(path))]})
+
+
 @dataclass
 class IssuerFiles:
     """The signed status lists to publish, the ledger's `issuers` section after this build, and what it needs."""
 
     lists: dict[str, bytes] = field(default_factory=dict)  # output path -> signed list
     records: dict[str, dict] = field(default_factory=dict)  # issuer slug -> record
-    expected: set[str] = field(default_factory=set)  # verification files the ledger records (must be published)
+    expected: ExpectedFiles = field(default_factory=ExpectedFiles)  # verification files the ledger records
     dropped: list[str] = field(default_factory=list)  # recorded, cannot be published without the key
     unsigned: list[str] = field(default_factory=list)  # new, cannot be signed without the key
 
@@ -65,6 +98,7 @@ def freeze(model: SiteModel, routes: Routes, did: str, signers: Mapping, credent
     in a `preview` the ledger is neither read nor written (another base URL, another DID).
     """
     files = IssuerFiles(records={k: dict(v) for k, v in recorded.items()})
+    expected = []  # (issuer, its record, the signed forms it publishes)
     for issuer in model.issuers:
         awards = [a for a in model.awards if model.badge(a.badge).issuer == issuer.slug]
         given = [g for g in model.given if g.issuer == issuer.slug]  # endorsements given: revoked in the same lists
@@ -79,14 +113,26 @@ def freeze(model: SiteModel, routes: Routes, did: str, signers: Mapping, credent
             continue
         if record:
             files.records[issuer.slug] = record
-        files.expected.update(routes.award_credential_json(a) for a in credentialed)
-        files.expected.update(routes.status_list(issuer, p) for p in status_lists.PURPOSES if p in record)
-        forms = set(record.get("signed_forms") or ()) & enabled
-        if "vc_jwt" in forms:
-            files.expected.update(routes.award_credential_jwt(a) for a in credentialed)
-        if "ob2_signed" in forms:
-            files.expected.update(routes.award_ob2_jws(a) for a in awards)
+        expected.append((issuer, record, set(record.get("signed_forms") or ()) & enabled))
+    files.expected = ExpectedFiles(lambda: _expected_paths(model, routes, credentials, expected))
     return files
+
+
+def _expected_paths(model: SiteModel, routes: Routes, credentials: Mapping[str, dict],
+                    issuers: list[tuple[Issuer, dict, set[str]]]) -> Iterator[str]:
+    """The verification files the ledger records for each issuer (`record`), with the signed
+    `forms` it publishes: each award's credential and signed forms, and the status lists."""
+    for issuer, record, forms in issuers:
+        yield from (routes.status_list(issuer, p) for p in status_lists.PURPOSES if p in record)
+        for award in model.awards:
+            if model.badge(award.badge).issuer != issuer.slug:
+                continue
+            if award.key in credentials:
+                yield routes.award_credential_json(award)
+                if "vc_jwt" in forms:
+                    yield routes.award_credential_jwt(award)
+            if "ob2_signed" in forms:
+                yield routes.award_ob2_jws(award)
 
 
 def _lists(issuer: Issuer, awards: list[Award], given: list[GivenEndorsement], credentialed: list[Award],
