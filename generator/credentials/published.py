@@ -34,10 +34,11 @@ _LIST_FIELDS = ("digest", "validFrom", "proof")
 class ExpectedFiles:
     """The verification files the ledger records, each struck off as the build publishes or keeps it.
 
-    One 8-byte hash a path and a flag, where a set of the paths took 200 bytes each (10^5 awards
-    each have one to three). The paths are made again from `paths` only to name the missing ones
-    (an E507, which stops the build). Two of 10^6 paths share a hash about once in 10^7 builds,
-    and then only a file missing beside another one published would go unnoticed."""
+    One 8-byte hash a path (this process's `hash()`) and a flag, where a set of the paths took 200
+    bytes each (10^5 awards each have one to three). The paths are made again from `paths` only
+    to name the missing ones (an E507, which stops the build). At 10^6 awards a build has about
+    one chance in 10^6 that a published path shares a hash with an expected one; only if that
+    expected file is then missing does it go unnoticed."""
 
     def __init__(self, paths: Callable[[], Iterable[str]] = tuple):
         self._paths = paths
