@@ -122,18 +122,20 @@ def freeze(model: SiteModel, routes: Routes, did: str, signers: Mapping, credent
 def _expected_paths(model: SiteModel, routes: Routes, credentials: Mapping[str, dict],
                     issuers: list[tuple[Issuer, dict, set[str]]]) -> Iterator[str]:
     """The verification files the ledger records for each issuer (`record`), with the signed
-    `forms` it publishes: each award's credential and signed forms, and the status lists."""
-    for issuer, record, forms in issuers:
+    `forms` it publishes: the status lists, and each award's credential and signed forms."""
+    forms_of = {issuer.slug: forms for issuer, _, forms in issuers}
+    for issuer, record, _ in issuers:
         yield from (routes.status_list(issuer, p) for p in status_lists.PURPOSES if p in record)
-        for award in model.awards:
-            if model.badge(award.badge).issuer != issuer.slug:
-                continue
-            if award.key in credentials:
-                yield routes.award_credential_json(award)
-                if "vc_jwt" in forms:
-                    yield routes.award_credential_jwt(award)
-            if "ob2_signed" in forms:
-                yield routes.award_ob2_jws(award)
+    for award in model.awards:  # one pass, whatever the number of issuers
+        forms = forms_of.get(model.badge(award.badge).issuer)
+        if forms is None:
+            continue
+        if award.key in credentials:
+            yield routes.award_credential_json(award)
+            if "vc_jwt" in forms:
+                yield routes.award_credential_jwt(award)
+        if "ob2_signed" in forms:
+            yield routes.award_ob2_jws(award)
 
 
 def _lists(issuer: Issuer, awards: list[Award], given: list[GivenEndorsement], credentialed: list[Award],
